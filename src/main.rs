@@ -1,1 +1,54 @@
-fn main() {}
+//! eureka-hook: takes a Spring Cloud (Netflix Eureka) instance out of the registry before Kubernetes
+//! kills its pod, and clears stale status overrides when it starts. `main` only wires the modules
+//! together, reports an error once and turns it into an exit code.
+
+mod cli;
+mod drain;
+mod eureka;
+mod exit;
+mod hooks;
+mod log;
+mod redact;
+mod settings;
+mod values;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::settings::{Hook, LogSettings, Settings};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            log::error("error", &format!("{err:#}"));
+            exit::from_error(&err).into()
+        }
+    }
+}
+
+fn run(cli: &cli::Cli) -> Result<()> {
+    let env = |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
+    log::init(&LogSettings::resolve(&cli.common, &env)?);
+    let machine_hostname = || hostname::get().map(|name| name.to_string_lossy().into_owned());
+    let settings = Settings::resolve(cli, &env, &machine_hostname)?;
+    log::add_secrets(settings.secrets());
+    for warning in &settings.warnings {
+        log::warn("warning", warning);
+    }
+    if settings.dry_run {
+        return hooks::dry_run(&settings, &mut std::io::stdout());
+    }
+    let client = eureka::EurekaClient::new(settings.ca_certificates.as_deref());
+    match settings.hook {
+        Hook::Prestop { drain } => {
+            let sleeper = drain::SignalSleeper::install()?;
+            hooks::prestop(&settings, &client, &sleeper, drain)
+        }
+        Hook::Poststart { wait, strict } => hooks::poststart(&settings, &client, wait, strict),
+        Hook::Status => hooks::status(&settings, &client, &mut std::io::stdout()),
+    }
+}

@@ -1,0 +1,267 @@
+//! The command line: clap's derive `Cli` and its subcommands, and the `--help` text.
+//!
+//! Only what the user typed lives here, checked by the parsers in `values`. Environment variables
+//! and defaults are resolved in `settings` (so they can be tested without touching the process
+//! environment); the help text names them. Service URLs stay plain strings here because clap quotes
+//! an invalid value in its error, and a URL may carry a password. No I/O.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::values;
+
+/// The top-level `--help` epilogue: usage examples, then the exit codes.
+const AFTER_HELP: &str = concat!(
+    "Examples:\n",
+    "  # preStop hook: leave the registry, then hold the pod for 60 s\n",
+    "  eureka-hook prestop --drain 60s --log-file /proc/1/fd/1\n",
+    "  # postStart hook: clear an override a previous pod with the same name left behind\n",
+    "  eureka-hook poststart --log-file /proc/1/fd/1\n",
+    "  # manual drain of a running pod, and undoing it\n",
+    "  kubectl exec POD -- eureka-hook prestop --drain 0s\n",
+    "  kubectl exec POD -- eureka-hook poststart\n",
+    "  kubectl exec POD -- eureka-hook status\n\n",
+    "Exit codes:\n",
+    "  0  done (prestop: a peer accepted OUT_OF_SERVICE and the drain was held)\n",
+    "  1  the registry could not be updated: every peer refused the connection, timed out or answered 5xx\n",
+    "  2  bad input: a flag or environment variable is wrong; nothing was sent\n",
+    "  3  this instance is not registered on any peer\n",
+    "  4  the registry refused the credentials (401/403)"
+);
+
+/// Takes a Spring Cloud (Netflix Eureka) instance out of the registry before Kubernetes kills its
+/// pod, and clears stale status overrides when it starts.
+///
+/// Each value comes from its flag, else from the first environment variable listed for it, else
+/// from the default. Logs go to stderr (and to --log-file); only `status` writes to stdout.
+#[derive(Debug, Parser)]
+#[command(
+    name = "eureka-hook",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("EUREKA_HOOK_TARGET"), ")"),
+    after_help = AFTER_HELP,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: HookCommand,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Mark this instance OUT_OF_SERVICE on every Eureka peer, then hold the pod for the drain window.
+    ///
+    /// The PUTs go to all peers at once. If a peer answers 404, the app's registered instances are
+    /// listed and one with this pod's host (or $POD_IP) and port is used instead. The drain is held
+    /// whatever the registry answered (only bad input returns at once); SIGTERM or SIGINT cuts it
+    /// short. Time bound: at most three request timeouts for the registry (retries included), then
+    /// the drain.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  eureka-hook prestop --drain 60s --log-file /proc/1/fd/1\n",
+        "  kubectl exec POD -- eureka-hook prestop --drain 0s   # manual drain, pod keeps running\n\n",
+        "Exit codes (after the drain):\n",
+        "  0  a peer accepted OUT_OF_SERVICE\n",
+        "  1  every peer refused the connection, timed out or answered 5xx\n",
+        "  2  bad input; nothing was sent and no drain was held\n",
+        "  3  this instance is not registered on any peer\n",
+        "  4  the registry refused the credentials (401/403)"
+    ))]
+    Prestop(PrestopArgs),
+
+    /// Wait until this instance is registered, then remove any status override left on it.
+    ///
+    /// Polls GET apps/{APP}/{ID} on every peer until the instance appears or --wait runs out; then
+    /// sends DELETE .../status (without a value, as Eureka's own clients do) to each peer that shows
+    /// an override, so the app's next heartbeat re-registers it with its own status. Registry
+    /// trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request timeout.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  eureka-hook poststart --log-file /proc/1/fd/1\n",
+        "  kubectl exec POD -- eureka-hook poststart --wait 10s   # undo a manual drain\n\n",
+        "Exit codes:\n",
+        "  0  done, or (without --strict) the registry was unreachable or the instance never appeared\n",
+        "  1  --strict: the registry was unreachable\n",
+        "  2  bad input; nothing was sent\n",
+        "  3  --strict: the instance was not registered within --wait\n",
+        "  4  --strict: the registry refused the credentials (401/403)"
+    ))]
+    Poststart(PoststartArgs),
+
+    /// Show this instance's status and status override as every Eureka peer sees it (on stdout).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  kubectl exec POD -- eureka-hook status\n\n",
+        "Exit codes:\n",
+        "  0  at least one peer knows this instance\n",
+        "  1  no peer could be asked (refused, timed out, 5xx)\n",
+        "  2  bad input; nothing was sent\n",
+        "  3  this instance is not registered on any peer\n",
+        "  4  the registry refused the credentials (401/403)"
+    ))]
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct PrestopArgs {
+    /// How long to hold the pod after marking it, so consumers' caches drop it (e.g. 30s, 1m30s)
+    /// [env: EUREKA_HOOK_DRAIN] [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
+    pub drain: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct PoststartArgs {
+    /// How long to wait for this instance to register (e.g. 90s) [env: EUREKA_HOOK_WAIT] [default: 90s]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
+    pub wait: Option<Duration>,
+
+    /// Fail (exit 1, 3 or 4) when the registry is unreachable, the instance never registers or the
+    /// credentials are refused, instead of warning and exiting 0 [env: EUREKA_HOOK_STRICT]
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// `eureka-hook: LEVEL: message`
+    Text,
+    /// One JSON object per line with time, level, event and message
+    Json,
+}
+
+/// Flags every subcommand takes; they may come before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Eureka service URLs, comma-separated as Spring's defaultZone
+    /// [env: EUREKA_URL, EUREKA_CLIENT_SERVICEURL_DEFAULTZONE] [default: http://localhost:8761/eureka/]
+    #[arg(long, value_name = "URL[,URL...]", global = true)]
+    pub eureka_url: Option<String>,
+
+    /// Application name, as spring.application.name [env: EUREKA_APP, SPRING_APPLICATION_NAME] (required)
+    #[arg(long, value_name = "NAME", global = true, value_parser = app_name)]
+    pub app: Option<values::AppName>,
+
+    /// The application's HTTP port, as server.port [env: EUREKA_PORT, SERVER_PORT] [default: 8080]
+    #[arg(long, value_name = "N", global = true, value_parser = values::parse_port, allow_hyphen_values = true)]
+    pub port: Option<u16>,
+
+    /// Host name the instance registered with [env: EUREKA_HOSTNAME] [default: this machine's hostname]
+    #[arg(long, value_name = "NAME", global = true, value_parser = values::parse_hostname)]
+    pub hostname: Option<String>,
+
+    /// Eureka instanceId [env: EUREKA_INSTANCE_ID, EUREKA_INSTANCE_INSTANCEID,
+    /// EUREKA_INSTANCE_INSTANCE_ID] [default: {hostname}:{app}:{port}, Spring Cloud's default]
+    #[arg(long, value_name = "ID", global = true, value_parser = instance_id)]
+    pub instance_id: Option<values::InstanceId>,
+
+    /// Time limit for each request to a peer, retries included [env: EUREKA_HOOK_REQUEST_TIMEOUT] [default: 5s]
+    #[arg(long, value_name = "DURATION", global = true, value_parser = values::parse_request_timeout, allow_hyphen_values = true)]
+    pub request_timeout: Option<Duration>,
+
+    /// PEM file of CA certificates to trust instead of the built-in Mozilla roots [env: EUREKA_HOOK_CACERT]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub cacert: Option<PathBuf>,
+
+    /// File holding `user:password` for HTTP Basic auth, e.g. a mounted Secret
+    /// [env: EUREKA_HOOK_CREDENTIALS_FILE]; or set EUREKA_USERNAME and EUREKA_PASSWORD
+    #[arg(long, value_name = "FILE", global = true)]
+    pub credentials_file: Option<PathBuf>,
+
+    /// Also append every log line to this file, e.g. /proc/1/fd/1 to show in `kubectl logs`
+    /// [env: EUREKA_HOOK_LOG_FILE]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub log_file: Option<PathBuf>,
+
+    /// Log line format [env: EUREKA_HOOK_LOG_FORMAT] [default: text]
+    #[arg(long, value_name = "FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+
+    /// Resolve and check everything, print the requests that would be sent, send nothing and do
+    /// not sleep [env: EUREKA_HOOK_DRY_RUN]
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Log more: every request with its timing [env: EUREKA_HOOK_VERBOSE]
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Log only warnings and errors [env: EUREKA_HOOK_QUIET]
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+fn app_name(text: &str) -> Result<values::AppName, String> {
+    values::AppName::parse(text)
+}
+
+fn instance_id(text: &str) -> Result<values::InstanceId, String> {
+    values::InstanceId::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn common_flags_may_follow_the_subcommand() {
+        let cli = Cli::try_parse_from(["eureka-hook", "prestop", "--app", "demo", "--drain", "1m"])
+            .unwrap();
+        assert_eq!(cli.common.app.unwrap().as_given(), "demo");
+        let HookCommand::Prestop(args) = cli.command else {
+            panic!("not prestop")
+        };
+        assert_eq!(args.drain, Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        for (args, flag) in [
+            (vec!["prestop", "--port", "0"], "--port"),
+            (vec!["prestop", "--port", "-1"], "--port"),
+            (vec!["prestop", "--drain", "soon"], "--drain"),
+            (vec!["poststart", "--wait", "-1s"], "--wait"),
+            (vec!["status", "--app", ""], "--app"),
+            (
+                vec!["status", "--request-timeout", "0s"],
+                "--request-timeout",
+            ),
+        ] {
+            let err = Cli::try_parse_from(std::iter::once("eureka-hook").chain(args.clone()))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(flag), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn drain_belongs_to_prestop_only() {
+        assert!(Cli::try_parse_from(["eureka-hook", "status", "--drain", "1s"]).is_err());
+    }
+
+    #[test]
+    fn help_lists_examples_and_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit codes:"));
+        assert!(help.contains("kubectl exec POD -- eureka-hook prestop --drain 0s"));
+        for code in [
+            "0  done",
+            "1  the registry",
+            "2  bad input",
+            "3  this instance",
+            "4  the registry",
+        ] {
+            assert!(help.contains(code), "exit code line '{code}' missing");
+        }
+    }
+}

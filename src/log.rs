@@ -1,0 +1,203 @@
+//! Log lines: one per event, on stderr and (with --log-file) appended to a file too.
+//!
+//! Kubernetes keeps an exec hook's stderr only for the failure event, so a copy can go to
+//! `/proc/1/fd/1` to show in `kubectl logs`. Logging never makes a hook fail: a file that cannot be
+//! opened or written is reported once on stderr and then ignored. Every registered secret is
+//! masked in every line. Text lines read `eureka-hook: LEVEL: message`; JSON lines carry `time`,
+//! `level`, `event`, `message` and any extra fields (a peer's answer adds `instance`, `peer`,
+//! `status`).
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use crate::cli::LogFormat;
+use crate::redact::{Secret, mask};
+use crate::settings::{LogSettings, Verbosity};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+struct Logger {
+    lowest_level: Level,
+    format: LogFormat,
+    file: Option<File>,
+    secrets: Vec<Secret>,
+}
+
+static LOGGER: Mutex<Logger> = Mutex::new(Logger {
+    lowest_level: Level::Info,
+    format: LogFormat::Text,
+    file: None,
+    secrets: Vec::new(),
+});
+
+fn logger() -> MutexGuard<'static, Logger> {
+    // A panic while logging cannot leave the logger half-written in a way that matters.
+    LOGGER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Applies the log settings; reports (and otherwise ignores) a log file that cannot be opened.
+pub fn init(settings: &LogSettings) {
+    let file_result = settings.file.as_ref().map(|path| {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|err| (path, err))
+    });
+    {
+        let mut logger = logger();
+        logger.lowest_level = match settings.verbosity {
+            Verbosity::Quiet => Level::Warn,
+            Verbosity::Normal => Level::Info,
+            Verbosity::Verbose => Level::Debug,
+        };
+        logger.format = settings.format;
+    }
+    match file_result {
+        Some(Ok(file)) => logger().file = Some(file),
+        Some(Err((path, err))) => warn(
+            "log_file_unavailable",
+            &format!(
+                "cannot open log file {} ({err}); logging to stderr only",
+                path.display()
+            ),
+        ),
+        None => {}
+    }
+}
+
+/// Masks these secrets in every line from now on.
+pub fn add_secrets(secrets: Vec<Secret>) {
+    logger().secrets.extend(secrets);
+}
+
+pub fn debug(event: &str, message: &str) {
+    emit(Level::Debug, event, message, &[]);
+}
+
+pub fn info(event: &str, message: &str) {
+    emit(Level::Info, event, message, &[]);
+}
+
+pub fn warn(event: &str, message: &str) {
+    emit(Level::Warn, event, message, &[]);
+}
+
+pub fn error(event: &str, message: &str) {
+    emit(Level::Error, event, message, &[]);
+}
+
+/// Writes one line if `level` is enabled; `fields` appear in JSON lines only (the text form has
+/// them in the message).
+pub fn emit(level: Level, event: &str, message: &str, fields: &[(&str, &str)]) {
+    let mut logger = logger();
+    if level < logger.lowest_level {
+        return;
+    }
+    let line = render(&logger, level, event, message, fields);
+    // Nothing to do about a log line that cannot be written: the hook's work goes on.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    if let Some(file) = logger.file.as_mut() {
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
+fn render(
+    logger: &Logger,
+    level: Level,
+    event: &str,
+    message: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let message = mask(message, &logger.secrets);
+    match logger.format {
+        LogFormat::Text => format!("eureka-hook: {}: {message}\n", level.name()),
+        LogFormat::Json => {
+            let mut object = serde_json::Map::new();
+            object.insert(
+                "time".into(),
+                humantime::format_rfc3339_millis(SystemTime::now())
+                    .to_string()
+                    .into(),
+            );
+            object.insert("level".into(), level.name().into());
+            object.insert("event".into(), event.into());
+            object.insert("message".into(), message.into());
+            for (key, value) in fields {
+                object.insert((*key).into(), mask(value, &logger.secrets).into());
+            }
+            format!("{}\n", serde_json::Value::Object(object))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_logger(format: LogFormat) -> Logger {
+        Logger {
+            lowest_level: Level::Info,
+            format,
+            file: None,
+            secrets: vec![Secret::new("pa\"ss")],
+        }
+    }
+
+    #[test]
+    fn text_lines_name_the_tool_and_level_and_mask_secrets() {
+        let line = render(
+            &test_logger(LogFormat::Text),
+            Level::Warn,
+            "x",
+            "bad pa\"ss here",
+            &[],
+        );
+        assert_eq!(line, "eureka-hook: warning: bad *** here\n");
+    }
+
+    #[test]
+    fn json_lines_carry_time_level_event_and_fields() {
+        let line = render(
+            &test_logger(LogFormat::Json),
+            Level::Info,
+            "peer_answer",
+            "peer said pa\"ss",
+            &[
+                ("peer", "http://a/"),
+                ("status", "200"),
+                ("instance", "pod-0:demo:8080"),
+            ],
+        );
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["level"], "info");
+        assert_eq!(value["event"], "peer_answer");
+        assert_eq!(value["message"], "peer said ***");
+        assert_eq!(value["peer"], "http://a/");
+        assert_eq!(value["status"], "200");
+        assert_eq!(value["instance"], "pod-0:demo:8080");
+        assert!(value["time"].as_str().unwrap().ends_with('Z'));
+        assert!(line.ends_with('\n') && !line.trim_end().contains('\n'));
+    }
+}

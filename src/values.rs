@@ -1,0 +1,428 @@
+//! Typed values and their parsers, shared by flags (as clap value parsers) and environment variables
+//! (in `settings`), so a value is checked the same way wherever it comes from.
+//!
+//! Parsers return a `String` message that says what is wrong and what a valid value looks like; the
+//! caller adds which flag or variable it came from. Nothing here does I/O. Parsers never echo a
+//! password: URLs are quoted through `redact::redact_url_text`.
+
+use std::fmt;
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use ureq::http::Uri;
+
+use crate::redact::{Credentials, Secret, redact_url_text};
+
+/// The longest drain or wait we accept; longer values are typing mistakes, not grace periods.
+pub const MAX_HOLD: Duration = Duration::from_secs(24 * 60 * 60);
+/// The longest request timeout we accept.
+pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Characters that must be escaped in one path segment (RFC 3986 `pchar` allows `:` and `@`,
+/// which Eureka instance ids use).
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// `segment` percent-encoded for use as one URL path segment.
+pub fn encode_path_segment(segment: &str) -> String {
+    utf8_percent_encode(segment, PATH_SEGMENT).to_string()
+}
+
+/// The Spring application name, in the case it was given (Spring's default instanceId keeps it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppName(String);
+
+impl AppName {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        check_token(text, "an application name such as demo-service").map(|()| AppName(text.into()))
+    }
+
+    /// The name as given, for the default instanceId.
+    pub fn as_given(&self) -> &str {
+        &self.0
+    }
+
+    /// The name as the registry keys it: Eureka upper-cases `{APP}`.
+    pub fn registry_name(&self) -> String {
+        self.0.to_uppercase()
+    }
+}
+
+/// A Eureka instanceId; exact and case-sensitive on the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceId(String);
+
+impl InstanceId {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        check_token(text, "an instance id such as pod-0:demo-service:8080")
+            .map(|()| InstanceId(text.into()))
+    }
+
+    /// Spring Cloud's default: `{hostname}:{spring.application.name}:{server.port}`.
+    pub fn spring_default(hostname: &str, app: &AppName, port: u16) -> Self {
+        InstanceId(format!("{hostname}:{}:{port}", app.as_given()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for InstanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn check_token(text: &str, example: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err(format!("is empty: give {example}"));
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "'{}' contains white space or control characters: give {example}",
+            text.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// A TCP port, 1 to 65535.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u32>() {
+        Ok(port @ 1..=65535) => Ok(port as u16),
+        Ok(_) => Err(format!("'{text}' is out of range: a port is 1 to 65535")),
+        Err(_) => Err(format!(
+            "'{}' is not a port number: give a number from 1 to 65535",
+            text.escape_debug()
+        )),
+    }
+}
+
+/// A host name or IP address as Eureka records it in `hostName` / `ipAddr`.
+pub fn parse_hostname(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 253
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'));
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a host name: use letters, digits, '-', '.' (at most 253 characters)",
+            text.escape_debug()
+        ))
+    }
+}
+
+/// A humantime duration (`30s`, `1m30s`, `500ms`) from zero to [`MAX_HOLD`]: a drain or a wait.
+pub fn parse_hold(text: &str) -> Result<Duration, String> {
+    parse_duration_up_to(text, MAX_HOLD)
+}
+
+/// A humantime duration above zero and up to [`MAX_REQUEST_TIMEOUT`].
+pub fn parse_request_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_duration_up_to(text, MAX_REQUEST_TIMEOUT)?;
+    if timeout.is_zero() {
+        return Err("must be greater than zero, e.g. 5s".into());
+    }
+    Ok(timeout)
+}
+
+fn parse_duration_up_to(text: &str, max: Duration) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text.trim()).map_err(|err| {
+        format!(
+            "'{}' is not a duration ({err}): use a form like 30s, 1m30s or 500ms",
+            text.escape_debug()
+        )
+    })?;
+    if duration > max {
+        return Err(format!(
+            "'{text}' is too long: at most {}",
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(duration)
+}
+
+/// A boolean environment variable: `1/true/yes/on` or `0/false/no/off` (any case), or empty for false.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!(
+            "'{}' is not a boolean: use true or false",
+            text.escape_debug()
+        )),
+    }
+}
+
+/// One Eureka service URL as Spring's `defaultZone` gives it, with its userinfo taken out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceUrl {
+    scheme: String,
+    /// `host[:port]`, without userinfo.
+    host_port: String,
+    /// Always ends with `/`, as Spring appends one.
+    path: String,
+    /// The userinfo of the URL as given, percent-decoded.
+    pub credentials: Option<Credentials>,
+}
+
+impl ServiceUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let shown = redact_url_text(text);
+        let uri: Uri = text.parse().map_err(|err| {
+            format!("'{shown}' is not a URL ({err}): give http(s)://host:port/eureka/")
+        })?;
+        let scheme = match uri.scheme_str() {
+            Some(scheme @ ("http" | "https")) => scheme.to_string(),
+            _ => {
+                return Err(format!(
+                    "'{shown}' must start with http:// or https://, e.g. http://eureka:8761/eureka/"
+                ));
+            }
+        };
+        let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+        let (userinfo, host_port) = match authority.rsplit_once('@') {
+            Some((userinfo, host_port)) => (Some(userinfo), host_port),
+            None => (None, authority),
+        };
+        let host = uri.host().unwrap_or_default();
+        if host.is_empty() {
+            return Err(format!("'{shown}' has no host"));
+        }
+        if let Some(port_text) = host_port[host.len()..].strip_prefix(':') {
+            parse_port(port_text).map_err(|err| format!("'{shown}': the port {err}"))?;
+        }
+        if uri.query().is_some() || text.contains('#') {
+            return Err(format!(
+                "'{shown}' must not have a query or fragment: give the base URL, e.g. http://eureka:8761/eureka/"
+            ));
+        }
+        let mut path = uri.path().to_string();
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        let credentials = userinfo
+            .map(|userinfo| parse_userinfo(userinfo).map_err(|err| format!("'{shown}' {err}")))
+            .transpose()?;
+        Ok(ServiceUrl {
+            scheme,
+            host_port: host_port.to_string(),
+            path,
+            credentials,
+        })
+    }
+
+    /// The URL of `segments` (each percent-encoded) below this base, with an optional raw query.
+    pub fn endpoint(&self, segments: &[&str], query: Option<&str>) -> String {
+        let mut url = format!("{}://{}{}", self.scheme, self.host_port, self.path);
+        let encoded: Vec<String> = segments.iter().map(|s| encode_path_segment(s)).collect();
+        url.push_str(&encoded.join("/"));
+        if let Some(query) = query {
+            url.push('?');
+            url.push_str(query);
+        }
+        url
+    }
+}
+
+/// Shows the URL with `user:***@` in place of the userinfo.
+impl fmt::Display for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://", self.scheme)?;
+        if let Some(credentials) = &self.credentials {
+            write!(f, "{}:***@", credentials.username)?;
+        }
+        write!(f, "{}{}", self.host_port, self.path)
+    }
+}
+
+fn parse_userinfo(userinfo: &str) -> Result<Credentials, String> {
+    let Some((user, password)) = userinfo.split_once(':') else {
+        return Err(
+            "has a username without a password: give user:password, or use EUREKA_USERNAME and EUREKA_PASSWORD"
+                .into(),
+        );
+    };
+    let decode = |part: &str| {
+        percent_decode_str(part)
+            .decode_utf8()
+            .map(|decoded| decoded.into_owned())
+            .map_err(|_| "has userinfo that is not valid UTF-8 once percent-decoded".to_string())
+    };
+    let username = decode(user)?;
+    let password = decode(password)?;
+    if username.is_empty() {
+        return Err("has a password without a username: give user:password".into());
+    }
+    if password.is_empty() {
+        return Err("has a username without a password: give user:password".into());
+    }
+    Ok(Credentials {
+        username,
+        password: Secret::new(password),
+    })
+}
+
+/// A comma-separated list of service URLs (Spring's `defaultZone` form), at least one.
+pub fn parse_service_urls(list: &str) -> Result<Vec<ServiceUrl>, String> {
+    if list.trim().is_empty() {
+        return Err("is empty: give http(s)://host:port/eureka/[,URL...]".into());
+    }
+    list.split(',')
+        .map(str::trim)
+        .enumerate()
+        .map(|(index, entry)| {
+            if entry.is_empty() {
+                Err(format!(
+                    "entry {} of the list is empty (a stray comma?)",
+                    index + 1
+                ))
+            } else {
+                ServiceUrl::parse(entry)
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_outside_1_to_65535_are_rejected() {
+        assert_eq!(parse_port("8080"), Ok(8080));
+        assert_eq!(parse_port("65535"), Ok(65535));
+        for bad in ["0", "65536", "-1", "http", ""] {
+            assert!(parse_port(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn durations_are_humantime_and_bounded() {
+        assert_eq!(parse_hold("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_hold("0s"), Ok(Duration::ZERO));
+        assert!(parse_hold("-5s").is_err());
+        assert!(parse_hold("30").unwrap_err().contains("30s"));
+        assert!(parse_hold("2days").is_err());
+        assert!(
+            parse_request_timeout("0s")
+                .unwrap_err()
+                .contains("greater than zero")
+        );
+        assert_eq!(
+            parse_request_timeout("500ms"),
+            Ok(Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn booleans_accept_the_usual_spellings() {
+        assert_eq!(parse_bool("TRUE"), Ok(true));
+        assert_eq!(parse_bool("0"), Ok(false));
+        assert!(parse_bool("maybe").is_err());
+    }
+
+    #[test]
+    fn app_names_and_ids_must_be_non_empty_tokens() {
+        assert!(AppName::parse("").is_err());
+        assert!(AppName::parse("demo service").is_err());
+        assert_eq!(
+            AppName::parse("demo-Service").map(|a| a.registry_name()),
+            Ok("DEMO-SERVICE".into())
+        );
+        assert!(InstanceId::parse("a\tb").is_err());
+    }
+
+    #[test]
+    fn default_instance_id_keeps_the_app_name_case() {
+        let app = AppName::parse("demo-Service").unwrap();
+        assert_eq!(
+            InstanceId::spring_default("pod-0", &app, 8080).as_str(),
+            "pod-0:demo-Service:8080"
+        );
+    }
+
+    #[test]
+    fn hostnames_are_dns_like() {
+        assert!(parse_hostname("pod-0.web.ns.svc.cluster.local").is_ok());
+        assert!(parse_hostname("10.244.1.17").is_ok());
+        assert!(parse_hostname("").is_err());
+        assert!(parse_hostname("a b").is_err());
+        assert!(parse_hostname("a/b").is_err());
+    }
+
+    #[test]
+    fn service_url_gets_a_trailing_slash_and_loses_its_userinfo() {
+        let url = ServiceUrl::parse("http://user:p%40ss@eureka:8761/eureka").unwrap();
+        assert_eq!(url.to_string(), "http://user:***@eureka:8761/eureka/");
+        let credentials = url.credentials.clone().unwrap();
+        assert_eq!(credentials.username, "user");
+        assert_eq!(credentials.password.expose(), "p@ss");
+        assert_eq!(
+            url.endpoint(
+                &["apps", "DEMO", "pod 0:demo:8080", "status"],
+                Some("value=UP")
+            ),
+            "http://eureka:8761/eureka/apps/DEMO/pod%200:demo:8080/status?value=UP"
+        );
+    }
+
+    #[test]
+    fn path_segments_escape_slashes_and_percent() {
+        assert_eq!(encode_path_segment("a/b%c?d#e"), "a%2Fb%25c%3Fd%23e");
+        assert_eq!(encode_path_segment("pod-0:demo:8080"), "pod-0:demo:8080");
+    }
+
+    #[test]
+    fn bad_service_urls_are_rejected_without_showing_the_password() {
+        let cases = [
+            ("ftp://u:sekrit@eureka/", "http://"),
+            ("eureka:8761/eureka/", "http://"),
+            ("http://", "not a URL"),
+            ("http://u:sekrit@eureka:99999/eureka/", "port"),
+            ("http://u:sekrit@eureka/eureka/?x=1", "query"),
+            ("http://u:sekrit@eureka/eureka/#top", "fragment"),
+            ("http://user@eureka/eureka/", "without a password"),
+            ("http://:sekrit@eureka/eureka/", "without a username"),
+            ("http://u:sekrit@ eureka/", "not a URL"),
+        ];
+        for (text, expected) in cases {
+            let err = ServiceUrl::parse(text).unwrap_err();
+            assert!(err.contains(expected), "{text}: {err}");
+            assert!(!err.contains("sekrit"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn service_url_lists_are_comma_separated_like_default_zone() {
+        let urls = parse_service_urls("http://a:8761/eureka/, https://b/eureka").unwrap();
+        assert_eq!(urls.len(), 2);
+        assert_eq!(urls[1].to_string(), "https://b/eureka/");
+        assert!(
+            parse_service_urls("http://a/,,http://b/")
+                .unwrap_err()
+                .contains("entry 2")
+        );
+        assert!(parse_service_urls("  ").is_err());
+        assert!(parse_service_urls("http://[::1]:8761/eureka/").is_ok());
+    }
+}
