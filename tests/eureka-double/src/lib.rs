@@ -1,1 +1,47 @@
+//! An in-process double of a Netflix Eureka server (the REST resources Spring Cloud Netflix
+//! embeds, eureka-core 1.10.x) on 127.0.0.1, for eureka-hook's end-to-end tests, examples and
+//! benchmark.
+//!
+//! [`EurekaDouble`] answers the Eureka REST API as the real server does: registration, heartbeats,
+//! cancel, status overrides and their removal with the server's override rules, instance,
+//! application, full-registry and delta reads in JSON or XML, the read-only response cache, lease
+//! expiry and eviction, HTTP Basic authentication and CSRF rejection. It records every request and
+//! can script faults ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP.
+//!
+//! ```no_run
+//! use eureka_double::{EurekaDouble, InstanceSpec};
+//!
+//! let eureka = EurekaDouble::start();
+//! let id = eureka.register(InstanceSpec::new("demo-service", "pod-0", 8080));
+//! // ... run the hook against eureka.base_url() ...
+//! let state = eureka.instance("demo-service", &id).expect("still registered");
+//! assert_eq!(state.status, "OUT_OF_SERVICE");
+//! ```
 
+mod api;
+mod clock;
+mod faults;
+mod housekeeping;
+mod instance;
+mod lease;
+mod pairs;
+mod recording;
+mod registration;
+mod registry;
+mod render;
+mod reply;
+mod response_cache;
+mod rules;
+mod script;
+mod security;
+mod server;
+mod spec;
+mod status;
+mod sync;
+mod uri;
+
+pub use faults::FaultPeer;
+pub use recording::RecordedRequest;
+pub use script::ScriptedReply;
+pub use server::{DoubleBuilder, EurekaDouble};
+pub use spec::{InstanceSpec, InstanceState};

@@ -1,0 +1,411 @@
+//! The running double: a tiny_http server on 127.0.0.1 that answers each request on its own
+//! thread (scripts first, then what Tomcat and Spring Security reject, then the Eureka API),
+//! records every request, runs the server's timers, and gives tests direct access to the
+//! registry. Dropping it stops the server and ends its threads, including hanging requests.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use tiny_http::{Header, Response, Server};
+
+use crate::api::{self, ApiRequest, Call};
+use crate::clock::now_ms;
+use crate::housekeeping::{self, Timers};
+use crate::recording::{RecordedRequest, RequestLog};
+use crate::registry::{Registry, RegistryConfig};
+use crate::render::Format;
+use crate::reply::Reply;
+use crate::script::{Outcome, ScriptedReply, Scripts};
+use crate::security::Security;
+use crate::spec::{InstanceSpec, InstanceState};
+use crate::sync::{Shutdown, lock};
+use crate::uri;
+
+/// How long `Drop` waits for request threads; one blocked writing to a client that stopped
+/// reading is left behind rather than hanging the test.
+const HANDLER_GRACE: Duration = Duration::from_secs(2);
+
+/// Settings of a double; see [`EurekaDouble::builder`].
+#[derive(Clone, Debug)]
+pub struct DoubleBuilder {
+    port: u16,
+    credentials: Option<(String, String)>,
+    csrf_protection: bool,
+    response_cache_interval: Duration,
+    lease_expiry: bool,
+    eviction_interval: Duration,
+    delta_retention: Duration,
+}
+
+impl Default for DoubleBuilder {
+    /// The real server's defaults, with lease expiry off (a test does not wait 90 s anyway).
+    fn default() -> DoubleBuilder {
+        DoubleBuilder {
+            port: 0,
+            credentials: None,
+            csrf_protection: false,
+            response_cache_interval: Duration::from_secs(30),
+            lease_expiry: false,
+            eviction_interval: Duration::from_secs(60),
+            delta_retention: Duration::from_secs(180),
+        }
+    }
+}
+
+impl DoubleBuilder {
+    /// Requires HTTP Basic credentials on every request, as a Spring Security secured server does.
+    pub fn basic_auth(mut self, user: &str, password: &str) -> DoubleBuilder {
+        self.credentials = Some((user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Leaves CSRF protection on: every POST, PUT and DELETE gets 403.
+    pub fn csrf_protection(mut self, enabled: bool) -> DoubleBuilder {
+        self.csrf_protection = enabled;
+        self
+    }
+
+    /// `response-cache-update-interval-ms` (30 s by default); `Duration::ZERO` means
+    /// `use-read-only-response-cache=false`, so cached reads only lag behind renewals.
+    pub fn response_cache_interval(mut self, interval: Duration) -> DoubleBuilder {
+        self.response_cache_interval = interval;
+        self
+    }
+
+    /// Whether leases expire and get evicted (off by default, as under self-preservation).
+    pub fn lease_expiry(mut self, enabled: bool) -> DoubleBuilder {
+        self.lease_expiry = enabled;
+        self
+    }
+
+    /// `eviction-interval-timer-in-ms` (60 s by default).
+    pub fn eviction_interval(mut self, interval: Duration) -> DoubleBuilder {
+        self.eviction_interval = interval;
+        self
+    }
+
+    /// How long the delta keeps a change (180 s by default). The cleanup runs every 30 s, or
+    /// every `retention` when that is shorter.
+    pub fn delta_retention(mut self, retention: Duration) -> DoubleBuilder {
+        self.delta_retention = retention;
+        self
+    }
+
+    /// The port on 127.0.0.1; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> DoubleBuilder {
+        self.port = port;
+        self
+    }
+
+    /// Starts the double; panics if the port cannot be bound.
+    pub fn start(self) -> EurekaDouble {
+        let port = self.port;
+        self.try_start().unwrap_or_else(|error| {
+            panic!("eureka double cannot listen on 127.0.0.1:{port}: {error}")
+        })
+    }
+
+    pub fn try_start(self) -> io::Result<EurekaDouble> {
+        let server = Server::http((Ipv4Addr::LOCALHOST, self.port)).map_err(io::Error::other)?;
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| io::Error::other("tiny_http did not bind an IP address"))?;
+        let cache_refresh =
+            Some(self.response_cache_interval).filter(|interval| !interval.is_zero());
+        let registry = Registry::new(RegistryConfig {
+            use_read_only_cache: cache_refresh.is_some(),
+            lease_expiration_enabled: self.lease_expiry,
+            eviction_interval_ms: housekeeping::millis(self.eviction_interval),
+            delta_retention_ms: housekeeping::millis(self.delta_retention),
+        });
+        let shared = Arc::new(Shared {
+            registry: Mutex::new(registry),
+            log: Mutex::default(),
+            scripts: Mutex::default(),
+            security: Security {
+                credentials: self.credentials,
+                csrf_protection: self.csrf_protection,
+            },
+            shutdown: Shutdown::default(),
+            handlers: Mutex::default(),
+        });
+        let timers = Timers {
+            cache_refresh,
+            eviction: self.lease_expiry.then_some(self.eviction_interval),
+            delta_cleanup: self.delta_retention.min(Duration::from_secs(30)),
+        };
+        let server = Arc::new(server);
+        let threads = vec![
+            spawn("eureka-double-accept", {
+                let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
+                move || accept_requests(&server, &shared)
+            })?,
+            spawn("eureka-double-timers", {
+                let shared = Arc::clone(&shared);
+                move || housekeeping::run(&shared.registry, &shared.shutdown, &timers)
+            })?,
+        ];
+        Ok(EurekaDouble {
+            addr,
+            shared,
+            server,
+            threads,
+        })
+    }
+}
+
+/// An in-process Eureka server on 127.0.0.1; dropping it stops it and joins its threads.
+pub struct EurekaDouble {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: Arc<Server>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+struct Shared {
+    registry: Mutex<Registry>,
+    log: Mutex<RequestLog>,
+    scripts: Mutex<Scripts>,
+    security: Security,
+    shutdown: Shutdown,
+    handlers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl EurekaDouble {
+    /// On a free port, without authentication, with the real server's 30 s read-only cache.
+    pub fn start() -> EurekaDouble {
+        EurekaDouble::builder().start()
+    }
+
+    pub fn builder() -> DoubleBuilder {
+        DoubleBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT/eureka/`, with the trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/eureka/", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request received so far, in arrival order, including rejected and scripted ones.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).snapshot()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    /// Registers as the client's `POST apps/{APP}` would, without going over HTTP or being
+    /// recorded; returns the instance id. Panics if the server would reject the body.
+    pub fn register(&self, instance: InstanceSpec) -> String {
+        let body = instance.to_json().to_string();
+        let app = instance.app.to_uppercase();
+        let reply = api::register(
+            &mut lock(&self.shared.registry),
+            &app,
+            Some("application/json"),
+            &body,
+            &direct_call(Vec::new()),
+        );
+        assert_eq!(
+            reply.status,
+            204,
+            "registration rejected: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        instance.id()
+    }
+
+    /// The instance as the registry holds it (expired or not, until evicted); `app` in any case.
+    pub fn instance(&self, app: &str, id: &str) -> Option<InstanceState> {
+        lock(&self.shared.registry)
+            .lease(&app.to_uppercase(), id)
+            .map(InstanceState::from)
+    }
+
+    /// A heartbeat as `PUT apps/{APP}/{ID}` without parameters; returns the status it would get.
+    pub fn heartbeat(&self, app: &str, id: &str) -> u16 {
+        let mut registry = lock(&self.shared.registry);
+        api::renew(
+            &mut registry,
+            &app.to_uppercase(),
+            id,
+            &direct_call(Vec::new()),
+        )
+        .status
+    }
+
+    /// An override as `PUT apps/{APP}/{ID}/status?value=S`; returns the status it would get.
+    pub fn set_override(&self, app: &str, id: &str, status: &str) -> u16 {
+        let call = direct_call(vec![("value".to_owned(), status.to_owned())]);
+        api::update_status(
+            &mut lock(&self.shared.registry),
+            &app.to_uppercase(),
+            id,
+            &call,
+        )
+        .status
+    }
+
+    /// Adds a scripted fault; see [`ScriptedReply`].
+    pub fn script(&self, rule: ScriptedReply) {
+        lock(&self.shared.scripts).add(rule);
+    }
+}
+
+impl Drop for EurekaDouble {
+    fn drop(&mut self) {
+        self.shared.shutdown.trigger();
+        self.server.unblock();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        let deadline = Instant::now() + HANDLER_GRACE;
+        for handler in std::mem::take(&mut *lock(&self.shared.handlers)) {
+            while !handler.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if handler.is_finished() {
+                let _ = handler.join();
+            }
+        }
+    }
+}
+
+fn direct_call(params: Vec<(String, String)>) -> Call {
+    Call {
+        params,
+        replication: false,
+        format: Format::Json,
+        now: now_ms(),
+    }
+}
+
+fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new().name(name.to_owned()).spawn(work)
+}
+
+fn accept_requests(server: &Server, shared: &Arc<Shared>) {
+    // `recv` fails once `unblock` was called (or the listener died).
+    while let Ok(request) = server.recv() {
+        if shared.shutdown.is_triggered() {
+            break;
+        }
+        let for_handler = Arc::clone(shared);
+        if let Ok(handler) = spawn("eureka-double-request", move || {
+            answer(&for_handler, request)
+        }) {
+            let mut handlers = lock(&shared.handlers);
+            handlers.retain(|running| !running.is_finished());
+            handlers.push(handler);
+        }
+    }
+}
+
+/// Records the request, decides the reply and sends it. A hanging request is dropped only when
+/// the double stops (tiny_http then answers 500 on its own).
+fn answer(shared: &Shared, mut request: tiny_http::Request) {
+    let at = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let target = request.url().to_owned();
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|header| {
+            (
+                header.field.as_str().as_str().to_owned(),
+                header.value.as_str().to_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    // A body cut short is handled as whatever part of it arrived.
+    let _ = request.as_reader().read_to_end(&mut body);
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let (path, query) = uri::split(&target);
+    let sequence = lock(&shared.log).record(RecordedRequest {
+        method: method.clone(),
+        path: path.to_owned(),
+        query: query.map(str::to_owned),
+        headers: headers.clone(),
+        body: body.clone(),
+        status: 0,
+        at,
+    });
+    let api_request = ApiRequest {
+        method: &method,
+        target: &target,
+        headers: &headers,
+        body: &body,
+    };
+    let Some(reply) = decide(shared, &api_request) else {
+        return;
+    };
+    lock(&shared.log).answered(sequence, reply.status);
+    let _ = request.respond(into_response(reply));
+}
+
+/// `None` when the request must not be answered (a hang, or the double stopping meanwhile).
+fn decide(shared: &Shared, request: &ApiRequest) -> Option<Reply> {
+    let scripted = lock(&shared.scripts).take(request.method, request.target);
+    if let Some((delay, outcome)) = scripted {
+        if !delay.is_zero() && shared.shutdown.wait(delay) {
+            return None;
+        }
+        match outcome {
+            Outcome::Normal => {}
+            Outcome::Respond(reply) => return Some(reply),
+            Outcome::Hang => {
+                shared.shutdown.wait_forever();
+                return None;
+            }
+        }
+    }
+    let now = now_ms();
+    let (path, _) = uri::split(request.target);
+    if uri::has_encoded_slash(path) {
+        return Some(Reply::empty(400));
+    }
+    let authorization = request.header("Authorization");
+    if let Some(rejection) = shared
+        .security
+        .reject(request.method, path, authorization, now)
+    {
+        return Some(rejection);
+    }
+    Some(api::handle(&mut lock(&shared.registry), request, now))
+}
+
+fn into_response(reply: Reply) -> Response<io::Cursor<Vec<u8>>> {
+    let mut response = Response::from_data(reply.body)
+        .with_status_code(reply.status)
+        // Always a Content-Length, never chunked, whatever the size.
+        .with_chunked_threshold(usize::MAX);
+    for (name, value) in &reply.headers {
+        if let Ok(header) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(header);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FaultPeer;
+
+    #[test]
+    fn doubles_and_fault_peers_can_be_shared_with_other_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<EurekaDouble>();
+        shareable::<FaultPeer>();
+    }
+}

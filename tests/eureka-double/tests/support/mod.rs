@@ -1,0 +1,73 @@
+//! Shared by the test binaries: a blocking HTTP client that returns any answer whole (each test
+//! binary uses part of it).
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use ureq::http::Request;
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("answer is not JSON ({error}): {}", self.body))
+    }
+}
+
+/// Sends one request and returns whatever status came back; panics on transport errors.
+pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Answer {
+    try_send(method, url, headers, body).unwrap_or_else(|error| panic!("{method} {url}: {error}"))
+}
+
+pub fn try_send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Answer, ureq::Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut request = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = match body {
+        Some(body) => agent.run(request.body(body.to_owned()).expect("valid request"))?,
+        None => agent.run(request.body(()).expect("valid request"))?,
+    };
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    Ok(Answer {
+        status: response.status().as_u16(),
+        headers,
+        body: response.body_mut().read_to_string()?,
+    })
+}
+
+pub fn get_json(url: &str) -> Answer {
+    send("GET", url, &[("Accept", "application/json")], None)
+}
