@@ -598,3 +598,74 @@ fn log_peer(level: Level, event: &str, message: &str, id: &InstanceId, peer: &Pe
         ],
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use crate::drain::fake::RecordingSleeper;
+    use crate::exit;
+    use clap::Parser;
+    use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec};
+
+    fn settings_for(url: &str, args: &[&str]) -> Settings {
+        let argv = ["eureka-hook"].iter().chain(args).copied();
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let url = url.to_string();
+        let env = move |name: &str| (name == "EUREKA_URL").then(|| url.clone());
+        Settings::resolve(&cli, &env, &|| Ok("pod-0".into())).unwrap()
+    }
+
+    #[test]
+    fn prestop_asks_for_the_whole_drain_after_marking() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
+        let sleeper = RecordingSleeper::default();
+        let drain = Duration::from_secs(95);
+        prestop(&settings, &EurekaClient::new(None), &sleeper, drain).unwrap();
+        assert_eq!(*sleeper.windows.lock().unwrap(), [drain]);
+        let state = double.instance("demo", "pod-0:demo:8080").unwrap();
+        assert_eq!(state.overridden_status, "OUT_OF_SERVICE");
+    }
+
+    #[test]
+    fn prestop_asks_for_the_drain_even_when_no_peer_answers() {
+        let down = FaultPeer::refused();
+        let settings = settings_for(
+            &down.base_url(),
+            &["prestop", "--app", "demo", "--request-timeout", "300ms"],
+        );
+        let sleeper = RecordingSleeper::default();
+        let err = prestop(
+            &settings,
+            &EurekaClient::new(None),
+            &sleeper,
+            Duration::from_secs(30),
+        )
+        .unwrap_err();
+        assert_eq!(exit::from_error(&err), Exit::RegistryFailed);
+        assert_eq!(*sleeper.windows.lock().unwrap(), [Duration::from_secs(30)]);
+    }
+
+    #[test]
+    fn failure_exit_prefers_refused_credentials_then_not_registered() {
+        let unavailable = Answer::Unavailable {
+            reason: "x".into(),
+            status: None,
+        };
+        let refused = Answer::CredentialsRefused { status: 401 };
+        assert_eq!(
+            failure_exit(std::slice::from_ref(&unavailable)),
+            Exit::RegistryFailed
+        );
+        assert_eq!(
+            failure_exit(&[unavailable.clone(), Answer::NotFound]),
+            Exit::NotRegistered
+        );
+        assert_eq!(
+            failure_exit(&[Answer::NotFound, refused, unavailable]),
+            Exit::CredentialsRefused
+        );
+    }
+}

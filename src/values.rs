@@ -396,7 +396,7 @@ mod tests {
     fn bad_service_urls_are_rejected_without_showing_the_password() {
         let cases = [
             ("ftp://u:sekrit@eureka/", "http://"),
-            ("eureka:8761/eureka/", "http://"),
+            ("eureka:8761/eureka/", "give http(s)://"),
             ("http://", "not a URL"),
             ("http://u:sekrit@eureka:99999/eureka/", "port"),
             ("http://u:sekrit@eureka/eureka/?x=1", "query"),

@@ -1,0 +1,51 @@
+use crate::support::*;
+
+#[test]
+fn status_shows_each_peers_view_on_stdout() {
+    let drained = registry_with_instance();
+    drained.set_override(APP, DEFAULT_ID, "OUT_OF_SERVICE");
+    let empty = EurekaDouble::start();
+    let down = FaultPeer::refused();
+    let urls = format!(
+        "{},{},{}",
+        drained.base_url(),
+        empty.base_url(),
+        down.base_url()
+    );
+    let outcome = hook(&[
+        "status",
+        "--app",
+        APP,
+        "--eureka-url",
+        &urls,
+        "--request-timeout",
+        "1s",
+    ])
+    .run();
+    outcome
+        .assert_code(0)
+        .assert_stdout_contains("instance pod-0:demo-service:8080 of app DEMO-SERVICE")
+        .assert_stdout_contains("OUT_OF_SERVICE   OUT_OF_SERVICE")
+        .assert_stdout_contains("not registered")
+        .assert_stdout_contains("unreachable: connection refused");
+    let rows: Vec<&str> = outcome.stdout.lines().collect();
+    assert_eq!(
+        rows.len(),
+        5,
+        "title, header and one row per peer:\n{}",
+        outcome.stdout
+    );
+    assert!(rows[2].starts_with(&drained.base_url()));
+    assert!(sent(&drained, "PUT").is_empty() && sent(&drained, "DELETE").is_empty());
+}
+
+#[test]
+fn status_of_an_unregistered_instance_exits_3_and_suggests_the_registered_id() {
+    let double = EurekaDouble::start();
+    double.register(InstanceSpec::new(APP, HOST, 8080).instance_id("custom-id"));
+    hook(&["status", "--app", APP])
+        .env("EUREKA_URL", double.base_url())
+        .run()
+        .assert_code(3)
+        .assert_stderr_contains("pass --instance-id custom-id");
+}

@@ -1,0 +1,49 @@
+//! Shared helpers for the end-to-end tests.
+
+pub mod cmd;
+
+pub use cmd::hook;
+pub use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, RecordedRequest};
+
+/// The app every test registers, in the case Spring would use.
+pub const APP: &str = "demo-service";
+/// The pod hostname every test pretends to have.
+pub const HOST: &str = "pod-0";
+/// Spring's default id for [`APP`] on [`HOST`] at port 8080.
+pub const DEFAULT_ID: &str = "pod-0:demo-service:8080";
+
+/// A double with one instance of [`APP`] on [`HOST`]:8080 registered and UP.
+pub fn registry_with_instance() -> EurekaDouble {
+    let double = EurekaDouble::start();
+    double.register(InstanceSpec::new(APP, HOST, 8080));
+    double
+}
+
+/// Requests of `method` the double received, as `path?query`.
+pub fn sent(double: &EurekaDouble, method: &str) -> Vec<String> {
+    double
+        .requests()
+        .iter()
+        .filter(|request| request.method == method)
+        .map(path_and_query)
+        .collect()
+}
+
+pub fn path_and_query(request: &RecordedRequest) -> String {
+    match &request.query {
+        Some(query) => format!("{}?{query}", request.path),
+        None => request.path.clone(),
+    }
+}
+
+/// Asserts the instance's status and override in the double's registry.
+pub fn assert_instance(double: &EurekaDouble, id: &str, status: &str, overridden: &str) {
+    let state = double
+        .instance(APP, id)
+        .unwrap_or_else(|| panic!("{id} is not registered"));
+    assert_eq!(
+        (state.status.as_str(), state.overridden_status.as_str()),
+        (status, overridden),
+        "status and override of {id}"
+    );
+}
