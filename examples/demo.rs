@@ -1,0 +1,89 @@
+//! The main job, on this machine: a local Eureka server double, an instance registered under this
+//! machine's hostname, then `eureka-hook prestop` (short drain) and `eureka-hook poststart`, with
+//! the registry's view before and after each step.
+//!
+//! Run: `cargo run --example demo`
+
+use std::error::Error;
+use std::path::PathBuf;
+use std::process::Command;
+
+use eureka_double::{EurekaDouble, InstanceSpec};
+
+const APP: &str = "demo-service";
+const PORT: u16 = 8080;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let hook_binary = build_hook()?;
+    // No read-only response cache, so every listing below is current.
+    let registry = EurekaDouble::builder()
+        .response_cache_interval(std::time::Duration::ZERO)
+        .start();
+    let host = hostname::get()?.to_string_lossy().into_owned();
+    let id = registry.register(InstanceSpec::new(APP, &host, PORT));
+    println!("Eureka server double at {}", registry.base_url());
+    println!("registered {id} (app {APP}, as Spring Cloud would on this host)\n");
+
+    let hook = |args: &[&str]| -> Result<(), Box<dyn Error>> {
+        println!("$ eureka-hook {}", args.join(" "));
+        let status = Command::new(&hook_binary)
+            .args(args)
+            .env_clear()
+            .env("EUREKA_URL", registry.base_url())
+            .env("SPRING_APPLICATION_NAME", APP)
+            .env("SERVER_PORT", PORT.to_string())
+            .status()?;
+        println!("(exit code {})\n", status.code().unwrap_or(-1));
+        Ok(())
+    };
+
+    println!("1. Before: the instance is UP.");
+    hook(&["status"])?;
+
+    println!("2. preStop: mark OUT_OF_SERVICE, hold a 2 s drain (a pod would use 30 s or more).");
+    hook(&["prestop", "--drain", "2s"])?;
+    hook(&["status"])?;
+
+    println!("3. The app keeps heartbeating: the override keeps it OUT_OF_SERVICE.");
+    println!("   heartbeat answered {}", registry.heartbeat(APP, &id));
+    hook(&["status"])?;
+
+    println!("4. postStart (e.g. a pod with the same name comes back): remove the override.");
+    hook(&["poststart", "--wait", "5s"])?;
+    hook(&["status"])?;
+
+    println!("5. The app's next heartbeat is refused, so it registers again with its own status:");
+    println!("   heartbeat answered {}", registry.heartbeat(APP, &id));
+    registry.register(InstanceSpec::new(APP, &host, PORT));
+    hook(&["status"])?;
+
+    println!("Requests the registry received from eureka-hook:");
+    for request in registry.requests() {
+        let query = request.query.map(|q| format!("?{q}")).unwrap_or_default();
+        println!(
+            "  {} {}{} -> {}",
+            request.method, request.path, query, request.status
+        );
+    }
+    Ok(())
+}
+
+/// Builds the `eureka-hook` binary in this example's profile and returns its path.
+fn build_hook() -> Result<PathBuf, Box<dyn Error>> {
+    let example = std::env::current_exe()?;
+    // target/<profile>/examples/demo -> target/<profile>/eureka-hook
+    let profile_dir = example
+        .parent()
+        .and_then(|examples| examples.parent())
+        .ok_or("cannot locate the target directory")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "--bin", "eureka-hook"]);
+    if profile_dir.ends_with("release") {
+        build.arg("--release");
+    }
+    if !build.status()?.success() {
+        return Err("building eureka-hook failed".into());
+    }
+    Ok(profile_dir.join("eureka-hook"))
+}
