@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Every check and test of eureka-hook, in one command: the README gives it, CI runs it.
+# It installs what the project needs (the musl target, rustfmt, clippy, the third-party
+# Eureka client the tests talk to) and fails, saying what is missing, when it cannot.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+need() {
+    command -v "$1" >/dev/null 2>&1 || { echo "test.sh: '$1' is required: $2" >&2; exit 1; }
+}
+
+need cargo "install Rust with rustup (https://rustup.rs)"
+need python3 "the real-client test runs py-eureka-client: install python3 and pip"
+need gcc "ring needs a C compiler for the musl target: apt-get install gcc"
+need chroot "the empty-root test uses chroot (coreutils)"
+
+if command -v rustup >/dev/null 2>&1; then
+    step "toolchain components"
+    rustup component add rustfmt clippy >/dev/null
+fi
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "static release binary"
+static_bin="$(bash scripts/build-static.sh | tail -n 1)"
+export EUREKA_HOOK_STATIC_BIN="$PWD/$static_bin"
+ls -l "$EUREKA_HOOK_STATIC_BIN"
+
+step "tests"
+cargo test --workspace --locked
