@@ -14,3 +14,18 @@ mod bad_input;
 
 /// The static musl release binary in an empty root.
 mod static_binary;
+
+/// Every fault a registry can show: bounded time, the drain held, the right exit code, no secret shown.
+mod faults;
+
+/// A Eureka client library we did not write registers against the double; the hook drains it.
+mod real_client;
+
+/// The pod specs in examples/ run as written; the Dockerfile builds the tested binary.
+mod examples;
+
+/// --log-file and --log-format.
+mod logging;
+
+/// The kubelet's order on termination: OUT_OF_SERVICE, drain, then SIGTERM, within the grace period.
+mod kubelet;
