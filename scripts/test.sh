@@ -31,5 +31,17 @@ static_bin="$(bash scripts/build-static.sh | tail -n 1)"
 export EUREKA_HOOK_STATIC_BIN="$PWD/$static_bin"
 ls -l "$EUREKA_HOOK_STATIC_BIN"
 
+step "third-party Eureka client for the real-client test (py-eureka-client, into target/)"
+py_client_version=0.13.3
+py_client_dir="$PWD/target/py-eureka-client"
+if [[ ! -f "$py_client_dir/.installed-$py_client_version" ]]; then
+    python3 -m pip --version >/dev/null 2>&1 || { echo "test.sh: pip for python3 is required" >&2; exit 1; }
+    rm -rf "$py_client_dir"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$py_client_dir" \
+        "py-eureka-client==$py_client_version"
+    touch "$py_client_dir/.installed-$py_client_version"
+fi
+export EUREKA_HOOK_PY_CLIENT_DIR="$py_client_dir"
+
 step "tests"
 cargo test --workspace --locked
