@@ -1,1 +1,140 @@
-//! (being written)
+//! What kubelet does when a pod is deleted, played against the double: the grace period starts,
+//! the preStop hook runs (killed if it outlives the grace period), then the application gets
+//! SIGTERM. The registry must show OUT_OF_SERVICE, then the drain must pass, then SIGTERM, all
+//! within the grace period.
+
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+const GRACE_PERIOD: Duration = Duration::from_secs(10);
+const DRAIN: Duration = Duration::from_millis(800);
+
+/// A long-running "application": it exits 0 on SIGTERM, as a Spring Boot app shuts down.
+fn start_application() -> Child {
+    Command::new("sh")
+        .args(["-c", "trap 'exit 0' TERM; while :; do sleep 0.02; done"])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("sh starts the stand-in application")
+}
+
+/// Waits for `child` until `deadline`; kills it (SIGKILL) if it is still running then, as
+/// kubelet does when the grace period runs out. Returns when it exited and whether it was killed.
+fn wait_or_kill(child: &mut Child, deadline: Instant) -> (Instant, bool) {
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return (Instant::now(), false);
+        }
+        if Instant::now() >= deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return (Instant::now(), true);
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn kubelet_order_is_out_of_service_then_drain_then_sigterm_within_the_grace_period() {
+    let double = registry_with_instance();
+    let mut application = start_application();
+
+    // kubelet: the grace period starts, then preStop runs with it as a hard limit.
+    let grace_started = Instant::now();
+    let deadline = grace_started + GRACE_PERIOD;
+    let prestop = hook(&["prestop", "--app", APP, "--drain", "800ms"])
+        .env("EUREKA_URL", double.base_url())
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut prestop = prestop;
+    let (hook_finished, hook_killed) = wait_or_kill(&mut prestop, deadline);
+    assert!(!hook_killed, "preStop outlived the grace period");
+    assert_eq!(prestop.wait().unwrap().code(), Some(0));
+    assert!(
+        application.try_wait().unwrap().is_none(),
+        "the app must still run during preStop"
+    );
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+
+    // Then SIGTERM to the application, which has what is left of the grace period.
+    let sigterm_sent = Instant::now();
+    let pid = application.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (application_exited, application_killed) = wait_or_kill(&mut application, deadline);
+    assert!(
+        !application_killed,
+        "the application had no time left to stop"
+    );
+
+    let marked = double
+        .requests()
+        .iter()
+        .find(|request| request.method == "PUT" && request.path.ends_with("/status"))
+        .map(|request| request.at)
+        .expect("the status PUT reached the registry");
+    assert!(
+        grace_started <= marked,
+        "marked before the grace period started?"
+    );
+    assert!(
+        hook_finished.duration_since(marked) >= DRAIN,
+        "the drain ({DRAIN:?}) passed between OUT_OF_SERVICE and the end of preStop"
+    );
+    assert!(hook_finished <= sigterm_sent, "SIGTERM only after preStop");
+    assert!(
+        application_exited - grace_started <= GRACE_PERIOD,
+        "all within the grace period"
+    );
+}
+
+#[test]
+fn kubelet_order_holds_when_eureka_is_down_the_drain_is_still_held() {
+    let down = FaultPeer::refused();
+    let mut application = start_application();
+    let grace_started = Instant::now();
+    let deadline = grace_started + GRACE_PERIOD;
+    let mut prestop = hook(&[
+        "prestop",
+        "--app",
+        APP,
+        "--drain",
+        "800ms",
+        "--request-timeout",
+        "1s",
+    ])
+    .env("EUREKA_URL", down.base_url())
+    .command()
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let (hook_finished, hook_killed) = wait_or_kill(&mut prestop, deadline);
+    assert!(!hook_killed, "preStop outlived the grace period");
+    assert_eq!(prestop.wait().unwrap().code(), Some(1));
+    assert!(
+        hook_finished - grace_started >= DRAIN,
+        "the drain is held even without a registry"
+    );
+    let pid = application.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (_, application_killed) = wait_or_kill(&mut application, deadline);
+    assert!(!application_killed);
+}
