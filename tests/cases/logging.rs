@@ -4,30 +4,38 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn scratch_file(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("eureka-hook-logging-{}-{name}", std::process::id()))
-}
-
-#[test]
-fn log_file_gets_every_line_that_stderr_gets() {
-    let double = registry_with_instance();
-    let log_file = scratch_file("copy");
-    let outcome = hook(&[
+/// Runs a successful prestop with `--log-file` (and `extra` flags); returns its stderr, after
+/// checking the file got exactly the same lines.
+fn prestop_with_log_file(double: &EurekaDouble, name: &str, extra: &[&str]) -> String {
+    let log_file =
+        std::env::temp_dir().join(format!("eureka-hook-logging-{}-{name}", std::process::id()));
+    let log_path = log_file.display().to_string();
+    let mut args = vec![
         "prestop",
         "--app",
         APP,
         "--drain",
         "0s",
         "--log-file",
-        log_file.to_str().unwrap(),
-    ])
-    .env("EUREKA_URL", double.base_url())
-    .run();
+        &log_path,
+    ];
+    args.extend(extra);
+    let outcome = hook(&args).env("EUREKA_URL", double.base_url()).run();
     outcome.assert_code(0);
     let copied = std::fs::read_to_string(&log_file).unwrap();
     std::fs::remove_file(&log_file).unwrap();
-    assert_eq!(copied, outcome.stderr);
-    assert!(copied.lines().count() >= 4, "{copied}");
+    assert_eq!(
+        copied, outcome.stderr,
+        "the log file holds exactly what stderr got"
+    );
+    outcome.stderr.clone()
+}
+
+#[test]
+fn log_file_gets_every_line_that_stderr_gets() {
+    let double = registry_with_instance();
+    let stderr = prestop_with_log_file(&double, "copy", &[]);
+    assert!(stderr.lines().count() >= 4, "{stderr}");
 }
 
 #[test]
@@ -50,24 +58,8 @@ fn log_file_that_cannot_be_opened_is_a_warning_not_a_failure() {
 #[test]
 fn json_log_lines_carry_time_level_event_and_peer_fields() {
     let double = registry_with_instance();
-    let log_file = scratch_file("json");
-    let outcome = hook(&[
-        "prestop",
-        "--app",
-        APP,
-        "--drain",
-        "0s",
-        "--log-format",
-        "json",
-    ])
-    .env("EUREKA_URL", double.base_url())
-    .env("EUREKA_HOOK_LOG_FILE", log_file.display().to_string())
-    .run();
-    outcome.assert_code(0);
-    assert_eq!(std::fs::read_to_string(&log_file).unwrap(), outcome.stderr);
-    std::fs::remove_file(&log_file).unwrap();
-    let lines: Vec<Value> = outcome
-        .stderr
+    let stderr = prestop_with_log_file(&double, "json", &["--log-format", "json"]);
+    let lines: Vec<Value> = stderr
         .lines()
         .map(|line| {
             serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
