@@ -6,7 +6,8 @@
 //! cancel, status overrides and their removal with the server's override rules, instance,
 //! application, full-registry and delta reads in JSON or XML, the read-only response cache, lease
 //! expiry and eviction, HTTP Basic authentication and CSRF rejection. It records every request and
-//! can script faults ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP.
+//! can script faults ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, and a [`TlsFront`]
+//! serves a double over HTTPS with a self-signed certificate.
 //!
 //! ```no_run
 //! use eureka_double::{EurekaDouble, InstanceSpec};
@@ -38,6 +39,7 @@ mod server;
 mod spec;
 mod status;
 mod sync;
+mod tls;
 mod uri;
 
 pub use faults::FaultPeer;
@@ -45,3 +47,4 @@ pub use recording::RecordedRequest;
 pub use script::ScriptedReply;
 pub use server::{DoubleBuilder, EurekaDouble};
 pub use spec::{InstanceSpec, InstanceState};
+pub use tls::TlsFront;
