@@ -205,7 +205,7 @@ impl EurekaClient {
         loop {
             let started = Instant::now();
             let remaining = deadline.saturating_duration_since(started);
-            let exchange = self.attempt(verb, peer, url, remaining);
+            let exchange = self.attempt(verb, peer, url, remaining, budget);
             log::debug(
                 "request",
                 &format!(
@@ -230,12 +230,27 @@ impl EurekaClient {
         }
     }
 
-    fn attempt(&self, verb: Verb, peer: &Peer, url: &str, timeout: Duration) -> Exchange {
+    /// One attempt limited to `timeout`; a failure is described against the whole `budget`.
+    fn attempt(
+        &self,
+        verb: Verb,
+        peer: &Peer,
+        url: &str,
+        timeout: Duration,
+        budget: Duration,
+    ) -> Exchange {
         match self.send(verb, peer, url, timeout) {
             Ok(exchange) => exchange,
-            Err(err) => Exchange::Failed {
-                reason: describe_failure(&err, timeout),
+            Err(Failure::Request(err)) => Exchange::Failed {
+                reason: describe_failure(&err, budget),
                 transient: is_transient(&err),
+            },
+            Err(Failure::Body { status, err }) => Exchange::Failed {
+                reason: format!(
+                    "answered {status} but {}",
+                    describe_body_failure(&err, budget)
+                ),
+                transient: false,
             },
         }
     }
@@ -246,7 +261,7 @@ impl EurekaClient {
         peer: &Peer,
         url: &str,
         timeout: Duration,
-    ) -> Result<Exchange, ureq::Error> {
+    ) -> Result<Exchange, Failure> {
         let mut request = Request::builder()
             .method(verb.method())
             .uri(url)
@@ -259,8 +274,10 @@ impl EurekaClient {
             ));
             request = request.header("Authorization", format!("Basic {token}"));
         }
+        // `timeout_global` bounds everything from the name lookup to the last body byte.
         let mut response = request
-            .body(())?
+            .body(())
+            .map_err(ureq::Error::from)?
             .with_agent(&self.agent)
             .configure()
             .timeout_global(Some(timeout))
@@ -276,13 +293,15 @@ impl EurekaClient {
         };
         let retry_after = header("Retry-After").and_then(|text| text.trim().parse().ok());
         let location = header("Location");
+        // Only a GET's 200 carries something we need; any other body is left unread.
         let body = match verb {
             Verb::Get if status == 200 => Some(
                 response
                     .body_mut()
                     .with_config()
                     .limit(MAX_BODY_BYTES)
-                    .read_to_string()?,
+                    .read_to_string()
+                    .map_err(|err| Failure::Body { status, err })?,
             ),
             _ => None,
         };
@@ -292,6 +311,20 @@ impl EurekaClient {
             retry_after: retry_after.map(Duration::from_secs),
             location,
         })
+    }
+}
+
+/// Why an attempt got no usable answer.
+enum Failure {
+    /// Before or while the status line and headers came.
+    Request(ureq::Error),
+    /// The headers came with `status`, the body did not.
+    Body { status: u16, err: ureq::Error },
+}
+
+impl From<ureq::Error> for Failure {
+    fn from(err: ureq::Error) -> Self {
+        Failure::Request(err)
     }
 }
 
@@ -336,7 +369,10 @@ impl Exchange {
 fn answer_of(exchange: Exchange) -> Answer {
     match exchange {
         Exchange::Answered {
-            status, location, ..
+            status,
+            location,
+            retry_after,
+            ..
         } => match status {
             200..=299 => Answer::Accepted { status },
             404 => Answer::NotFound,
@@ -353,7 +389,15 @@ fn answer_of(exchange: Exchange) -> Answer {
                 status: Some(status),
             },
             500..=599 => Answer::Unavailable {
-                reason: format!("{status} server error"),
+                reason: match retry_after {
+                    // `exchange` only gives up on a Retry-After that does not fit the budget.
+                    Some(wait) => format!(
+                        "{status} server error (it asked to retry after {}, more than \
+                         --request-timeout leaves)",
+                        humantime::format_duration(wait)
+                    ),
+                    None => format!("{status} server error"),
+                },
                 status: Some(status),
             },
             _ => Answer::Unavailable {
@@ -416,40 +460,92 @@ fn is_transient(err: &ureq::Error) -> bool {
     }
 }
 
-/// A sentence about a failed request, for a person; never contains the URL.
-fn describe_failure(err: &ureq::Error, timeout: Duration) -> String {
-    let waited = humantime::format_duration(Duration::from_millis(timeout.as_millis() as u64));
+/// A sentence about a failed request, for a person; never contains the URL. `budget` is the
+/// request timeout the attempt belonged to.
+fn describe_failure(err: &ureq::Error, budget: Duration) -> String {
+    let waited = shown(budget);
     match err {
         ureq::Error::Io(io) => match io.kind() {
             ErrorKind::ConnectionRefused => "connection refused".into(),
             ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
                 "connection reset by the server".into()
             }
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => format!("no answer within {waited}"),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+                format!("no answer within {waited} (--request-timeout)")
+            }
             ErrorKind::UnexpectedEof => "the server closed the connection without answering".into(),
             // std reports getaddrinfo failures with no ErrorKind of their own.
             _ if io.to_string().contains("lookup address") => {
                 format!("the host name does not resolve ({io}): check the Eureka URL")
             }
+            // ureq hands rustls' errors over as I/O errors: a distrusted certificate, or a
+            // plain-HTTP port answering a TLS handshake.
+            _ if ["certificate", "corrupt message"]
+                .iter()
+                .any(|word| io.to_string().contains(word)) =>
+            {
+                describe_tls_failure(&io.to_string())
+            }
             _ => format!("network error: {io}"),
         },
-        ureq::Error::Timeout(_) => format!("no complete answer within {waited}"),
+        ureq::Error::Timeout(ureq::Timeout::Resolve) => format!(
+            "the host name did not resolve within {waited}: check the Eureka URL and the cluster DNS"
+        ),
+        ureq::Error::Timeout(ureq::Timeout::Connect) => {
+            format!("could not connect within {waited} (--request-timeout)")
+        }
+        ureq::Error::Timeout(_) => format!("no answer within {waited} (--request-timeout)"),
         ureq::Error::HostNotFound => "the host name does not resolve: check the Eureka URL".into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::BodyExceedsLimit(limit) => {
-            format!("the answer is larger than {limit} bytes; not read")
-        }
-        ureq::Error::Rustls(tls) => {
-            let hint = if tls.to_string().contains("certificate") {
-                ": the server's certificate is not trusted; give its CA with --cacert (EUREKA_HOOK_CACERT)"
-            } else {
-                ""
-            };
-            format!("TLS failed ({tls}){hint}")
-        }
+        ureq::Error::Rustls(tls) => describe_tls_failure(&tls.to_string()),
         ureq::Error::Protocol(protocol) => format!("not a valid HTTP answer ({protocol})"),
         other => format!("request failed ({other})"),
     }
+}
+
+/// What went wrong while reading the body of an answer whose headers came.
+fn describe_body_failure(err: &ureq::Error, budget: Duration) -> String {
+    match err {
+        ureq::Error::BodyExceedsLimit(limit) => {
+            format!("the answer is larger than {limit} bytes; not read")
+        }
+        ureq::Error::Timeout(_) => format!(
+            "its body did not arrive in full within {} (--request-timeout)",
+            shown(budget)
+        ),
+        ureq::Error::Io(io) if matches!(io.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+            format!(
+                "its body did not arrive in full within {} (--request-timeout)",
+                shown(budget)
+            )
+        }
+        other => format!(
+            "its body could not be read ({})",
+            describe_failure(other, budget)
+        ),
+    }
+}
+
+/// rustls' message about a failed handshake, with what to do about it.
+fn describe_tls_failure(text: &str) -> String {
+    let hint = if text.contains("UnknownIssuer") {
+        "the server's certificate is not trusted (its issuer is not a known CA); give its CA with \
+         --cacert (EUREKA_HOOK_CACERT)"
+    } else if text.contains("not valid for name") || text.contains("NotValidForName") {
+        "the server's certificate does not name this host: put a name it holds in the Eureka URL"
+    } else if text.contains("xpired") || text.contains("NotValidYet") {
+        "the server's certificate is outside its validity period"
+    } else if text.contains("certificate") {
+        "the server's certificate is not trusted; give its CA with --cacert (EUREKA_HOOK_CACERT)"
+    } else {
+        "check that the Eureka URL's port speaks HTTPS, or use http://"
+    };
+    format!("TLS failed ({text}): {hint}")
+}
+
+/// A duration for a message, to the millisecond.
+fn shown(duration: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(Duration::from_millis(duration.as_millis() as u64))
 }
 
 /// Runs `operation` against every peer at once, one thread each; answers come back in peer order.
@@ -617,6 +713,64 @@ mod tests {
         );
         assert!(answer_of(answered(403)).to_string().contains("CSRF"));
         assert_eq!(answer_of(answered(503)).status_label(), "503");
+    }
+
+    #[test]
+    fn a_retry_after_that_did_not_fit_is_named_in_the_answer() {
+        let answer = answer_of(Exchange::Answered {
+            status: 503,
+            body: None,
+            retry_after: Some(Duration::from_secs(120)),
+            location: None,
+        });
+        assert_eq!(
+            answer.to_string(),
+            "503 server error (it asked to retry after 2m, more than --request-timeout leaves)"
+        );
+    }
+
+    #[test]
+    fn failures_are_described_against_the_whole_request_timeout() {
+        let budget = Duration::from_millis(1500);
+        assert_eq!(
+            describe_failure(&ureq::Error::Timeout(ureq::Timeout::Resolve), budget),
+            "the host name did not resolve within 1s 500ms: check the Eureka URL and the cluster DNS"
+        );
+        assert_eq!(
+            describe_failure(&ureq::Error::Timeout(ureq::Timeout::Global), budget),
+            "no answer within 1s 500ms (--request-timeout)"
+        );
+        assert_eq!(
+            describe_body_failure(&ureq::Error::Timeout(ureq::Timeout::Global), budget),
+            "its body did not arrive in full within 1s 500ms (--request-timeout)"
+        );
+        assert_eq!(
+            describe_body_failure(&ureq::Error::BodyExceedsLimit(MAX_BODY_BYTES), budget),
+            "the answer is larger than 4194304 bytes; not read"
+        );
+        let refused = ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionRefused));
+        assert_eq!(describe_failure(&refused, budget), "connection refused");
+        assert!(is_transient(&refused));
+    }
+
+    #[test]
+    fn tls_failures_say_what_to_change() {
+        let unknown = describe_tls_failure("invalid peer certificate: UnknownIssuer");
+        assert!(
+            unknown.contains("--cacert (EUREKA_HOOK_CACERT)"),
+            "{unknown}"
+        );
+        let wrong_name = describe_tls_failure(
+            "invalid peer certificate: certificate not valid for name \"eureka\"",
+        );
+        assert!(
+            wrong_name.contains("does not name this host"),
+            "{wrong_name}"
+        );
+        let expired = describe_tls_failure("invalid peer certificate: certificate expired");
+        assert!(expired.contains("validity period"), "{expired}");
+        let not_tls = describe_tls_failure("received corrupt message of type InvalidContentType");
+        assert!(not_tls.contains("speaks HTTPS"), "{not_tls}");
     }
 
     #[test]

@@ -462,13 +462,25 @@ fn find_this_pod(
         }
     }
     if registered.is_empty() {
-        let reason = if listings
+        let failures: Vec<String> = peers
             .iter()
-            .any(|listing| matches!(listing, Err(Answer::NotFound)))
+            .zip(&listings)
+            .filter_map(|(peer, listing)| match listing {
+                Err(Answer::NotFound) | Ok(_) => None,
+                Err(answer) => Some(format!("{peer}: {answer}")),
+            })
+            .collect();
+        let reason = if failures.is_empty()
+            || listings
+                .iter()
+                .any(|listing| matches!(listing, Err(Answer::NotFound)))
         {
             format!("the app {app} has no registered instances")
         } else {
-            format!("the instances of {app} could not be listed")
+            format!(
+                "the instances of {app} could not be listed ({})",
+                failures.join("; ")
+            )
         };
         return (
             None,
@@ -606,7 +618,7 @@ mod tests {
     use crate::drain::fake::RecordingSleeper;
     use crate::exit;
     use clap::Parser;
-    use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec};
+    use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply};
 
     fn settings_for(url: &str, args: &[&str]) -> Settings {
         let argv = ["eureka-hook"].iter().chain(args).copied();
@@ -646,6 +658,21 @@ mod tests {
         .unwrap_err();
         assert_eq!(exit::from_error(&err), Exit::RegistryFailed);
         assert_eq!(*sleeper.windows.lock().unwrap(), [Duration::from_secs(30)]);
+    }
+
+    #[test]
+    fn a_listing_that_cannot_be_read_is_explained_with_the_peers_answer() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "other-pod", 8080));
+        double.script(ScriptedReply::on("GET", "/apps/DEMO").malformed_json());
+        let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
+        let (matched, why) = find_this_pod(&settings, &EurekaClient::new(None), &settings.peers);
+        assert_eq!(matched, None);
+        assert!(
+            why.starts_with("the instances of DEMO could not be listed (http://127.0.0.1:")
+                && why.contains("not Eureka JSON"),
+            "{why}"
+        );
     }
 
     #[test]
