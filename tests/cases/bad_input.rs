@@ -1,66 +1,259 @@
+//! The bad input matrix: every wrong flag, variable or file is rejected with exit 2 and a message
+//! that names it, before any request is sent and without a drain.
+
 use std::time::Duration;
 
 use crate::support::*;
 
-/// One bad invocation: its arguments, its environment, and the flag or variable the error must name.
+/// One bad invocation: its arguments, its environment, and what the error must name.
 struct BadCase {
-    args: &'static [&'static str],
-    vars: &'static [(&'static str, &'static str)],
+    args: Vec<String>,
+    vars: Vec<(&'static str, String)>,
     names: &'static str,
 }
 
-const fn case(
-    args: &'static [&'static str],
-    vars: &'static [(&'static str, &'static str)],
-    names: &'static str,
-) -> BadCase {
-    BadCase { args, vars, names }
+fn case(args: &[&str], vars: &[(&'static str, &str)], names: &'static str) -> BadCase {
+    BadCase {
+        args: args.iter().map(|arg| arg.to_string()).collect(),
+        vars: vars
+            .iter()
+            .map(|(name, value)| (*name, value.to_string()))
+            .collect(),
+        names,
+    }
 }
-
-const CASES: &[BadCase] = &[
-    case(&["prestop", "--app", APP, "--bogus"], &[], "--bogus"),
-    case(&["prestop"], &[], "--app"),
-    case(&["prestop", "--app", ""], &[], "--app"),
-    case(&["prestop"], &[("EUREKA_APP", "")], "EUREKA_APP"),
-    case(&["prestop", "--app", APP, "--port", "0"], &[], "--port"),
-    case(
-        &["prestop", "--app", APP],
-        &[("SERVER_PORT", "65536")],
-        "SERVER_PORT",
-    ),
-    case(&["prestop", "--app", APP, "--drain", "-5s"], &[], "--drain"),
-    case(
-        &["prestop", "--app", APP],
-        &[("EUREKA_HOOK_DRAIN", "soon")],
-        "EUREKA_HOOK_DRAIN",
-    ),
-    case(
-        &["prestop", "--app", APP, "--eureka-url", "ftp://eureka/"],
-        &[],
-        "--eureka-url",
-    ),
-    case(
-        &["prestop", "--app", APP],
-        &[("EUREKA_URL", "http:///eureka/")],
-        "EUREKA_URL",
-    ),
-    case(
-        &["prestop", "--app", APP],
-        &[("EUREKA_URL", "http://user@host/eureka/")],
-        "without a password",
-    ),
-];
 
 #[test]
-fn bad_input_is_rejected_before_any_request_and_without_a_drain() {
+fn bad_input_is_rejected_with_exit_2_naming_the_culprit_before_any_request() {
     let double = registry_with_instance();
-    for BadCase { args, vars, names } in CASES {
-        let mut command = hook(args).env("EUREKA_URL", double.base_url());
-        for (name, value) in *vars {
-            command = command.env(name, *value);
-        }
-        command
-            .run()
+    let url = double.base_url();
+    let not_pem = TempFile::new("not-pem", "-----BEGIN NOTHING-----\n");
+    let no_colon = TempFile::new("credentials-without-colon", "just-a-user\n");
+    let credentials = TempFile::new("credentials", "eureka:Bad-Input-Sentinel-3\n");
+    let url_with_password = url.replace("http://", "http://eureka:Bad-Input-Sentinel-2@");
+    let cases = [
+        // flags that do not exist or belong to another subcommand
+        case(&["prestop", "--app", APP, "--bogus"], &[], "--bogus"),
+        case(&["status", "--app", APP, "--drain", "1s"], &[], "--drain"),
+        // app
+        case(&["prestop"], &[], "--app"),
+        case(&["prestop", "--app", ""], &[], "--app"),
+        case(&["prestop"], &[("EUREKA_APP", "")], "EUREKA_APP"),
+        case(
+            &["prestop"],
+            &[("SPRING_APPLICATION_NAME", "demo service")],
+            "SPRING_APPLICATION_NAME",
+        ),
+        // port
+        case(&["prestop", "--app", APP, "--port", "0"], &[], "--port"),
+        case(&["prestop", "--app", APP, "--port", "http"], &[], "--port"),
+        case(
+            &["prestop", "--app", APP],
+            &[("SERVER_PORT", "65536")],
+            "SERVER_PORT",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_PORT", "-1")],
+            "EUREKA_PORT",
+        ),
+        // durations
+        case(&["prestop", "--app", APP, "--drain", "-5s"], &[], "--drain"),
+        case(&["prestop", "--app", APP, "--drain", "25h"], &[], "--drain"),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_DRAIN", "soon")],
+            "EUREKA_HOOK_DRAIN",
+        ),
+        case(&["poststart", "--app", APP, "--wait", "30"], &[], "--wait"),
+        case(
+            &["poststart", "--app", APP],
+            &[("EUREKA_HOOK_WAIT", "1year")],
+            "EUREKA_HOOK_WAIT",
+        ),
+        case(
+            &["prestop", "--app", APP, "--request-timeout", "0s"],
+            &[],
+            "--request-timeout",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_REQUEST_TIMEOUT", "forever")],
+            "EUREKA_HOOK_REQUEST_TIMEOUT",
+        ),
+        // urls
+        case(
+            &["prestop", "--app", APP, "--eureka-url", "ftp://eureka/"],
+            &[],
+            "--eureka-url",
+        ),
+        case(
+            &[
+                "prestop",
+                "--app",
+                APP,
+                "--eureka-url",
+                &format!("{url},,{url}"),
+            ],
+            &[],
+            "--eureka-url",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_URL", "http:///eureka/")],
+            "EUREKA_URL",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_URL", "http://user@host/eureka/")],
+            "without a password",
+        ),
+        // instance id and hostname
+        case(
+            &["prestop", "--app", APP, "--instance-id", ""],
+            &[],
+            "--instance-id",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_INSTANCE_INSTANCEID", "a b")],
+            "EUREKA_INSTANCE_INSTANCEID",
+        ),
+        case(
+            &["prestop", "--app", APP, "--hostname", "bad host"],
+            &[],
+            "--hostname",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOSTNAME", "a/b")],
+            "EUREKA_HOSTNAME",
+        ),
+        // CA file
+        case(
+            &["prestop", "--app", APP, "--cacert", "/nonexistent/ca.pem"],
+            &[],
+            "--cacert",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_CACERT", not_pem.path_str())],
+            "EUREKA_HOOK_CACERT",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_CACERT", "")],
+            "EUREKA_HOOK_CACERT",
+        ),
+        // credentials half given, given twice, or unreadable
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_USERNAME", "eureka")],
+            "EUREKA_PASSWORD",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_PASSWORD", "Bad-Input-Sentinel-1")],
+            "EUREKA_USERNAME",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[
+                ("EUREKA_URL", &url_with_password),
+                ("EUREKA_USERNAME", "eureka"),
+                ("EUREKA_PASSWORD", "Bad-Input-Sentinel-1"),
+            ],
+            "EUREKA_USERNAME/EUREKA_PASSWORD",
+        ),
+        case(
+            &[
+                "prestop",
+                "--app",
+                APP,
+                "--credentials-file",
+                credentials.path_str(),
+            ],
+            &[
+                ("EUREKA_USERNAME", "eureka"),
+                ("EUREKA_PASSWORD", "Bad-Input-Sentinel-1"),
+            ],
+            "--credentials-file",
+        ),
+        case(
+            &[
+                "prestop",
+                "--app",
+                APP,
+                "--credentials-file",
+                "/nonexistent/credentials",
+            ],
+            &[],
+            "--credentials-file",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_CREDENTIALS_FILE", no_colon.path_str())],
+            "EUREKA_HOOK_CREDENTIALS_FILE",
+        ),
+        // conflicting or malformed switches
+        case(&["prestop", "--app", APP, "-v", "-q"], &[], "--quiet"),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_VERBOSE", "1"), ("EUREKA_HOOK_QUIET", "1")],
+            "EUREKA_HOOK_QUIET",
+        ),
+        case(
+            &["poststart", "--app", APP],
+            &[("EUREKA_HOOK_STRICT", "perhaps")],
+            "EUREKA_HOOK_STRICT",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_DRY_RUN", "perhaps")],
+            "EUREKA_HOOK_DRY_RUN",
+        ),
+        case(
+            &["prestop", "--app", APP, "--log-format", "xml"],
+            &[],
+            "--log-format",
+        ),
+        case(
+            &["prestop", "--app", APP],
+            &[("EUREKA_HOOK_LOG_FORMAT", "xml")],
+            "EUREKA_HOOK_LOG_FORMAT",
+        ),
+    ];
+    // Spring's variable, when it is the only URL given.
+    let default_zone = hook(&["prestop", "--app", APP])
+        .without_env("EUREKA_URL")
+        .env(
+            "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+            "eureka:8761/eureka/",
+        );
+
+    let mut hooks: Vec<Hook> = cases
+        .iter()
+        .map(|BadCase { args, vars, .. }| {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut command = hook(&args).env("EUREKA_URL", &url);
+            for (name, value) in vars {
+                command = command.env(name, value.as_str());
+            }
+            command
+        })
+        .collect();
+    hooks.push(default_zone);
+    let names = cases
+        .iter()
+        .map(|case| case.names)
+        .chain(["EUREKA_CLIENT_SERVICEURL_DEFAULTZONE"]);
+    let outcomes = run_all(&hooks);
+    assert!(
+        outcomes.len() >= 20,
+        "the matrix asks for at least 20 cases"
+    );
+    for (outcome, names) in outcomes.iter().zip(names) {
+        outcome
             .assert_code(2)
             .assert_stderr_contains(names)
             .assert_took_less_than(Duration::from_secs(5));

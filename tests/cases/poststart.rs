@@ -102,38 +102,6 @@ fn poststart_strict_exits_3_when_the_instance_never_registers() {
 }
 
 #[test]
-fn poststart_never_fails_a_starting_pod_because_the_registry_is_down() {
-    let down = FaultPeer::refused();
-    hook(&[
-        "poststart",
-        "--app",
-        APP,
-        "--wait",
-        "1s",
-        "--request-timeout",
-        "1s",
-    ])
-    .env("EUREKA_URL", down.base_url())
-    .run()
-    .assert_code(0)
-    .assert_took_less_than(Duration::from_secs(1 + 1 + 3))
-    .assert_stderr_contains("connection refused");
-    hook(&[
-        "poststart",
-        "--app",
-        APP,
-        "--wait",
-        "1s",
-        "--request-timeout",
-        "1s",
-    ])
-    .env("EUREKA_URL", down.base_url())
-    .env("EUREKA_HOOK_STRICT", "true")
-    .run()
-    .assert_code(1);
-}
-
-#[test]
 fn poststart_strict_exits_4_when_credentials_are_refused() {
     let double = EurekaDouble::builder()
         .basic_auth("eureka", "right")

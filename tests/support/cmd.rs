@@ -1,4 +1,8 @@
 //! Runs the real binary with a clean environment and reports everything when an assertion fails.
+//!
+//! Every run checks on its own that no password the test handed the hook (`EUREKA_PASSWORD`, the
+//! userinfo of a URL in an argument or variable, a credentials file's content) shows in stdout or
+//! stderr.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -8,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// No test run may take longer than this; a hung hook fails the test instead of the suite.
 const HARD_LIMIT: Duration = Duration::from_secs(60);
+/// Passwords shorter than this are not looked for: they would match innocent text.
+const SHORTEST_CHECKED_PASSWORD: usize = 4;
 
 /// A command line for the binary under test, with `--hostname pod-0` unless a test says otherwise.
 pub fn hook(args: &[&str]) -> Hook {
@@ -36,6 +42,12 @@ impl Hook {
         self
     }
 
+    /// Leaves `name` out of the environment (for one the harness sets by default).
+    pub fn without_env(mut self, name: &str) -> Self {
+        self.env.retain(|(known, _)| known != name);
+        self
+    }
+
     /// The command, with an environment holding only what the test set.
     pub fn command(&self) -> Command {
         let mut command = Command::new(&self.binary);
@@ -58,11 +70,46 @@ impl Hook {
             child,
             started: Instant::now(),
             description: self.describe(),
+            passwords: self.passwords(),
         }
     }
 
     pub fn run(&self) -> Outcome {
         self.spawn().wait()
+    }
+
+    /// The passwords this command hands the hook, as far as the test harness can tell.
+    fn passwords(&self) -> Vec<String> {
+        let mut passwords = Vec::new();
+        let mut credentials_files = Vec::new();
+        for (name, value) in &self.env {
+            passwords.extend(url_passwords(value));
+            match name.as_str() {
+                "EUREKA_PASSWORD" => passwords.push(value.clone()),
+                "EUREKA_HOOK_CREDENTIALS_FILE" => credentials_files.push(PathBuf::from(value)),
+                _ => {}
+            }
+        }
+        for (index, arg) in self.args.iter().enumerate() {
+            passwords.extend(url_passwords(arg));
+            if let Some(path) = arg.strip_prefix("--credentials-file=") {
+                credentials_files.push(PathBuf::from(path));
+            } else if arg == "--credentials-file" {
+                credentials_files.extend(self.args.get(index + 1).map(PathBuf::from));
+            }
+        }
+        for path in credentials_files {
+            if let Ok(content) = std::fs::read_to_string(path) {
+                passwords.extend(
+                    content
+                        .trim_end_matches(['\r', '\n'])
+                        .split_once(':')
+                        .map(|(_, password)| password.to_string()),
+                );
+            }
+        }
+        passwords.retain(|password| password.len() >= SHORTEST_CHECKED_PASSWORD);
+        passwords
     }
 
     fn describe(&self) -> String {
@@ -76,11 +123,31 @@ impl Hook {
     }
 }
 
+/// Starts every hook at once and waits for all of them; outcomes come back in the same order.
+pub fn run_all(hooks: &[Hook]) -> Vec<Outcome> {
+    let running: Vec<Running> = hooks.iter().map(Hook::spawn).collect();
+    running.into_iter().map(Running::wait).collect()
+}
+
+/// The password of every `scheme://user:password@host` in `text`.
+fn url_passwords(text: &str) -> Vec<String> {
+    text.split("://")
+        .skip(1)
+        .filter_map(|rest| {
+            let authority = rest.split(['/', ',', '?', '#']).next()?;
+            let (userinfo, _) = authority.rsplit_once('@')?;
+            let (_, password) = userinfo.split_once(':')?;
+            Some(password.to_string())
+        })
+        .collect()
+}
+
 /// A started hook.
 pub struct Running {
     child: Child,
     started: Instant,
     description: String,
+    passwords: Vec<String>,
 }
 
 impl Running {
@@ -101,13 +168,18 @@ impl Running {
             }
             thread::sleep(Duration::from_millis(5));
         };
-        Outcome {
+        let outcome = Outcome {
             elapsed: self.started.elapsed(),
             code: status.code(),
             stdout: stdout.join().unwrap(),
             stderr: stderr.join().unwrap(),
             description: self.description,
+        };
+        for password in &self.passwords {
+            outcome.assert_never_shows(password);
         }
+        outcome.assert_no_panic();
+        outcome
     }
 }
 
@@ -176,6 +248,28 @@ impl Outcome {
         self
     }
 
+    /// A hook fails with a message, never with a panic or a backtrace.
+    pub fn assert_no_panic(&self) -> &Self {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.to_lowercase().contains("backtrace"),
+            "the hook panicked\n{}",
+            self.report()
+        );
+        self
+    }
+
+    /// The line a person reads last: the final error line, else the final warning, else the
+    /// final line of stderr, without the `eureka-hook: ` prefix.
+    pub fn final_line(&self) -> &str {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        let last_with = |prefix: &str| lines.iter().rev().find(|line| line.starts_with(prefix));
+        last_with("eureka-hook: error:")
+            .or_else(|| last_with("eureka-hook: warning:"))
+            .or(lines.last())
+            .map(|line| line.trim_start_matches("eureka-hook: "))
+            .unwrap_or("")
+    }
+
     pub fn assert_took_at_least(&self, least: Duration) -> &Self {
         assert!(
             self.elapsed >= least,
@@ -194,4 +288,30 @@ impl Outcome {
         );
         self
     }
+}
+
+#[test]
+fn the_harness_finds_every_password_a_test_hands_the_hook() {
+    let file = super::TempFile::new("credentials", "eureka:from-the-file\n");
+    let command = hook(&[
+        "prestop",
+        "--eureka-url",
+        "http://a:from-the-flag@a/eureka/,http://b/",
+        "--credentials-file",
+        file.path_str(),
+    ])
+    .env("EUREKA_PASSWORD", "from-the-env")
+    .env("EUREKA_URL", "https://u:from-the-url@c:8761/eureka/")
+    .env("EUREKA_USERNAME", "pw");
+    let mut found = command.passwords();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "from-the-env",
+            "from-the-file",
+            "from-the-flag",
+            "from-the-url"
+        ]
+    );
 }

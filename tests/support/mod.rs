@@ -2,8 +2,13 @@
 
 pub mod cmd;
 
-pub use cmd::hook;
-pub use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, RecordedRequest};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use cmd::{Hook, Outcome, hook, run_all};
+pub use eureka_double::{
+    EurekaDouble, FaultPeer, InstanceSpec, RecordedRequest, ScriptedReply, TlsFront,
+};
 
 /// The app every test registers, in the case Spring would use.
 pub const APP: &str = "demo-service";
@@ -46,4 +51,30 @@ pub fn assert_instance(double: &EurekaDouble, id: &str, status: &str, overridden
         (status, overridden),
         "status and override of {id}"
     );
+}
+
+/// A file in the temp directory, unique to this test run, removed when dropped.
+pub struct TempFile(PathBuf);
+
+impl TempFile {
+    pub fn new(name: &str, content: impl AsRef<[u8]>) -> TempFile {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "eureka-hook-e2e-{}-{}-{name}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::write(&path, content).unwrap();
+        TempFile(path)
+    }
+
+    pub fn path_str(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
