@@ -619,14 +619,26 @@ fn row_12c_a_cacert_that_is_not_pem_is_bad_input_and_nothing_is_sent() {
 #[test]
 fn row_12d_the_built_in_roots_are_compiled_into_the_binary() {
     // webpki-roots keeps each root's subject as DER, so its common name is in the binary as is.
-    let binary = std::fs::read(env!("CARGO_BIN_EXE_eureka-hook")).unwrap();
-    for root in ["ISRG Root X1", "DigiCert Global Root G2"] {
-        assert!(
-            binary
-                .windows(root.len())
-                .any(|window| window == root.as_bytes()),
-            "the binary does not carry the {root} root"
-        );
+    // The static release binary is checked too when it has been built (scripts/test.sh does).
+    let static_binary = std::env::var_os("EUREKA_HOOK_STATIC_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/x86_64-unknown-linux-musl/release/eureka-hook")
+        });
+    let binaries = std::iter::once(std::path::PathBuf::from(env!("CARGO_BIN_EXE_eureka-hook")))
+        .chain(Some(static_binary).filter(|path| path.is_file()));
+    for path in binaries {
+        let binary = std::fs::read(&path).unwrap();
+        for root in ["ISRG Root X1", "DigiCert Global Root G2"] {
+            assert!(
+                binary
+                    .windows(root.len())
+                    .any(|window| window == root.as_bytes()),
+                "{} does not carry the {root} root",
+                path.display()
+            );
+        }
     }
 }
 

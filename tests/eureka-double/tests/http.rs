@@ -1,6 +1,6 @@
 //! The double's behaviour over real HTTP beyond the transcript: routing and encoding, XML,
 //! caching, delta, lease expiry, Basic auth and CSRF, request recording, scripted faults, and the
-//! byte-level fault peers.
+//! byte-level fault peers, and the TLS front.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply};
+use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply, TlsFront};
 use support::{get_json, send, try_send};
 
 const JSON: (&str, &str) = ("Accept", "application/json");
@@ -602,4 +602,69 @@ fn reset_peer_resets_the_connection_after_the_request() {
     assert_eq!(error.kind(), ErrorKind::ConnectionReset);
     assert!(try_send("GET", &format!("{}apps/", peer.base_url()), &[], None).is_err());
     assert_eq!(peer.connections(), 2);
+}
+
+#[test]
+fn tls_front_serves_the_double_to_a_client_that_trusts_its_certificate() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+
+    let eureka = EurekaDouble::start();
+    let id = eureka.register(demo("pod-0"));
+    let front = TlsFront::new(&eureka);
+    assert!(front.base_url().starts_with("https://127.0.0.1:"));
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(front.ca_pem().as_bytes()).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let address = front.base_url()["https://".len()..]
+        .trim_end_matches("/eureka/")
+        .to_owned();
+    let connection = rustls::ClientConnection::new(
+        std::sync::Arc::new(config),
+        ServerName::try_from("127.0.0.1").unwrap(),
+    )
+    .unwrap();
+    let mut tls = rustls::StreamOwned::new(connection, TcpStream::connect(&address).unwrap());
+    write!(
+        tls,
+        "GET /eureka/apps/DEMO-SERVICE/{id} HTTP/1.1\r\nHost: {address}\r\n\
+         Accept: application/json\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    tls.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""instanceId":"pod-0:demo-service:8080""#));
+    assert_eq!(front.handshakes(), 1);
+    assert_eq!(eureka.requests().len(), 1);
+}
+
+#[test]
+fn tls_front_forwards_nothing_when_the_handshake_fails() {
+    let eureka = EurekaDouble::start();
+    let front = TlsFront::new(&eureka);
+    let address = front.base_url()["https://".len()..]
+        .trim_end_matches("/eureka/")
+        .to_owned();
+    // Plain HTTP to a TLS port is not a handshake.
+    let mut plain = TcpStream::connect(&address).unwrap();
+    plain
+        .write_all(b"GET /eureka/apps/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(!answer.starts_with(b"HTTP/"));
+    assert_eq!(front.handshakes(), 0);
+    assert!(eureka.requests().is_empty());
 }
