@@ -29,6 +29,8 @@ pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// A retry is not worth starting with less time than this left in the budget.
 const SHORTEST_ATTEMPT: Duration = Duration::from_millis(50);
+/// How much sooner than the whole attempt the name lookup must end.
+const LOOKUP_MARGIN: Duration = Duration::from_millis(1);
 
 /// What a peer answered to one operation, after any retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,13 +276,18 @@ impl EurekaClient {
             ));
             request = request.header("Authorization", format!("Basic {token}"));
         }
-        // `timeout_global` bounds everything from the name lookup to the last body byte.
+        // `timeout_global` bounds everything from the name lookup to the last body byte (ureq
+        // resolves in a thread when a timeout is set, so a stuck DNS server cannot hold us). The
+        // lookup's own limit ends just before, so that a lookup that never ends is reported as
+        // one: ureq names the limit that ran out first.
+        let lookup_limit = Some(timeout.saturating_sub(LOOKUP_MARGIN)).filter(|l| !l.is_zero());
         let mut response = request
             .body(())
             .map_err(ureq::Error::from)?
             .with_agent(&self.agent)
             .configure()
             .timeout_global(Some(timeout))
+            .timeout_resolve(lookup_limit)
             .build()
             .run()?;
         let status = response.status().as_u16();
