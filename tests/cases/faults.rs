@@ -122,6 +122,57 @@ fn row_02_a_host_name_that_does_not_resolve_fails_fast_and_says_so() {
         .assert_stderr_contains("check the Eureka URL");
 }
 
+#[test]
+fn row_02b_a_dns_server_that_never_answers_costs_one_request_timeout() {
+    assert!(
+        running_as_root(),
+        "this test needs root for a private mount namespace (CI and the dev machines run as root)"
+    );
+    // A name server that takes every query and never answers, on a loopback address of its own.
+    let silent_dns = std::net::UdpSocket::bind("127.53.53.53:53").unwrap();
+    let resolv_conf = TempFile::new(
+        "resolv.conf",
+        "nameserver 127.53.53.53\noptions timeout:30 attempts:2\n",
+    );
+    // The hook sees that resolv.conf in place of the machine's, in a mount namespace of its own.
+    let script = format!(
+        "mount --bind {} /etc/resolv.conf && exec \"$0\" \"$@\"",
+        resolv_conf.path_str()
+    );
+    let outcome = hook(&[
+        "--mount",
+        "/bin/sh",
+        "-c",
+        &script,
+        env!("CARGO_BIN_EXE_eureka-hook"),
+        "prestop",
+        "--app",
+        APP,
+        "--drain",
+        "100ms",
+        "--request-timeout",
+        "1s",
+        "--eureka-url",
+        "http://eureka.invalid:8761/eureka/",
+    ])
+    .binary(find_on_path("unshare"))
+    .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    .env("EUREKA_USERNAME", USER)
+    .env("EUREKA_PASSWORD", PASSWORD)
+    .run();
+    drop(silent_dns);
+    report(
+        "2b",
+        "host name lookup never answered (silent DNS server)",
+        &outcome,
+    );
+    assert_prestop_kept_its_promises(&outcome, 1);
+    outcome
+        .assert_took_at_least(TIMEOUT)
+        .assert_took_less_than(TIMEOUT + DRAIN + SLACK)
+        .assert_stderr_contains("the host name did not resolve within 1s");
+}
+
 // Row 3 ------------------------------------------------------------------------------------------
 
 #[test]

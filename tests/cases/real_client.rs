@@ -24,15 +24,6 @@ fn py_client_dir() -> PathBuf {
     dir
 }
 
-fn python3() -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("python3"))
-        .find(|path| path.is_file())
-        .expect("python3 is on PATH (scripts/test.sh requires it)")
-}
-
 const APP: &str = "py-demo";
 const HOST: &str = "py-pod-0";
 const IP: &str = "10.1.2.3";
@@ -56,7 +47,7 @@ fn py_eureka_client_sees_prestop_take_its_instance_out_and_poststart_bring_it_ba
         IP,
         PORT,
     ])
-    .binary(python3())
+    .binary(find_on_path("python3"))
     .env("PYTHONPATH", py_client_dir().to_str().unwrap())
     .env("PYTHONDONTWRITEBYTECODE", "1")
     .run();

@@ -53,6 +53,25 @@ pub fn assert_instance(double: &EurekaDouble, id: &str, status: &str, overridden
     );
 }
 
+/// The first `name` on the test's own PATH.
+pub fn find_on_path(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("{name} is not on PATH"))
+}
+
+/// Whether the tests run as root (CI and the dev machines do; some cases need it).
+pub fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| out.stdout == b"0\n")
+        .unwrap_or(false)
+}
+
 /// A file in the temp directory, unique to this test run, removed when dropped.
 pub struct TempFile(PathBuf);
 
