@@ -27,7 +27,14 @@ fn prestop_bound() -> Duration {
 
 /// prestop with the matrix's timeout and drain, credentials in the environment.
 fn prestop(urls: &str) -> Hook {
-    hook(&[
+    prestop_without_credentials(urls, &[])
+        .env("EUREKA_USERNAME", USER)
+        .env("EUREKA_PASSWORD", PASSWORD)
+}
+
+/// prestop with the matrix's timeout and drain, and `extra` arguments.
+fn prestop_without_credentials(urls: &str, extra: &[&str]) -> Hook {
+    let mut args = vec![
         "prestop",
         "--app",
         APP,
@@ -37,9 +44,14 @@ fn prestop(urls: &str) -> Hook {
         "1s",
         "--eureka-url",
         urls,
-    ])
-    .env("EUREKA_USERNAME", USER)
-    .env("EUREKA_PASSWORD", PASSWORD)
+    ];
+    args.extend(extra);
+    hook(&args)
+}
+
+/// `url` with the matrix's credentials as its userinfo.
+fn with_userinfo(url: &str) -> String {
+    url.replace("://", &format!("://{USER}:{PASSWORD}@"))
 }
 
 /// poststart or status with the matrix's timeout (and a 1 s wait), credentials in the environment.
@@ -99,10 +111,12 @@ fn assert_untouched(double: &EurekaDouble) {
 #[test]
 fn row_01_refused_connection_on_the_only_peer_exits_1_after_the_drain() {
     let down = FaultPeer::refused();
-    let outcome = prestop(&down.base_url()).run();
+    // Credentials on the command line this time: warned about, never shown.
+    let outcome = prestop_without_credentials(&with_userinfo(&down.base_url()), &[]).run();
     report("1", "connection refused on the only peer", &outcome);
     assert_prestop_kept_its_promises(&outcome, 1);
     outcome
+        .assert_stderr_contains("visible to `ps` in the container")
         .assert_stderr_contains("connection refused")
         .assert_stderr_contains(
             "eureka-hook: error: could not mark instance pod-0:demo-service:8080 OUT_OF_SERVICE",
@@ -178,7 +192,13 @@ fn row_02b_a_dns_server_that_never_answers_costs_one_request_timeout() {
 #[test]
 fn row_03_a_peer_that_never_answers_costs_one_request_timeout() {
     let silent = FaultPeer::hang();
-    let outcome = prestop(&silent.base_url()).run();
+    // Credentials from a file this time, as a mounted Secret gives them.
+    let credentials = TempFile::new("credentials", format!("{USER}:{PASSWORD}\n"));
+    let outcome = prestop_without_credentials(
+        &silent.base_url(),
+        &["--credentials-file", credentials.path_str()],
+    )
+    .run();
     report(
         "3",
         "accepts, never answers (hang before status line)",
@@ -331,17 +351,7 @@ fn row_05c_503_with_a_retry_after_beyond_the_budget_is_not_waited_for() {
 fn row_06a_missing_or_wrong_credentials_exit_4_and_say_which_settings_to_check() {
     let double = secured_registry();
     let url = double.base_url();
-    let missing = hook(&[
-        "prestop",
-        "--app",
-        APP,
-        "--drain",
-        "100ms",
-        "--request-timeout",
-        "1s",
-        "--eureka-url",
-        &url,
-    ]);
+    let missing = prestop_without_credentials(&url, &[]);
     let wrong = prestop(&url).env("EUREKA_PASSWORD", "Wrong-Sentinel-Pw-77");
     let [missing, wrong] = run_all(&[missing, wrong]).try_into().ok().unwrap();
     report("6a", "401: no credentials", &missing);
@@ -493,9 +503,7 @@ fn row_09_a_redirect_to_another_host_is_not_followed_with_the_credentials() {
         elsewhere.base_url().replace("127.0.0.1", "localhost")
     )));
     // Credentials in the URL this time: its userinfo must not show either.
-    let url = double
-        .base_url()
-        .replace("http://", &format!("http://{USER}:{PASSWORD}@"));
+    let url = with_userinfo(&double.base_url());
     let outcome = hook(&[
         "prestop",
         "--app",
@@ -612,21 +620,10 @@ fn row_12b_cacert_from_the_flag_or_the_env_trusts_the_certificate() {
         .map(|front| TempFile::new("ca.pem", front.ca_pem()))
         .collect();
     let env_run = prestop(&fronts[0].base_url()).env("EUREKA_HOOK_CACERT", ca_files[0].path_str());
-    let flag_run = hook(&[
-        "prestop",
-        "--app",
-        APP,
-        "--drain",
-        "100ms",
-        "--request-timeout",
-        "1s",
-        "--eureka-url",
-        &fronts[1].base_url(),
-        "--cacert",
-        ca_files[1].path_str(),
-    ])
-    .env("EUREKA_USERNAME", USER)
-    .env("EUREKA_PASSWORD", PASSWORD);
+    let flag_run =
+        prestop_without_credentials(&fronts[1].base_url(), &["--cacert", ca_files[1].path_str()])
+            .env("EUREKA_USERNAME", USER)
+            .env("EUREKA_PASSWORD", PASSWORD);
     let outcomes = run_all(&[env_run, flag_run]);
     report(
         "12b",
