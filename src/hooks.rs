@@ -475,17 +475,17 @@ fn find_this_pod(
                 .iter()
                 .any(|listing| matches!(listing, Err(Answer::NotFound)))
         {
-            format!("the app {app} has no registered instances")
+            format!(
+                "the app {app} has no registered instances (the registry's listing is cached \
+                 for up to 30 s, so it may lag)"
+            )
         } else {
             format!(
-                "the instances of {app} could not be listed ({})",
+                "the instances of {app} could not be listed: {}",
                 failures.join("; ")
             )
         };
-        return (
-            None,
-            format!("{reason} (the registry's listing is cached for up to 30 s, so it may lag)"),
-        );
+        return (None, reason);
     }
     let ids: Vec<&str> = registered
         .iter()
@@ -669,7 +669,7 @@ mod tests {
         let (matched, why) = find_this_pod(&settings, &EurekaClient::new(None), &settings.peers);
         assert_eq!(matched, None);
         assert!(
-            why.starts_with("the instances of DEMO could not be listed (http://127.0.0.1:")
+            why.starts_with("the instances of DEMO could not be listed: http://127.0.0.1:")
                 && why.contains("not Eureka JSON"),
             "{why}"
         );

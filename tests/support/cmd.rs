@@ -123,10 +123,22 @@ impl Hook {
     }
 }
 
-/// Starts every hook at once and waits for all of them; outcomes come back in the same order.
+/// Starts every hook at once and waits for all of them, each in a thread of its own so that its
+/// time is its own; outcomes come back in the same order.
 pub fn run_all(hooks: &[Hook]) -> Vec<Outcome> {
-    let running: Vec<Running> = hooks.iter().map(Hook::spawn).collect();
-    running.into_iter().map(Running::wait).collect()
+    let waiting: Vec<thread::JoinHandle<Outcome>> = hooks
+        .iter()
+        .map(Hook::spawn)
+        .map(|running| thread::spawn(move || running.wait()))
+        .collect();
+    waiting
+        .into_iter()
+        .map(|waiter| {
+            waiter
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+        .collect()
 }
 
 /// The password of every `scheme://user:password@host` in `text`.
