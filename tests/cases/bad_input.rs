@@ -106,7 +106,7 @@ fn bad_input_is_rejected_with_exit_2_naming_the_culprit_before_any_request() {
         case(
             &["prestop", "--app", APP],
             &[("EUREKA_URL", "http://user@host/eureka/")],
-            "without a password",
+            "EUREKA_URL: 'http://user@host/eureka/' has a username without a password",
         ),
         // instance id and hostname
         case(
