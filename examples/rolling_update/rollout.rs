@@ -1,0 +1,194 @@
+//! One rolling update, from a fresh start: a new Eureka server double, N instances UP, and a
+//! consumer (registry copy, load balancer, steady traffic) that sees all of them. Then, as a
+//! Deployment rollout with maxSurge 1 and maxUnavailable 0 does, for each old instance: start a
+//! new one, wait until it is UP in the registry, stop the old one the mode's way and wait for it
+//! to exit. The traffic runs until the consumer routes to the new instances only.
+
+use std::collections::BTreeMap;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use eureka_double::EurekaDouble;
+
+use crate::cli::{Settings, show};
+use crate::consumer::Consumer;
+use crate::fleet::{self, Instance};
+use crate::hook::HookBinary;
+use crate::jitter;
+use crate::traffic::RequestRecord;
+
+/// Beyond the worst-case cache delay, how long the consumer may take to see a change.
+const SETTLE_SLACK: Duration = Duration::from_secs(5);
+
+/// How old instances are stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// (a) SIGTERM only: the instance cancels its registration and stops at once.
+    SigtermOnly,
+    /// (b) `eureka-hook prestop --drain D`, then SIGTERM.
+    PrestopThenSigterm,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 2] = [Mode::SigtermOnly, Mode::PrestopThenSigterm];
+
+    /// For files and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Mode::SigtermOnly => "sigterm-only",
+            Mode::PrestopThenSigterm => "prestop-then-sigterm",
+        }
+    }
+
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::SigtermOnly => "(a) SIGTERM only",
+            Mode::PrestopThenSigterm => "(b) eureka-hook prestop, then SIGTERM",
+        }
+    }
+}
+
+/// Something the rollout did, at a time since the traffic started.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub at: Duration,
+    pub what: String,
+}
+
+/// What one mode's rollout gave.
+pub struct ModeRun {
+    pub mode: Mode,
+    pub records: Vec<RequestRecord>,
+    /// From the first request to the last.
+    pub took: Duration,
+    pub events: Vec<Event>,
+    /// When each old instance got SIGTERM, by instance id.
+    pub sigterm_at: BTreeMap<String, Duration>,
+}
+
+/// Runs the rollout in `mode`, printing its steps as they happen.
+pub fn run(mode: Mode, settings: &Settings, hook: &HookBinary) -> Result<ModeRun> {
+    println!("\n{}", mode.label());
+    let registry = EurekaDouble::builder()
+        .response_cache_interval(settings.cache)
+        .try_start()
+        .context("starting the Eureka server double")?;
+    let old_fleet = fleet::start_fleet(settings.instances, &registry, settings)?;
+    let consumer = Consumer::start(&registry.base_url(), settings)?;
+    // A real consumer has been running for a while: its load-balancer cache is in no particular
+    // phase with its fetch timer (the first routing check below loads it).
+    thread::sleep(jitter::below(settings.fetch));
+    let settle_bound = settings.worst_case() + SETTLE_SLACK;
+    consumer.wait_until_routing_to(&fleet_ids(&old_fleet), settle_bound)?;
+
+    let origin = Instant::now();
+    let traffic = consumer.send_traffic(origin, settings)?;
+    let mut timeline = Timeline::new(origin);
+    timeline.note(format!(
+        "traffic started: {} requests/s over {} instances",
+        settings.rate_per_second,
+        old_fleet.len()
+    ));
+    let mut new_fleet = Vec::with_capacity(old_fleet.len());
+    for old in old_fleet {
+        let new = replace(mode, old, &registry, settings, hook, &mut timeline)?;
+        new_fleet.push(new);
+    }
+    consumer.wait_until_routing_to(&fleet_ids(&new_fleet), settle_bound)?;
+    timeline.note("the consumer routes to the new instances only".into());
+    let records = traffic.stop()?;
+    let took = origin.elapsed();
+    stop_fleet(new_fleet)?;
+    Ok(ModeRun {
+        mode,
+        records,
+        took,
+        events: timeline.events,
+        sigterm_at: timeline.sigterm_at,
+    })
+}
+
+/// One rollout step: start the new instance, wait until it is ready, then stop `old`.
+fn replace(
+    mode: Mode,
+    mut old: Instance,
+    registry: &EurekaDouble,
+    settings: &Settings,
+    hook: &HookBinary,
+    timeline: &mut Timeline,
+) -> Result<Instance> {
+    let new = Instance::start(&registry.base_url(), settings)?;
+    new.wait_until_up(registry)?;
+    timeline.note(format!("new instance {} is UP in the registry", new.id));
+    if mode == Mode::PrestopThenSigterm {
+        timeline.note(format!(
+            "eureka-hook prestop --drain {} for {}",
+            show(settings.drain()),
+            old.id
+        ));
+        let run = hook.prestop(&registry.base_url(), old.port, settings.drain())?;
+        let exit = run
+            .exit_code
+            .map_or_else(|| "by a signal".to_owned(), |code| code.to_string());
+        timeline.note(format!(
+            "eureka-hook exited {exit} after {:.2} s",
+            run.took.as_secs_f64()
+        ));
+        if run.exit_code != Some(0) {
+            for line in run.log.lines() {
+                println!("             | {line}");
+            }
+        }
+    }
+    old.sigterm()?;
+    timeline
+        .sigterm_at
+        .insert(old.id.clone(), timeline.origin.elapsed());
+    timeline.note(format!("SIGTERM to {}", old.id));
+    old.wait_exit()?;
+    timeline.note(format!("{} exited", old.id));
+    Ok(new)
+}
+
+/// Stops the instances left at the end, the Kubernetes way.
+fn stop_fleet(fleet: Vec<Instance>) -> Result<()> {
+    for instance in &fleet {
+        instance.sigterm()?;
+    }
+    for mut instance in fleet {
+        instance.wait_exit()?;
+    }
+    Ok(())
+}
+
+/// The instances' ids, sorted as the consumer reports them.
+fn fleet_ids(fleet: &[Instance]) -> Vec<String> {
+    let mut ids: Vec<String> = fleet.iter().map(|instance| instance.id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+/// The rollout's steps, printed as they happen and kept for the results.
+struct Timeline {
+    origin: Instant,
+    events: Vec<Event>,
+    sigterm_at: BTreeMap<String, Duration>,
+}
+
+impl Timeline {
+    fn new(origin: Instant) -> Timeline {
+        Timeline {
+            origin,
+            events: Vec::new(),
+            sigterm_at: BTreeMap::new(),
+        }
+    }
+
+    fn note(&mut self, what: String) {
+        let at = self.origin.elapsed();
+        println!("  {:>6.2} s  {what}", at.as_secs_f64());
+        self.events.push(Event { at, what });
+    }
+}
