@@ -1,0 +1,204 @@
+//! What the benchmark needs from the machine: the programs of the curl recipe, GNU time for peak
+//! RSS, and the shipped binary, built by `scripts/build-static.sh` and checked to be static.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail, ensure};
+
+/// GNU time: `-f %M` prints the waited child's `ru_maxrss` in KiB.
+pub const GNU_TIME: &str = "/usr/bin/time";
+
+/// The repository root (the root package's manifest directory).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Fails, with the Debian package to install, when a program the benchmark runs is missing.
+pub fn check_programs() -> Result<()> {
+    for (program, package) in [
+        ("sh", "dash"),
+        ("curl", "curl"),
+        ("hostname", "hostname"),
+        ("sleep", "coreutils"),
+        ("bash", "bash"),
+    ] {
+        if find_in_path(program).is_none() {
+            bail!(
+                "`{program}` is not on PATH; the curl recipe needs it: apt-get install -y {package}"
+            );
+        }
+    }
+    let version = Command::new(GNU_TIME)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output();
+    match version {
+        Ok(output) if String::from_utf8_lossy(&output.stdout).contains("GNU") => Ok(()),
+        Ok(_) => bail!(
+            "{GNU_TIME} is not GNU time (peak RSS is read with its -f %M): apt-get install -y time"
+        ),
+        Err(_) => {
+            bail!("{GNU_TIME} is missing; peak RSS is read with GNU time: apt-get install -y time")
+        }
+    }
+}
+
+pub fn find_in_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Runs `scripts/build-static.sh` with extra environment (empty for the shipped build) and
+/// returns the absolute path of the binary it printed on its last stdout line.
+pub fn build_static(env: &[(&str, OsString)]) -> Result<PathBuf> {
+    build_static_in(repo_root(), env)
+}
+
+/// [`build_static`] for a copy of the repository at `root`.
+pub fn build_static_in(root: &Path, env: &[(&str, OsString)]) -> Result<PathBuf> {
+    let output = Command::new("bash")
+        .arg(root.join("scripts/build-static.sh"))
+        .current_dir(root)
+        .envs(env.iter().map(|(name, value)| (name, value)))
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running scripts/build-static.sh")?;
+    ensure!(
+        output.status.success(),
+        "scripts/build-static.sh failed ({})",
+        output.status
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let printed = stdout
+        .lines()
+        .last()
+        .context("scripts/build-static.sh printed no path")?;
+    let binary = root.join(printed.trim());
+    ensure!(
+        binary.is_file(),
+        "scripts/build-static.sh printed {printed}, which is not a file"
+    );
+    Ok(binary)
+}
+
+/// What the benchmark reports about a binary file.
+#[derive(Clone, Debug)]
+pub struct BinaryInfo {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// `static-pie` (ET_DYN without PT_INTERP) or `static` (ET_EXEC); anything else fails.
+    pub kind: &'static str,
+    /// No `.symtab`.
+    pub stripped: bool,
+}
+
+impl BinaryInfo {
+    pub fn mib(&self) -> f64 {
+        self.bytes as f64 / (1024.0 * 1024.0)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "path": self.path.strip_prefix(repo_root()).unwrap_or(&self.path),
+            "bytes": self.bytes,
+            "mib": (self.mib() * 1000.0).round() / 1000.0,
+            "linking": self.kind,
+            "pt_interp": false,
+            "dt_needed": [],
+            "stripped": self.stripped,
+        })
+    }
+}
+
+/// Reads the ELF headers: a static binary has no PT_INTERP and no DT_NEEDED.
+pub fn inspect(path: &Path) -> Result<BinaryInfo> {
+    use goblin::elf::{Elf, header};
+
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let elf = Elf::parse(&bytes).with_context(|| format!("{} is not ELF", path.display()))?;
+    if let Some(interpreter) = elf.interpreter {
+        bail!(
+            "{} is dynamically linked (PT_INTERP {interpreter})",
+            path.display()
+        );
+    }
+    ensure!(
+        elf.libraries.is_empty(),
+        "{} needs shared libraries: {:?}",
+        path.display(),
+        elf.libraries
+    );
+    let kind = match elf.header.e_type {
+        header::ET_DYN => "static-pie",
+        header::ET_EXEC => "static",
+        other => bail!("{}: unexpected ELF type {other}", path.display()),
+    };
+    let stripped = !elf
+        .section_headers
+        .iter()
+        .any(|section| elf.shdr_strtab.get_at(section.sh_name) == Some(".symtab"));
+    Ok(BinaryInfo {
+        path: path.to_owned(),
+        bytes: bytes.len() as u64,
+        kind,
+        stripped,
+    })
+}
+
+/// The first line a program prints for `args`, for the machine description.
+pub fn first_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .next()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The commit the binary was built from, and any uncommitted change to what goes into it (the
+/// working tree is shared, so a result may include someone's edit in progress).
+pub fn source_state() -> serde_json::Value {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let uncommitted: Vec<String> = git(&[
+        "status",
+        "--porcelain",
+        "--",
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "src",
+    ])
+    .unwrap_or_default()
+    .lines()
+    .map(|line| line.trim().to_owned())
+    .collect();
+    if !uncommitted.is_empty() {
+        eprintln!("bench: note: the binary includes uncommitted changes: {uncommitted:?}");
+    }
+    serde_json::json!({
+        "commit": git(&["rev-parse", "HEAD"]).map(|commit| commit.trim().to_owned()),
+        "uncommitted_changes": uncommitted,
+    })
+}
