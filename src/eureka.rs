@@ -257,6 +257,22 @@ impl EurekaClient {
         }
     }
 
+    fn run(
+        &self,
+        request: Result<Request<impl ureq::AsSendBody>, ureq::http::Error>,
+        timeout: Duration,
+        lookup_limit: Option<Duration>,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        request
+            .map_err(ureq::Error::from)?
+            .with_agent(&self.agent)
+            .configure()
+            .timeout_global(Some(timeout))
+            .timeout_resolve(lookup_limit)
+            .build()
+            .run()
+    }
+
     fn send(
         &self,
         verb: Verb,
@@ -281,15 +297,12 @@ impl EurekaClient {
         // lookup's own limit ends just before, so that a lookup that never ends is reported as
         // one: ureq names the limit that ran out first.
         let lookup_limit = Some(timeout.saturating_sub(LOOKUP_MARGIN)).filter(|l| !l.is_zero());
-        let mut response = request
-            .body(())
-            .map_err(ureq::Error::from)?
-            .with_agent(&self.agent)
-            .configure()
-            .timeout_global(Some(timeout))
-            .timeout_resolve(lookup_limit)
-            .build()
-            .run()?;
+        let mut response = match verb {
+            // An empty slice, not `()`: ureq then sends `Content-Length: 0` in one write, not
+            // chunked. GET and DELETE carry no length at all (RFC 9110 §8.6).
+            Verb::Put => self.run(request.body(&[][..]), timeout, lookup_limit)?,
+            Verb::Get | Verb::Delete => self.run(request.body(()), timeout, lookup_limit)?,
+        };
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -557,6 +570,10 @@ fn shown(duration: Duration) -> humantime::FormattedDuration {
 
 /// Runs `operation` against every peer at once, one thread each; answers come back in peer order.
 pub fn on_every_peer<T: Send>(peers: &[Peer], operation: impl Fn(&Peer) -> T + Sync) -> Vec<T> {
+    // One peer (the common case) needs no thread: starting one is a measurable part of a hook's run.
+    if let [only] = peers {
+        return vec![operation(only)];
+    }
     thread::scope(|scope| {
         let operation = &operation;
         let handles: Vec<_> = peers

@@ -32,6 +32,22 @@ fn prestop_sends_json_accept_and_never_the_replication_header() {
     assert_eq!(request.header("Accept"), Some("application/json"));
     assert_eq!(request.header("x-netflix-discovery-replication"), None);
     assert_eq!(request.header("Authorization"), None);
+    // An empty PUT goes out with its length, not chunked.
+    assert_eq!(request.header("Content-Length"), Some("0"));
+    assert_eq!(request.header("Transfer-Encoding"), None);
+}
+
+#[test]
+fn reads_send_no_body_length() {
+    let double = registry_with_instance();
+    hook(&["status", "--app", APP])
+        .env("EUREKA_URL", double.base_url())
+        .run()
+        .assert_code(0);
+    let request = &double.requests()[0];
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.header("Accept"), Some("application/json"));
+    assert_eq!(request.header("Content-Length"), None);
 }
 
 #[test]
