@@ -252,6 +252,23 @@ mod tests {
     }
 
     #[test]
+    fn every_subcommand_help_has_examples_and_its_exit_codes() {
+        let mut command = Cli::command();
+        for name in ["prestop", "poststart", "status"] {
+            let help = command
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string();
+            assert!(help.contains("Examples:"), "{name}: {help}");
+            assert!(help.contains("Exit codes"), "{name}: {help}");
+            for code in ["0  ", "1  ", "2  ", "3  ", "4  "] {
+                assert!(help.contains(code), "{name} lacks exit code {code}");
+            }
+        }
+    }
+
+    #[test]
     fn help_lists_examples_and_exit_codes() {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("Exit codes:"));
