@@ -37,33 +37,22 @@ fn wait_or_kill(child: &mut Child, deadline: Instant) -> (Instant, bool) {
     }
 }
 
-#[test]
-fn kubelet_order_is_out_of_service_then_drain_then_sigterm_within_the_grace_period() {
-    let double = registry_with_instance();
-    let mut application = start_application();
-
-    // kubelet: the grace period starts, then preStop runs with it as a hard limit.
-    let grace_started = Instant::now();
-    let deadline = grace_started + GRACE_PERIOD;
-    let prestop = hook(&["prestop", "--app", APP, "--drain", "800ms"])
-        .env("EUREKA_URL", double.base_url())
+/// Runs prestop as kubelet does, killed at `deadline`; returns when it ended and its exit code.
+fn run_prestop(args: &[&str], eureka_url: String, deadline: Instant) -> (Instant, Option<i32>) {
+    let mut prestop = hook(args)
+        .env("EUREKA_URL", eureka_url)
         .command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut prestop = prestop;
-    let (hook_finished, hook_killed) = wait_or_kill(&mut prestop, deadline);
-    assert!(!hook_killed, "preStop outlived the grace period");
-    assert_eq!(prestop.wait().unwrap().code(), Some(0));
-    assert!(
-        application.try_wait().unwrap().is_none(),
-        "the app must still run during preStop"
-    );
-    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+    let (finished, killed) = wait_or_kill(&mut prestop, deadline);
+    assert!(!killed, "preStop outlived the grace period");
+    (finished, prestop.wait().unwrap().code())
+}
 
-    // Then SIGTERM to the application, which has what is left of the grace period.
-    let sigterm_sent = Instant::now();
+/// Sends SIGTERM to the application and waits for it until `deadline`; returns when it exited.
+fn terminate(application: &mut Child, deadline: Instant) -> Instant {
     let pid = application.id().to_string();
     assert!(
         Command::new("kill")
@@ -72,11 +61,34 @@ fn kubelet_order_is_out_of_service_then_drain_then_sigterm_within_the_grace_peri
             .unwrap()
             .success()
     );
-    let (application_exited, application_killed) = wait_or_kill(&mut application, deadline);
-    assert!(
-        !application_killed,
-        "the application had no time left to stop"
+    let (exited, killed) = wait_or_kill(application, deadline);
+    assert!(!killed, "the application had no time left to stop");
+    exited
+}
+
+#[test]
+fn kubelet_order_is_out_of_service_then_drain_then_sigterm_within_the_grace_period() {
+    let double = registry_with_instance();
+    let mut application = start_application();
+
+    // kubelet: the grace period starts, then preStop runs with it as a hard limit.
+    let grace_started = Instant::now();
+    let deadline = grace_started + GRACE_PERIOD;
+    let (hook_finished, code) = run_prestop(
+        &["prestop", "--app", APP, "--drain", "800ms"],
+        double.base_url(),
+        deadline,
     );
+    assert_eq!(code, Some(0));
+    assert!(
+        application.try_wait().unwrap().is_none(),
+        "the app must still run during preStop"
+    );
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+
+    // Then SIGTERM to the application, which has what is left of the grace period.
+    let sigterm_sent = Instant::now();
+    let application_exited = terminate(&mut application, deadline);
 
     let marked = double
         .requests()
@@ -105,36 +117,23 @@ fn kubelet_order_holds_when_eureka_is_down_the_drain_is_still_held() {
     let mut application = start_application();
     let grace_started = Instant::now();
     let deadline = grace_started + GRACE_PERIOD;
-    let mut prestop = hook(&[
-        "prestop",
-        "--app",
-        APP,
-        "--drain",
-        "800ms",
-        "--request-timeout",
-        "1s",
-    ])
-    .env("EUREKA_URL", down.base_url())
-    .command()
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let (hook_finished, hook_killed) = wait_or_kill(&mut prestop, deadline);
-    assert!(!hook_killed, "preStop outlived the grace period");
-    assert_eq!(prestop.wait().unwrap().code(), Some(1));
+    let (hook_finished, code) = run_prestop(
+        &[
+            "prestop",
+            "--app",
+            APP,
+            "--drain",
+            "800ms",
+            "--request-timeout",
+            "1s",
+        ],
+        down.base_url(),
+        deadline,
+    );
+    assert_eq!(code, Some(1));
     assert!(
         hook_finished - grace_started >= DRAIN,
         "the drain is held even without a registry"
     );
-    let pid = application.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let (_, application_killed) = wait_or_kill(&mut application, deadline);
-    assert!(!application_killed);
+    terminate(&mut application, deadline);
 }
