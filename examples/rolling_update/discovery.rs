@@ -14,9 +14,6 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use ureq::Agent;
 
-/// Time limit for one registry read.
-const TIMEOUT: Duration = Duration::from_secs(2);
-
 /// Where a consumer sends requests for one instance.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Endpoint {
@@ -172,12 +169,7 @@ struct Fetcher {
 
 impl Fetcher {
     fn new(eureka_url: &str) -> Fetcher {
-        let agent = Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
-            .proxy(None)
-            .build()
-            .new_agent();
+        let agent = registry_agent();
         Fetcher {
             agent,
             eureka_url: eureka_url.to_owned(),
@@ -272,4 +264,17 @@ fn one_or_many(value: &Value) -> Vec<&Value> {
         Value::Null => Vec::new(),
         single => vec![single],
     }
+}
+
+/// Time limit for one request to the registry, from a service instance or the consumer.
+const REGISTRY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The HTTP agent every talker to the registry uses: answers of any status, no proxy, bounded.
+pub fn registry_agent() -> Agent {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(REGISTRY_TIMEOUT))
+        .proxy(None)
+        .build()
+        .new_agent()
 }

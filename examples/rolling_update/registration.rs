@@ -3,6 +3,7 @@
 //! (`PUT apps/{APP}/{ID}?status=UP&lastDirtyTimestamp=T`, registering again on 404) and cancel
 //! (`DELETE apps/{APP}/{ID}`) on shutdown.
 
+use crate::discovery::registry_agent;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -10,9 +11,6 @@ use eureka_double::InstanceSpec;
 use ureq::Agent;
 
 use crate::cli::{APP, HOST};
-
-/// Time limit for each call to the registry.
-const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The instance id Spring Cloud gives the instance listening on `port`: `{host}:{app}:{port}`.
 pub fn instance_id(port: u16) -> String {
@@ -38,12 +36,7 @@ impl Registration {
             .lease(whole_seconds(heartbeat * 3), whole_seconds(heartbeat));
         let app_url = format!("{eureka_url}apps/{}", APP.to_uppercase());
         let instance_url = format!("{app_url}/{}", spec.id());
-        let agent = Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
-            .proxy(None)
-            .build()
-            .new_agent();
+        let agent = registry_agent();
         Registration {
             agent,
             spec,
