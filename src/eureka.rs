@@ -119,6 +119,26 @@ impl Verb {
     }
 }
 
+/// `apps/{APP}/{ID}/status`, with `?value={value}` when setting a status.
+pub fn status_url(peer: &Peer, app: &AppName, id: &InstanceId, value: Option<&str>) -> String {
+    let query = value.map(|value| format!("value={value}"));
+    peer.url.endpoint(
+        &["apps", &app.registry_name(), id.as_str(), "status"],
+        query.as_deref(),
+    )
+}
+
+/// `apps/{APP}/{ID}`.
+pub fn instance_url(peer: &Peer, app: &AppName, id: &InstanceId) -> String {
+    peer.url
+        .endpoint(&["apps", &app.registry_name(), id.as_str()], None)
+}
+
+/// `apps/{APP}`.
+pub fn application_url(peer: &Peer, app: &AppName) -> String {
+    peer.url.endpoint(&["apps", &app.registry_name()], None)
+}
+
 /// Talks to Eureka peers over one connection-pooling agent.
 pub struct EurekaClient {
     agent: Agent,
@@ -152,10 +172,7 @@ impl EurekaClient {
         status: &str,
         budget: Duration,
     ) -> Answer {
-        let url = peer.url.endpoint(
-            &["apps", &app.registry_name(), id.as_str(), "status"],
-            Some(&format!("value={status}")),
-        );
+        let url = status_url(peer, app, id, Some(status));
         answer_of(self.exchange(Verb::Put, peer, &url, budget))
     }
 
@@ -167,9 +184,7 @@ impl EurekaClient {
         id: &InstanceId,
         budget: Duration,
     ) -> Answer {
-        let url = peer
-            .url
-            .endpoint(&["apps", &app.registry_name(), id.as_str(), "status"], None);
+        let url = status_url(peer, app, id, None);
         answer_of(self.exchange(Verb::Delete, peer, &url, budget))
     }
 
@@ -181,9 +196,7 @@ impl EurekaClient {
         id: &InstanceId,
         budget: Duration,
     ) -> Result<Instance, Answer> {
-        let url = peer
-            .url
-            .endpoint(&["apps", &app.registry_name(), id.as_str()], None);
+        let url = instance_url(peer, app, id);
         let body = body_of(self.exchange(Verb::Get, peer, &url, budget))?;
         parse_instance_document(&body).map_err(unreadable)
     }
@@ -195,7 +208,7 @@ impl EurekaClient {
         app: &AppName,
         budget: Duration,
     ) -> Result<Vec<Instance>, Answer> {
-        let url = peer.url.endpoint(&["apps", &app.registry_name()], None);
+        let url = application_url(peer, app);
         let body = body_of(self.exchange(Verb::Get, peer, &url, budget))?;
         parse_application_document(&body).map_err(unreadable)
     }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::drain::{Held, Sleeper};
-use crate::eureka::{Answer, EurekaClient, Instance, on_every_peer};
+use crate::eureka::{
+    Answer, EurekaClient, Instance, application_url, instance_url, on_every_peer, status_url,
+};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
 use crate::settings::{Peer, Settings};
@@ -113,7 +115,8 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
         "instance {id} is not known to any peer: {}",
         summary(&settings.peers, &answers)
     );
-    if failure_exit(&answers) == Exit::NotRegistered {
+    let exit = failure_exit(&answers);
+    if exit == Exit::NotRegistered {
         message = match find_this_pod(
             settings,
             client,
@@ -127,18 +130,13 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
             (None, why) => format!("instance {id} is not registered on any peer: {why}"),
         };
     }
-    Err(HookFailed {
-        exit: failure_exit(&answers),
-        message,
-    }
-    .into())
+    Err(HookFailed { exit, message }.into())
 }
 
 /// Prints what a hook would send, sends nothing and sleeps not at all.
 pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
     use crate::settings::Hook;
-    let app = settings.app.registry_name();
-    let id = settings.instance_id.as_str();
+    let (app, id) = (&settings.app, &settings.instance_id);
     let mut plan = String::from("dry run: nothing is sent\n");
     for peer in &settings.peers {
         let auth = peer
@@ -146,17 +144,16 @@ pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
             .as_ref()
             .map(|credentials| format!("  [Authorization: Basic {}:***]", credentials.username))
             .unwrap_or_default();
-        let instance_url = peer.url.endpoint(&["apps", &app, id], None);
+        let instance_url = instance_url(peer, app, id);
         let lines = match &settings.hook {
             Hook::Prestop { .. } => vec![
                 format!(
                     "PUT {}{auth}",
-                    peer.url
-                        .endpoint(&["apps", &app, id, "status"], Some("value=OUT_OF_SERVICE"))
+                    status_url(peer, app, id, Some(OUT_OF_SERVICE))
                 ),
                 format!(
                     "  on 404: GET {}{auth}, to find this pod's instance by host and port",
-                    peer.url.endpoint(&["apps", &app], None)
+                    application_url(peer, app)
                 ),
             ],
             Hook::Poststart { .. } => vec![
@@ -165,7 +162,8 @@ pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
                     POLL_INTERVAL.as_secs()
                 ),
                 format!(
-                    "  then, if it carries a status override: DELETE {instance_url}/status{auth}"
+                    "  then, if it carries a status override: DELETE {}{auth}",
+                    status_url(peer, app, id, None)
                 ),
             ],
             Hook::Status => vec![format!("GET {instance_url}{auth}")],
