@@ -537,20 +537,21 @@ fn describe_failure(err: &ureq::Error, budget: Duration) -> String {
 }
 
 /// What went wrong while reading the body of an answer whose headers came.
+fn body_timed_out(budget: Duration) -> String {
+    format!(
+        "its body did not arrive in full within {} (--request-timeout)",
+        shown(budget)
+    )
+}
+
 fn describe_body_failure(err: &ureq::Error, budget: Duration) -> String {
     match err {
         ureq::Error::BodyExceedsLimit(limit) => {
             format!("the answer is larger than {limit} bytes; not read")
         }
-        ureq::Error::Timeout(_) => format!(
-            "its body did not arrive in full within {} (--request-timeout)",
-            shown(budget)
-        ),
+        ureq::Error::Timeout(_) => body_timed_out(budget),
         ureq::Error::Io(io) if matches!(io.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
-            format!(
-                "its body did not arrive in full within {} (--request-timeout)",
-                shown(budget)
-            )
+            body_timed_out(budget)
         }
         other => format!(
             "its body could not be read ({})",
