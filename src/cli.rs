@@ -5,11 +5,15 @@
 //! environment); the help text names them. Service URLs stay plain strings here because clap quotes
 //! an invalid value in its error, and a URL may carry a password. No I/O.
 
+// The `///` comments below are the --help text, where Markdown backticks would print as they are.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+use crate::log::LogFormat;
 use crate::values;
 
 /// The top-level `--help` epilogue: usage examples, then the exit codes.
@@ -124,14 +128,6 @@ pub struct PoststartArgs {
     /// credentials are refused, instead of warning and exiting 0 [env: EUREKA_HOOK_STRICT]
     #[arg(long)]
     pub strict: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// `eureka-hook: LEVEL: message`
-    Text,
-    /// One JSON object per line with time, level, event and message
-    Json,
 }
 
 /// Flags every subcommand takes; they may come before or after the subcommand.

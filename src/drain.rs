@@ -46,8 +46,12 @@ impl SignalSleeper {
         let last_signal = Arc::new(AtomicUsize::new(0));
         for signal in [SIGTERM, SIGINT] {
             // The flag is set before the wake-up byte is written, so the reader sees which signal.
-            signal_hook::flag::register_usize(signal, Arc::clone(&last_signal), signal as usize)
-                .context("installing a signal handler")?;
+            signal_hook::flag::register_usize(
+                signal,
+                Arc::clone(&last_signal),
+                signal_number(signal),
+            )
+            .context("installing a signal handler")?;
             let writer = wake_up_writer
                 .try_clone()
                 .context("creating the signal wake-up socket")?;
@@ -62,10 +66,15 @@ impl SignalSleeper {
 
     fn signal_name(&self) -> &'static str {
         match self.last_signal.load(Ordering::SeqCst) {
-            signal if signal == SIGINT as usize => "SIGINT",
+            signal if signal == signal_number(SIGINT) => "SIGINT",
             _ => "SIGTERM",
         }
     }
+}
+
+/// A signal's number as the flag holds it; signal numbers are small and positive.
+fn signal_number(signal: i32) -> usize {
+    usize::try_from(signal).unwrap_or_default()
 }
 
 impl Sleeper for SignalSleeper {

@@ -9,12 +9,39 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use crate::cli::LogFormat;
 use crate::redact::{Secret, mask};
-use crate::settings::{LogSettings, Verbosity};
+
+/// How log lines are written; also the values of --log-format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `eureka-hook: LEVEL: message`
+    Text,
+    /// One JSON object per line with time, level, event and message
+    Json,
+}
+
+/// How much to log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Where and how log lines go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSettings {
+    /// From -v/-q or their variables.
+    pub verbosity: Verbosity,
+    /// From --log-format or its variable, or text.
+    pub format: LogFormat,
+    /// From --log-file or its variable: a copy of every line goes there.
+    pub file: Option<PathBuf>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -53,7 +80,7 @@ fn logger() -> MutexGuard<'static, Logger> {
     // A panic while logging cannot leave the logger half-written in a way that matters.
     LOGGER
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Applies the log settings; reports (and otherwise ignores) a log file that cannot be opened.

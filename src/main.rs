@@ -2,7 +2,10 @@
 //! kills its pod, and clears stale status overrides when it starts. `main` only wires the modules
 //! together, reports an error once and turns it into an exit code.
 
+#![warn(clippy::pedantic)]
+
 mod cli;
+mod clock;
 mod drain;
 mod eureka;
 mod exit;
@@ -17,7 +20,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::settings::{Hook, LogSettings, Settings};
+use crate::clock::SystemClock;
+use crate::settings::{Hook, Settings};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -32,7 +36,7 @@ fn main() -> ExitCode {
 
 fn run(cli: &cli::Cli) -> Result<()> {
     let env = |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
-    log::init(&LogSettings::resolve(&cli.common, &env)?);
+    log::init(&settings::log_settings(&cli.common, &env)?);
     let machine_hostname = || hostname::get().map(|name| name.to_string_lossy().into_owned());
     let settings = Settings::resolve(cli, &env, &machine_hostname)?;
     log::add_secrets(settings.secrets());
@@ -42,13 +46,16 @@ fn run(cli: &cli::Cli) -> Result<()> {
     if settings.dry_run {
         return hooks::dry_run(&settings, &mut std::io::stdout());
     }
-    let client = eureka::EurekaClient::new(settings.ca_certificates.as_deref());
+    let client =
+        eureka::EurekaClient::new(settings.registry.ca_certificates.as_deref(), &SystemClock);
     match settings.hook {
         Hook::Prestop { drain } => {
             let sleeper = drain::SignalSleeper::install()?;
             hooks::prestop(&settings, &client, &sleeper, drain)
         }
-        Hook::Poststart { wait, strict } => hooks::poststart(&settings, &client, wait, strict),
+        Hook::Poststart { wait, strict } => {
+            hooks::poststart(&settings, &client, &SystemClock, wait, strict)
+        }
         Hook::Status => hooks::status(&settings, &client, &mut std::io::stdout()),
     }
 }

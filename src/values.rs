@@ -105,8 +105,10 @@ fn check_token(text: &str, example: &str) -> Result<(), String> {
 /// A TCP port, 1 to 65535.
 pub fn parse_port(text: &str) -> Result<u16, String> {
     match text.trim().parse::<u32>() {
-        Ok(port @ 1..=65535) => Ok(port as u16),
-        Ok(_) => Err(format!("'{text}' is out of range: a port is 1 to 65535")),
+        Ok(number) => u16::try_from(number)
+            .ok()
+            .filter(|port| *port != 0)
+            .ok_or_else(|| format!("'{text}' is out of range: a port is 1 to 65535")),
         Err(_) => Err(format!(
             "'{}' is not a port number: give a number from 1 to 65535",
             text.escape_debug()
@@ -181,12 +183,11 @@ pub struct ServiceUrl {
     host_port: String,
     /// Always ends with `/`, as Spring appends one.
     path: String,
-    /// The userinfo of the URL as given, percent-decoded.
-    pub credentials: Option<Credentials>,
 }
 
 impl ServiceUrl {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// The URL, and the credentials its userinfo held (percent-decoded), which the caller keeps.
+    pub fn parse(text: &str) -> Result<(Self, Option<Credentials>), String> {
         let shown = redact_url_text(text);
         let uri: Uri = text.parse().map_err(|err| {
             format!("'{shown}' is not a URL ({err}): give http(s)://host:port/eureka/")
@@ -199,7 +200,10 @@ impl ServiceUrl {
                 ));
             }
         };
-        let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+        let authority = uri
+            .authority()
+            .map(ureq::http::uri::Authority::as_str)
+            .unwrap_or_default();
         let (userinfo, host_port) = match authority.rsplit_once('@') {
             Some((userinfo, host_port)) => (Some(userinfo), host_port),
             None => (None, authority),
@@ -223,12 +227,20 @@ impl ServiceUrl {
         let credentials = userinfo
             .map(|userinfo| parse_userinfo(userinfo).map_err(|err| format!("'{shown}' {err}")))
             .transpose()?;
-        Ok(ServiceUrl {
+        let url = ServiceUrl {
             scheme,
             host_port: host_port.to_string(),
             path,
-            credentials,
-        })
+        };
+        Ok((url, credentials))
+    }
+
+    /// The URL with `user:***@` in front of the host.
+    pub fn shown_with_user(&self, user: &str) -> String {
+        format!(
+            "{}://{user}:***@{}{}",
+            self.scheme, self.host_port, self.path
+        )
     }
 
     /// The URL of `segments` (each percent-encoded) below this base, with an optional raw query.
@@ -244,14 +256,10 @@ impl ServiceUrl {
     }
 }
 
-/// Shows the URL with `user:***@` in place of the userinfo.
+/// Shows the URL without userinfo.
 impl fmt::Display for ServiceUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://", self.scheme)?;
-        if let Some(credentials) = &self.credentials {
-            write!(f, "{}:***@", credentials.username)?;
-        }
-        write!(f, "{}{}", self.host_port, self.path)
+        write!(f, "{}://{}{}", self.scheme, self.host_port, self.path)
     }
 }
 
@@ -265,7 +273,7 @@ fn parse_userinfo(userinfo: &str) -> Result<Credentials, String> {
     let decode = |part: &str| {
         percent_decode_str(part)
             .decode_utf8()
-            .map(|decoded| decoded.into_owned())
+            .map(std::borrow::Cow::into_owned)
             .map_err(|_| "has userinfo that is not valid UTF-8 once percent-decoded".to_string())
     };
     let username = decode(user)?;
@@ -282,8 +290,9 @@ fn parse_userinfo(userinfo: &str) -> Result<Credentials, String> {
     })
 }
 
-/// A comma-separated list of service URLs (Spring's `defaultZone` form), at least one.
-pub fn parse_service_urls(list: &str) -> Result<Vec<ServiceUrl>, String> {
+/// A comma-separated list of service URLs (Spring's `defaultZone` form), at least one, each with
+/// the credentials its userinfo held.
+pub fn parse_service_urls(list: &str) -> Result<Vec<(ServiceUrl, Option<Credentials>)>, String> {
     if list.trim().is_empty() {
         return Err("is empty: give http(s)://host:port/eureka/[,URL...]".into());
     }
@@ -372,9 +381,14 @@ mod tests {
 
     #[test]
     fn service_url_gets_a_trailing_slash_and_loses_its_userinfo() {
-        let url = ServiceUrl::parse("http://user:p%40ss@eureka:8761/eureka").unwrap();
-        assert_eq!(url.to_string(), "http://user:***@eureka:8761/eureka/");
-        let credentials = url.credentials.clone().unwrap();
+        let (url, credentials) =
+            ServiceUrl::parse("http://user:p%40ss@eureka:8761/eureka").unwrap();
+        assert_eq!(url.to_string(), "http://eureka:8761/eureka/");
+        assert_eq!(
+            url.shown_with_user("user"),
+            "http://user:***@eureka:8761/eureka/"
+        );
+        let credentials = credentials.unwrap();
         assert_eq!(credentials.username, "user");
         assert_eq!(credentials.password.expose(), "p@ss");
         assert_eq!(
@@ -416,7 +430,7 @@ mod tests {
     fn service_url_lists_are_comma_separated_like_default_zone() {
         let urls = parse_service_urls("http://a:8761/eureka/, https://b/eureka").unwrap();
         assert_eq!(urls.len(), 2);
-        assert_eq!(urls[1].to_string(), "https://b/eureka/");
+        assert_eq!(urls[1].0.to_string(), "https://b/eureka/");
         assert!(
             parse_service_urls("http://a/,,http://b/")
                 .unwrap_err()

@@ -1,0 +1,67 @@
+//! Time as the hooks and the transport see it: the current instant and a pause.
+//!
+//! Retry pauses and poststart's polling go through a [`Clock`], so unit tests run them on a fake
+//! clock that advances when asked to sleep instead of waiting real seconds. (The drain, which a
+//! signal may cut short, has its own `drain::Sleeper`.)
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub trait Clock: Sync {
+    /// The current instant.
+    fn now(&self) -> Instant;
+    /// Waits for `pause`.
+    fn sleep(&self, pause: Duration);
+}
+
+/// The machine's monotonic clock and a real sleep.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, pause: Duration) {
+        thread::sleep(pause);
+    }
+}
+
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A clock that stands still until asked to sleep, then jumps ahead by the pause, and records
+    /// every pause.
+    pub struct FakeClock {
+        start: Instant,
+        elapsed: Mutex<Duration>,
+        pub pauses: Mutex<Vec<Duration>>,
+    }
+
+    impl FakeClock {
+        pub fn new() -> Self {
+            FakeClock {
+                start: Instant::now(),
+                elapsed: Mutex::new(Duration::ZERO),
+                pauses: Mutex::new(Vec::new()),
+            }
+        }
+
+        pub fn pauses(&self) -> Vec<Duration> {
+            self.pauses.lock().unwrap().clone()
+        }
+    }
+
+    impl Clock for FakeClock {
+        fn now(&self) -> Instant {
+            self.start + *self.elapsed.lock().unwrap()
+        }
+
+        fn sleep(&self, pause: Duration) {
+            *self.elapsed.lock().unwrap() += pause;
+            self.pauses.lock().unwrap().push(pause);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! What a peer's reply means in Eureka's terms: an [`Answer`] from the raw [`Exchange`]. This
+//! module does not decide what an answer means for a hook.
+
+use std::fmt;
+
+use super::transport::Exchange;
+
+/// What a peer answered to one operation, after any retries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// 2xx.
+    Accepted { status: u16 },
+    /// 404: unknown app or instanceId.
+    NotFound,
+    /// 401 or 403.
+    CredentialsRefused { status: u16 },
+    /// No usable answer: refused, reset, timed out, DNS, TLS, 5xx, a redirect, an unreadable body.
+    Unavailable { reason: String, status: Option<u16> },
+}
+
+impl Answer {
+    /// A short value for the `status` field of a JSON log line: the HTTP status, or `error`.
+    pub fn status_label(&self) -> String {
+        match self {
+            Answer::Accepted { status } | Answer::CredentialsRefused { status } => {
+                status.to_string()
+            }
+            Answer::NotFound => "404".into(),
+            Answer::Unavailable {
+                status: Some(status),
+                ..
+            } => status.to_string(),
+            Answer::Unavailable { status: None, .. } => "error".into(),
+        }
+    }
+
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Answer::Accepted { .. })
+    }
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answer::Accepted { status } => write!(f, "{status} OK"),
+            Answer::NotFound => write!(f, "404 not found"),
+            Answer::CredentialsRefused { status: 403 } => write!(
+                f,
+                "403 Forbidden: the registry refused the request; if Spring Security protects it, \
+                 check the user's role and exempt /eureka/** from CSRF protection on the server"
+            ),
+            Answer::CredentialsRefused { status } => write!(
+                f,
+                "{status} Unauthorized: the registry refused the credentials; check \
+                 EUREKA_USERNAME/EUREKA_PASSWORD, --credentials-file or the URL's user:password"
+            ),
+            Answer::Unavailable { reason, .. } => f.write_str(reason),
+        }
+    }
+}
+
+/// The answer an exchange amounts to.
+pub fn answer_of(exchange: Exchange) -> Answer {
+    match exchange {
+        Exchange::Answered {
+            status,
+            location,
+            retry_after,
+            ..
+        } => match status {
+            200..=299 => Answer::Accepted { status },
+            404 => Answer::NotFound,
+            401 | 403 => Answer::CredentialsRefused { status },
+            300..=399 => Answer::Unavailable {
+                reason: format!(
+                    "{status} redirect to {}: not followed (it would carry the credentials \
+                     elsewhere); point the Eureka URL at the server itself",
+                    location
+                        .as_deref()
+                        .map_or_else(|| "an unnamed location".into(), redirect_target)
+                ),
+                status: Some(status),
+            },
+            500..=599 => Answer::Unavailable {
+                reason: match retry_after {
+                    // The retries only give up on a Retry-After that does not fit the budget.
+                    Some(wait) => format!(
+                        "{status} server error (it asked to retry after {}, more than \
+                         --request-timeout leaves)",
+                        humantime::format_duration(wait)
+                    ),
+                    None => format!("{status} server error"),
+                },
+                status: Some(status),
+            },
+            _ => Answer::Unavailable {
+                reason: format!("unexpected HTTP status {status}"),
+                status: Some(status),
+            },
+        },
+        Exchange::Failed { reason, .. } => Answer::Unavailable {
+            reason,
+            status: None,
+        },
+    }
+}
+
+/// The body of a 200, or the answer that stands in its place.
+pub fn body_of(exchange: Exchange) -> Result<String, Answer> {
+    match exchange {
+        Exchange::Answered {
+            status: 200,
+            body: Some(body),
+            ..
+        } => Ok(body),
+        other => Err(match answer_of(other) {
+            Answer::Accepted { status } => Answer::Unavailable {
+                reason: format!("answered {status} without an instance document"),
+                status: Some(status),
+            },
+            answer => answer,
+        }),
+    }
+}
+
+/// A 200 whose body could not be decoded.
+pub fn unreadable(problem: &str) -> Answer {
+    Answer::Unavailable {
+        reason: format!("answered 200 with a body that is not Eureka JSON ({problem})"),
+        status: Some(200),
+    }
+}
+
+/// Where a redirect points: scheme and host only, since a Location may carry anything.
+fn redirect_target(location: &str) -> String {
+    match location.parse::<ureq::http::Uri>() {
+        Ok(uri) => match (uri.scheme_str(), uri.host()) {
+            (Some(scheme), Some(host)) => format!("{scheme}://{host}"),
+            _ => "a relative location".into(),
+        },
+        Err(_) => "an invalid location".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn statuses_map_to_answers() {
+        let answered = |status| Exchange::Answered {
+            status,
+            body: None,
+            retry_after: None,
+            location: Some("https://other.example:8443/eureka/?token=abc".into()),
+        };
+        assert_eq!(answer_of(answered(200)), Answer::Accepted { status: 200 });
+        assert_eq!(answer_of(answered(404)), Answer::NotFound);
+        assert_eq!(
+            answer_of(answered(403)),
+            Answer::CredentialsRefused { status: 403 }
+        );
+        let redirect = answer_of(answered(302)).to_string();
+        assert!(
+            redirect.contains("https://other.example") && !redirect.contains("token"),
+            "{redirect}"
+        );
+        assert!(answer_of(answered(403)).to_string().contains("CSRF"));
+        assert_eq!(answer_of(answered(503)).status_label(), "503");
+    }
+
+    #[test]
+    fn a_retry_after_that_did_not_fit_is_named_in_the_answer() {
+        let answer = answer_of(Exchange::Answered {
+            status: 503,
+            body: None,
+            retry_after: Some(Duration::from_secs(120)),
+            location: None,
+        });
+        assert_eq!(
+            answer.to_string(),
+            "503 server error (it asked to retry after 2m, more than --request-timeout leaves)"
+        );
+    }
+}

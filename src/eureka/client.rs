@@ -1,0 +1,132 @@
+//! The Eureka REST calls the hooks make, against one peer at a time, each bounded by a time
+//! budget that includes its retries.
+//!
+//! A [`RegistryRequest`] names one call; [`RegistryRequest::call`] is the one place that turns it
+//! into method, URL and headers. Every request sends `Accept: application/json` (Eureka answers
+//! XML otherwise), percent-encodes the app and instanceId path segments, carries credentials only
+//! as an `Authorization` header and never sends `x-netflix-discovery-replication`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use ureq::tls::Certificate;
+
+use super::answer::{Answer, answer_of, body_of, unreadable};
+use super::document::{Instance, parse_application_document, parse_instance_document};
+use super::status::InstanceStatus;
+use super::transport::{Call, Transport, Verb};
+use crate::clock::Clock;
+use crate::settings::Peer;
+use crate::values::{AppName, InstanceId, ServiceUrl};
+
+/// One call to the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistryRequest<'a> {
+    /// `PUT apps/{APP}/{ID}/status?value={status}`.
+    SetStatus {
+        app: &'a AppName,
+        id: &'a InstanceId,
+        status: InstanceStatus,
+    },
+    /// `DELETE apps/{APP}/{ID}/status` without `value`, as Eureka's own clients send it.
+    ClearOverride {
+        app: &'a AppName,
+        id: &'a InstanceId,
+    },
+    /// `GET apps/{APP}/{ID}`: read from the registry itself, not the 30 s response cache.
+    Instance {
+        app: &'a AppName,
+        id: &'a InstanceId,
+    },
+    /// `GET apps/{APP}`: every instance of the app (served from the registry's response cache).
+    Application { app: &'a AppName },
+}
+
+impl RegistryRequest<'_> {
+    pub fn verb(&self) -> Verb {
+        match self {
+            RegistryRequest::SetStatus { .. } => Verb::Put,
+            RegistryRequest::ClearOverride { .. } => Verb::Delete,
+            RegistryRequest::Instance { .. } | RegistryRequest::Application { .. } => Verb::Get,
+        }
+    }
+
+    /// The URL of this request below `base`.
+    pub fn url(&self, base: &ServiceUrl) -> String {
+        match self {
+            RegistryRequest::SetStatus { app, id, status } => base.endpoint(
+                &["apps", &app.registry_name(), id.as_str(), "status"],
+                Some(&format!("value={status}")),
+            ),
+            RegistryRequest::ClearOverride { app, id } => {
+                base.endpoint(&["apps", &app.registry_name(), id.as_str(), "status"], None)
+            }
+            RegistryRequest::Instance { app, id } => {
+                base.endpoint(&["apps", &app.registry_name(), id.as_str()], None)
+            }
+            RegistryRequest::Application { app } => {
+                base.endpoint(&["apps", &app.registry_name()], None)
+            }
+        }
+    }
+
+    /// The whole request to `peer`: method, URL and headers.
+    fn call(&self, peer: &Peer) -> Call {
+        let mut headers = vec![("Accept", "application/json".to_string())];
+        if let Some(credentials) = peer.credentials() {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                credentials.username,
+                credentials.password.expose()
+            ));
+            headers.push(("Authorization", format!("Basic {token}")));
+        }
+        Call {
+            verb: self.verb(),
+            url: self.url(&peer.url),
+            headers,
+        }
+    }
+}
+
+/// Talks to Eureka peers.
+pub struct EurekaClient<'clock> {
+    transport: Transport<'clock>,
+}
+
+impl<'clock> EurekaClient<'clock> {
+    /// `ca_certificates` replace the built-in Mozilla roots when given; retry pauses go through
+    /// `clock`.
+    pub fn new(ca_certificates: Option<&[Certificate<'static>]>, clock: &'clock dyn Clock) -> Self {
+        EurekaClient {
+            transport: Transport::new(ca_certificates, clock),
+        }
+    }
+
+    /// Sends `request` for its answer alone; any body is left unread.
+    pub fn answer(&self, peer: &Peer, request: &RegistryRequest, budget: Duration) -> Answer {
+        answer_of(self.transport.exchange(&request.call(peer), budget))
+    }
+
+    /// Sends `request` and reads the instance document it returns.
+    pub fn instance(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: Duration,
+    ) -> Result<Instance, Answer> {
+        let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
+        parse_instance_document(&body).map_err(|problem| unreadable(&problem))
+    }
+
+    /// Sends `request` and reads the application document it returns.
+    pub fn instances(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: Duration,
+    ) -> Result<Vec<Instance>, Answer> {
+        let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
+        parse_application_document(&body).map_err(|problem| unreadable(&problem))
+    }
+}

@@ -1,0 +1,153 @@
+//! Decoding the registry's JSON documents (`{"instance": …}` and `{"application": …}`) into
+//! [`Instance`]s, accepting the shapes Eureka's codecs write.
+
+use serde_json::Value;
+
+use super::status::InstanceStatus;
+
+/// One registered instance, as read from the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    /// `instanceId`, else `hostName`, as Eureka's `InstanceInfo.getId()`.
+    pub id: String,
+    pub host_name: String,
+    pub ip_addr: String,
+    pub port: Option<u16>,
+    pub status: InstanceStatus,
+    /// `None` when no override is set (Eureka writes `UNKNOWN` then).
+    pub overridden_status: Option<InstanceStatus>,
+    /// Epoch milliseconds of the last status change, when the registry says.
+    pub last_updated_ms: Option<u64>,
+}
+
+impl Instance {
+    /// The override as Eureka shows it: `UNKNOWN` when there is none.
+    pub fn override_shown(&self) -> InstanceStatus {
+        self.overridden_status.unwrap_or(InstanceStatus::Unknown)
+    }
+}
+
+pub fn parse_instance_document(body: &str) -> Result<Instance, String> {
+    let document: Value = serde_json::from_str(body).map_err(|err| err.to_string())?;
+    parse_instance(&document["instance"]).ok_or_else(|| "no instance object".into())
+}
+
+/// The instances of an application document; `instance` may be an array or a single object.
+pub fn parse_application_document(body: &str) -> Result<Vec<Instance>, String> {
+    let document: Value = serde_json::from_str(body).map_err(|err| err.to_string())?;
+    let application = document
+        .get("application")
+        .ok_or_else(|| "no application object".to_string())?;
+    let instances = match &application["instance"] {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        single => vec![single],
+    };
+    instances
+        .into_iter()
+        .map(|item| {
+            parse_instance(item).ok_or_else(|| "an instance without instanceId or hostName".into())
+        })
+        .collect()
+}
+
+fn parse_instance(value: &Value) -> Option<Instance> {
+    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+    let host_name = text("hostName").unwrap_or_default();
+    // Eureka's InstanceInfo.getId(): the instanceId, else the hostName.
+    let id = text("instanceId")
+        .filter(|id| !id.is_empty())
+        .or_else(|| Some(host_name.clone()).filter(|host| !host.is_empty()))?;
+    let status = |text: Option<String>| {
+        text.as_deref()
+            .map_or(InstanceStatus::Unknown, InstanceStatus::from_wire)
+    };
+    Some(Instance {
+        id,
+        ip_addr: text("ipAddr").unwrap_or_default(),
+        port: value.get("port").and_then(port_number),
+        status: status(text("status")),
+        // Older servers and the XML codec spell it `overriddenstatus`.
+        overridden_status: Some(status(
+            text("overriddenStatus").or_else(|| text("overriddenstatus")),
+        ))
+        .filter(|status| *status != InstanceStatus::Unknown),
+        last_updated_ms: value.get("lastUpdatedTimestamp").and_then(number_or_string),
+        host_name,
+    })
+}
+
+/// `{"$": 8080, "@enabled": "true"}`, or a bare number or string.
+fn port_number(value: &Value) -> Option<u16> {
+    let number = match value {
+        Value::Object(port) => port.get("$").and_then(number_or_string),
+        other => number_or_string(other),
+    }?;
+    u16::try_from(number).ok()
+}
+
+fn number_or_string(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INSTANCE: &str = r#"{"instance":{"instanceId":"pod-0:demo:8080","hostName":"pod-0","app":"DEMO",
+        "ipAddr":"10.0.0.7","status":"OUT_OF_SERVICE","overriddenStatus":"OUT_OF_SERVICE",
+        "port":{"$":8080,"@enabled":"true"},"lastUpdatedTimestamp":"1795585797983"}}"#;
+
+    #[test]
+    fn instance_documents_are_read_as_the_server_writes_them() {
+        let instance = parse_instance_document(INSTANCE).unwrap();
+        assert_eq!(instance.id, "pod-0:demo:8080");
+        assert_eq!(instance.port, Some(8080));
+        assert_eq!(instance.status, InstanceStatus::OutOfService);
+        assert_eq!(
+            instance.overridden_status,
+            Some(InstanceStatus::OutOfService)
+        );
+        assert_eq!(instance.last_updated_ms, Some(1_795_585_797_983));
+    }
+
+    #[test]
+    fn legacy_lowercase_override_and_missing_id_are_understood() {
+        let instance = parse_instance_document(
+            r#"{"instance":{"hostName":"pod-1","status":"UP","overriddenstatus":"UNKNOWN","port":8081}}"#,
+        )
+        .unwrap();
+        assert_eq!(instance.id, "pod-1");
+        assert_eq!(instance.port, Some(8081));
+        assert_eq!(instance.overridden_status, None);
+        assert_eq!(instance.override_shown().as_str(), "UNKNOWN");
+    }
+
+    #[test]
+    fn application_documents_accept_an_array_or_a_single_instance() {
+        let array = r#"{"application":{"name":"DEMO","instance":[{"instanceId":"a","hostName":"h"},{"instanceId":"b","hostName":"h"}]}}"#;
+        assert_eq!(parse_application_document(array).unwrap().len(), 2);
+        let single =
+            r#"{"application":{"name":"DEMO","instance":{"instanceId":"a","hostName":"h"}}}"#;
+        assert_eq!(parse_application_document(single).unwrap()[0].id, "a");
+    }
+
+    #[test]
+    fn malformed_documents_are_errors_not_panics() {
+        for body in [
+            "",
+            "{",
+            "[]",
+            r#"{"instance":{}}"#,
+            r#"{"instance":"x"}"#,
+            "null",
+        ] {
+            assert!(parse_instance_document(body).is_err(), "{body}");
+        }
+        assert!(parse_application_document(r#"{"applications":{}}"#).is_err());
+    }
+}

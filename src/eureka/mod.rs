@@ -1,0 +1,16 @@
+//! The Eureka REST client: typed requests, the retrying transport, answers, failure wording and
+//! the registry's documents. It does not decide what an answer means for a hook.
+
+mod answer;
+mod client;
+mod describe;
+mod document;
+mod lookup;
+mod status;
+mod transport;
+
+pub use answer::Answer;
+pub use client::{EurekaClient, RegistryRequest};
+pub use describe::shown;
+pub use document::Instance;
+pub use status::InstanceStatus;

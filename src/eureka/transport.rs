@@ -1,0 +1,338 @@
+//! Sending one request to one peer: the attempt, bounded by a time budget, and the retry policy.
+//!
+//! Credentials go only in the `Authorization` header the client builds; no redirect is followed,
+//! proxy variables are ignored (Eureka is in-cluster) and at most [`MAX_BODY_BYTES`] of an answer
+//! is read. Refused or reset connections and 5xx answers are retried after 100 ms, 200 ms, 400 ms…
+//! (or the server's `Retry-After`) while the budget lasts. Pauses go through the injected
+//! [`Clock`].
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use ureq::http::{Method, Request, Response};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::unversioned::transport::DefaultConnector;
+use ureq::{Agent, Body, RequestExt};
+
+use super::describe::{describe_body_failure, describe_failure};
+use super::lookup::NamingResolver;
+use crate::clock::Clock;
+use crate::log;
+
+/// The most of an answer we read; an application document with hundreds of instances fits.
+pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+/// The first pause before retrying a transient failure; it doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// A retry is not worth starting with less time than this left in the budget.
+const SHORTEST_ATTEMPT: Duration = Duration::from_millis(50);
+/// How much sooner than the whole attempt the name lookup must end.
+const LOOKUP_MARGIN: Duration = Duration::from_millis(1);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Put,
+    Delete,
+}
+
+impl Verb {
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Put => Method::PUT,
+            Verb::Delete => Method::DELETE,
+        }
+    }
+}
+
+/// One whole HTTP request, as the client built it.
+pub struct Call {
+    pub verb: Verb,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// The raw outcome of one attempt.
+pub enum Exchange {
+    Answered {
+        status: u16,
+        /// The body of a GET's 200; any other body is left unread.
+        body: Option<String>,
+        retry_after: Option<Duration>,
+        location: Option<String>,
+    },
+    Failed {
+        reason: String,
+        transient: bool,
+    },
+}
+
+impl Exchange {
+    fn summary(&self) -> String {
+        match self {
+            Exchange::Answered { status, .. } => status.to_string(),
+            Exchange::Failed { reason, .. } => reason.clone(),
+        }
+    }
+
+    /// How long to pause before retrying, or `None` if this outcome is final.
+    fn retry_pause(&self, backoff: Duration) -> Option<Duration> {
+        match self {
+            Exchange::Answered {
+                status: 500..=599,
+                retry_after,
+                ..
+            } => Some(retry_after.unwrap_or(backoff)),
+            Exchange::Failed {
+                transient: true, ..
+            } => Some(backoff),
+            _ => None,
+        }
+    }
+}
+
+/// Why an attempt got no usable answer.
+enum Failure {
+    /// Before or while the status line and headers came.
+    Request(ureq::Error),
+    /// The headers came with `status`, the body did not.
+    Body { status: u16, err: ureq::Error },
+}
+
+impl From<ureq::Error> for Failure {
+    fn from(err: ureq::Error) -> Self {
+        Failure::Request(err)
+    }
+}
+
+/// Sends requests over one connection-pooling agent.
+pub struct Transport<'clock> {
+    agent: Agent,
+    clock: &'clock dyn Clock,
+}
+
+impl<'clock> Transport<'clock> {
+    /// `ca_certificates` replace the built-in Mozilla roots when given.
+    pub fn new(ca_certificates: Option<&[Certificate<'static>]>, clock: &'clock dyn Clock) -> Self {
+        let roots = match ca_certificates {
+            Some(certificates) => RootCerts::new_with_certs(certificates),
+            None => RootCerts::WebPki,
+        };
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .proxy(None)
+            .user_agent(concat!("eureka-hook/", env!("CARGO_PKG_VERSION")))
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .build();
+        let agent = Agent::with_parts(
+            config,
+            DefaultConnector::default(),
+            NamingResolver::default(),
+        );
+        Transport { agent, clock }
+    }
+
+    /// `call`, retried after a transient failure while `budget` lasts.
+    pub fn exchange(&self, call: &Call, budget: Duration) -> Exchange {
+        with_retries(self.clock, budget, &call.url, |timeout| {
+            let started = self.clock.now();
+            let exchange = self.attempt(call, timeout, budget);
+            log::debug(
+                "request",
+                &format!(
+                    "{} {} -> {} in {} ms",
+                    call.verb.method(),
+                    call.url,
+                    exchange.summary(),
+                    self.clock.now().duration_since(started).as_millis()
+                ),
+            );
+            exchange
+        })
+    }
+
+    /// One attempt limited to `timeout`; a failure is described against the whole `budget`.
+    fn attempt(&self, call: &Call, timeout: Duration, budget: Duration) -> Exchange {
+        match self.send(call, timeout) {
+            Ok(exchange) => exchange,
+            Err(Failure::Request(err)) => Exchange::Failed {
+                reason: describe_failure(&err, budget),
+                transient: is_transient(&err),
+            },
+            Err(Failure::Body { status, err }) => Exchange::Failed {
+                reason: format!(
+                    "answered {status} but {}",
+                    describe_body_failure(&err, budget)
+                ),
+                transient: false,
+            },
+        }
+    }
+
+    fn send(&self, call: &Call, timeout: Duration) -> Result<Exchange, Failure> {
+        let mut request = Request::builder().method(call.verb.method()).uri(&call.url);
+        for (name, value) in &call.headers {
+            request = request.header(*name, value);
+        }
+        let mut response = match call.verb {
+            // An empty slice, not `()`: ureq then sends `Content-Length: 0` in one write, not
+            // chunked. GET and DELETE carry no length at all (RFC 9110 §8.6).
+            Verb::Put => self.run(request.body(&[][..]), timeout)?,
+            Verb::Get | Verb::Delete => self.run(request.body(()), timeout)?,
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        };
+        let retry_after = header("Retry-After").and_then(|text| text.trim().parse().ok());
+        let location = header("Location");
+        let body = match call.verb {
+            Verb::Get if status == 200 => Some(
+                response
+                    .body_mut()
+                    .with_config()
+                    .limit(MAX_BODY_BYTES)
+                    .read_to_string()
+                    .map_err(|err| Failure::Body { status, err })?,
+            ),
+            _ => None,
+        };
+        Ok(Exchange::Answered {
+            status,
+            body,
+            retry_after: retry_after.map(Duration::from_secs),
+            location,
+        })
+    }
+
+    fn run(
+        &self,
+        request: Result<Request<impl ureq::AsSendBody>, ureq::http::Error>,
+        timeout: Duration,
+    ) -> Result<Response<Body>, ureq::Error> {
+        // `timeout_global` bounds everything from the name lookup to the last body byte (ureq
+        // resolves in a thread when a timeout is set, so a stuck DNS server cannot hold us). The
+        // lookup's own limit ends just before, so that a lookup that never ends is reported as
+        // one: ureq names the limit that ran out first.
+        let lookup_limit = Some(timeout.saturating_sub(LOOKUP_MARGIN)).filter(|l| !l.is_zero());
+        request
+            .map_err(ureq::Error::from)?
+            .with_agent(&self.agent)
+            .configure()
+            .timeout_global(Some(timeout))
+            .timeout_resolve(lookup_limit)
+            .build()
+            .run()
+    }
+}
+
+/// Runs `attempt` (given the time left) until its outcome is final or no retry fits in `budget`.
+fn with_retries(
+    clock: &dyn Clock,
+    budget: Duration,
+    url: &str,
+    mut attempt: impl FnMut(Duration) -> Exchange,
+) -> Exchange {
+    let deadline = clock.now() + budget;
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let exchange = attempt(deadline.saturating_duration_since(clock.now()));
+        let Some(pause) = exchange.retry_pause(backoff) else {
+            return exchange;
+        };
+        if clock.now() + pause + SHORTEST_ATTEMPT > deadline {
+            return exchange;
+        }
+        log::debug(
+            "retry",
+            &format!("{url}: retrying in {} ms", pause.as_millis()),
+        );
+        clock.sleep(pause);
+        backoff *= 2;
+    }
+}
+
+fn is_transient(err: &ureq::Error) -> bool {
+    match err {
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionRefused
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+        ),
+        ureq::Error::ConnectionFailed => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::fake::FakeClock;
+
+    fn answered(status: u16, retry_after: Option<Duration>) -> Exchange {
+        Exchange::Answered {
+            status,
+            body: None,
+            retry_after,
+            location: None,
+        }
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        let backoff = Duration::from_millis(100);
+        assert_eq!(answered(503, None).retry_pause(backoff), Some(backoff));
+        assert_eq!(
+            answered(503, Some(Duration::from_secs(1))).retry_pause(backoff),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(answered(404, None).retry_pause(backoff), None);
+        assert_eq!(answered(401, None).retry_pause(backoff), None);
+        let failed = |transient| Exchange::Failed {
+            reason: String::new(),
+            transient,
+        };
+        assert_eq!(failed(true).retry_pause(backoff), Some(backoff));
+        assert_eq!(failed(false).retry_pause(backoff), None);
+        let refused = ureq::Error::Io(std::io::Error::from(ErrorKind::ConnectionRefused));
+        assert!(is_transient(&refused));
+        assert!(!is_transient(&ureq::Error::Timeout(ureq::Timeout::Global)));
+    }
+
+    #[test]
+    fn retries_back_off_doubling_until_the_budget_has_no_room_left() {
+        let clock = FakeClock::new();
+        let mut time_left = Vec::new();
+        let outcome = with_retries(&clock, Duration::from_millis(800), "u", |remaining| {
+            time_left.push(remaining);
+            answered(503, None)
+        });
+        assert!(matches!(outcome, Exchange::Answered { status: 503, .. }));
+        let ms = |values: &[Duration]| values.iter().map(Duration::as_millis).collect::<Vec<_>>();
+        // 100 + 200 + 400 ms fit in 800 ms; a further 800 ms pause would not.
+        assert_eq!(ms(&clock.pauses()), [100, 200, 400]);
+        assert_eq!(ms(&time_left), [800, 700, 500, 100]);
+    }
+
+    #[test]
+    fn a_retry_after_that_fits_is_honoured_and_success_ends_the_retries() {
+        let clock = FakeClock::new();
+        let mut replies = vec![
+            answered(200, None),
+            answered(503, Some(Duration::from_secs(2))),
+        ];
+        let outcome = with_retries(&clock, Duration::from_secs(5), "u", |_| {
+            replies.pop().unwrap()
+        });
+        assert!(matches!(outcome, Exchange::Answered { status: 200, .. }));
+        assert_eq!(clock.pauses(), [Duration::from_secs(2)]);
+        assert!(replies.is_empty());
+    }
+}

@@ -1,0 +1,90 @@
+//! --dry-run: print the requests a hook would send to each peer, from the flow's own plan; send
+//! nothing and sleep not at all.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use super::plan::Plan;
+use super::{poststart, prestop, status};
+use crate::settings::{Hook, Peer, Settings};
+
+/// Prints what the hook would send, sends nothing and sleeps not at all.
+pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
+    let plan = match &settings.hook {
+        Hook::Prestop { drain } => prestop::plan(settings, *drain),
+        Hook::Poststart { wait, strict } => poststart::plan(settings, *wait, *strict),
+        Hook::Status => status::plan(settings),
+    };
+    out.write_all(render(&plan, &settings.registry.peers).as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the dry-run plan to stdout")
+}
+
+fn render(plan: &Plan, peers: &[Peer]) -> String {
+    let mut text = String::from("dry run: nothing is sent\n");
+    // Writing to a String cannot fail, hence the ignored results.
+    for peer in peers {
+        let auth = peer
+            .credentials()
+            .map(|credentials| format!("  [Authorization: Basic {}:***]", credentials.username))
+            .unwrap_or_default();
+        for planned in &plan.requests {
+            if let Some(when) = planned.when {
+                let _ = write!(text, "  {when}: ");
+            }
+            let _ = writeln!(
+                text,
+                "{} {}{auth}{}",
+                planned.request.verb().method(),
+                planned.request.url(&peer.url),
+                planned.note
+            );
+        }
+    }
+    if let Some(afterwards) = &plan.afterwards {
+        let _ = writeln!(text, "{afterwards}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hooks::tests::settings_for;
+
+    fn printed(args: &[&str]) -> String {
+        let settings = settings_for("http://u:pw@eureka:8761/eureka/", args);
+        let mut out = Vec::new();
+        dry_run(&settings, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn prestop_plan_names_the_put_the_listing_after_a_404_and_the_drain() {
+        assert_eq!(
+            printed(&["prestop", "--app", "demo", "--drain", "1m"]),
+            "dry run: nothing is sent\n\
+             PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+             \x20 on 404: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***], to find this pod's instance by host and port\n\
+             then hold the pod for 1m (drain)\n"
+        );
+    }
+
+    #[test]
+    fn poststart_and_status_plans_read_the_instance() {
+        assert_eq!(
+            printed(&["poststart", "--app", "demo", "--wait", "10s", "--strict"]),
+            "dry run: nothing is sent\n\
+             GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]  (every 1s until registered)\n\
+             \x20 then, if it carries a status override: DELETE http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status  [Authorization: Basic u:***]\n\
+             waiting at most 10s for the instance to register (strict: failures exit non-zero)\n"
+        );
+        assert_eq!(
+            printed(&["status", "--app", "demo"]),
+            "dry run: nothing is sent\n\
+             GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]\n"
+        );
+    }
+}

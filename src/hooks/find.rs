@@ -1,0 +1,92 @@
+//! After a 404: list the app's instances on the peers that answered it, and pick this pod's.
+
+use super::fan_out::on_every_peer;
+use super::matching::{explain, match_instance};
+use crate::eureka::{Answer, EurekaClient, Instance, RegistryRequest};
+use crate::settings::{Identity, Peer, Settings};
+use crate::values::{AppName, InstanceId};
+
+/// The listing of the app's instances.
+pub fn listing(app: &AppName) -> RegistryRequest<'_> {
+    RegistryRequest::Application { app }
+}
+
+/// The one registered instance of the app with this pod's host and port, or why there is none.
+pub fn find_this_pod(
+    settings: &Settings,
+    client: &EurekaClient,
+    peers: &[Peer],
+) -> (Option<InstanceId>, String) {
+    let identity = &settings.identity;
+    let listings = on_every_peer(peers, |peer| {
+        client.instances(
+            peer,
+            &listing(&identity.app),
+            settings.registry.request_timeout,
+        )
+    });
+    let mut registered: Vec<Instance> = Vec::new();
+    for instance in listings.iter().filter_map(|l| l.as_ref().ok()).flatten() {
+        if !registered.iter().any(|known| known.id == instance.id) {
+            registered.push(instance.clone());
+        }
+    }
+    if registered.is_empty() {
+        return (None, why_nothing_listed(identity, peers, &listings));
+    }
+    explain(match_instance(&registered, identity), &registered, identity)
+}
+
+fn why_nothing_listed(
+    identity: &Identity,
+    peers: &[Peer],
+    listings: &[Result<Vec<Instance>, Answer>],
+) -> String {
+    let app = identity.app.registry_name();
+    let failures: Vec<String> = peers
+        .iter()
+        .zip(listings)
+        .filter_map(|(peer, listing)| match listing {
+            Err(Answer::NotFound) | Ok(_) => None,
+            Err(answer) => Some(format!("{peer}: {answer}")),
+        })
+        .collect();
+    let some_not_found = listings
+        .iter()
+        .any(|listing| matches!(listing, Err(Answer::NotFound)));
+    if failures.is_empty() || some_not_found {
+        format!(
+            "the app {app} has no registered instances (the registry's listing is cached \
+             for up to 30 s, so it may lag)"
+        )
+    } else {
+        format!(
+            "the instances of {app} could not be listed: {}",
+            failures.join("; ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::hooks::tests::settings_for;
+    use eureka_double::{EurekaDouble, InstanceSpec, ScriptedReply};
+
+    #[test]
+    fn a_listing_that_cannot_be_read_is_explained_with_the_peers_answer() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "other-pod", 8080));
+        double.script(ScriptedReply::on("GET", "/apps/DEMO").malformed_json());
+        let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
+        let client = EurekaClient::new(None, &SystemClock);
+        let (matched, why) = find_this_pod(&settings, &client, &settings.registry.peers);
+        assert_eq!(matched, None);
+        assert!(
+            why.starts_with("the instances of DEMO could not be listed: http://127.0.0.1:")
+                && why.contains("not Eureka JSON"),
+            "{why}"
+        );
+    }
+}

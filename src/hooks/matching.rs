@@ -1,0 +1,183 @@
+//! Which registered instance is this pod's, when its instance id is unknown to the registry: the
+//! one with this pod's port and one of its addresses (hostname or `$POD_IP`) as host name or IP.
+//! Pure: the listing is fetched elsewhere.
+
+use crate::eureka::Instance;
+use crate::settings::Identity;
+use crate::values::InstanceId;
+
+/// What the registered instances say about this pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Match {
+    /// Exactly one instance has this pod's host and port.
+    One(InstanceId),
+    /// None has.
+    None,
+    /// These several have.
+    Several(Vec<String>),
+    /// One has, but its id is not one we could send back (e.g. empty or with a control character).
+    Unusable(String),
+}
+
+/// This pod's instance among `registered`.
+pub fn match_instance(registered: &[Instance], identity: &Identity) -> Match {
+    let matches: Vec<&Instance> = registered
+        .iter()
+        .filter(|instance| instance.port == Some(identity.port))
+        .filter(|instance| {
+            identity
+                .addresses()
+                .any(|address| instance.host_name == address || instance.ip_addr == address)
+        })
+        .collect();
+    match matches.as_slice() {
+        [only] => match InstanceId::parse(&only.id) {
+            Ok(id) => Match::One(id),
+            Err(_) => Match::Unusable(only.id.clone()),
+        },
+        [] => Match::None,
+        several => Match::Several(several.iter().map(|instance| instance.id.clone()).collect()),
+    }
+}
+
+/// The id to use, if any, and a sentence saying why (or why not) for a person.
+pub fn explain(
+    found: Match,
+    registered: &[Instance],
+    identity: &Identity,
+) -> (Option<InstanceId>, String) {
+    let app = identity.app.registry_name();
+    let port = identity.port;
+    let host = identity.addresses().collect::<Vec<_>>().join(" or ");
+    match found {
+        Match::One(id) => {
+            let why = format!(
+                "{id} is the one instance of {app} registered with host {host} and port {port}"
+            );
+            (Some(id), why)
+        }
+        Match::Unusable(id) => (
+            None,
+            format!("the registered id '{}' is not usable", id.escape_debug()),
+        ),
+        Match::None => {
+            let ids: Vec<&str> = registered
+                .iter()
+                .map(|instance| instance.id.as_str())
+                .collect();
+            let why = format!(
+                "registered ids for {app}: {} (none has host {host} and port {port}); set \
+                 --instance-id or {} to the app's id (listing cached up to 30 s, it may lag)",
+                ids.join(", "),
+                crate::settings::vars::INSTANCE_ID[1]
+            );
+            (None, why)
+        }
+        Match::Several(ids) => (
+            None,
+            format!(
+                "several instances of {app} have host {host} and port {port}: {}; set --instance-id",
+                ids.join(", ")
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eureka::InstanceStatus;
+    use crate::settings::IdSource;
+    use crate::values::AppName;
+
+    fn identity(hostname: &str, pod_ip: Option<&str>, port: u16) -> Identity {
+        let app = AppName::parse("demo").unwrap();
+        Identity {
+            instance_id: InstanceId::spring_default(hostname, &app, port),
+            app,
+            id_source: IdSource::SpringDefault,
+            hostname: Some(hostname.into()),
+            pod_ip: pod_ip.map(str::to_string),
+            port,
+        }
+    }
+
+    fn registered(id: &str, host_name: &str, ip_addr: &str, port: u16) -> Instance {
+        Instance {
+            id: id.into(),
+            host_name: host_name.into(),
+            ip_addr: ip_addr.into(),
+            port: Some(port),
+            status: InstanceStatus::Up,
+            overridden_status: None,
+            last_updated_ms: None,
+        }
+    }
+
+    #[test]
+    fn the_one_instance_with_this_host_and_port_is_this_pod() {
+        let instances = [
+            registered("a", "pod-0", "10.0.0.1", 9090),
+            registered("b", "pod-0", "10.0.0.1", 8080),
+            registered("c", "pod-1", "10.0.0.2", 8080),
+        ];
+        let found = match_instance(&instances, &identity("pod-0", None, 8080));
+        assert_eq!(found, Match::One(InstanceId::parse("b").unwrap()));
+        let (id, why) = explain(found, &instances, &identity("pod-0", None, 8080));
+        assert_eq!(id.unwrap().as_str(), "b");
+        assert_eq!(
+            why,
+            "b is the one instance of DEMO registered with host pod-0 and port 8080"
+        );
+    }
+
+    #[test]
+    fn the_pod_ip_matches_an_instance_registered_by_ip_address() {
+        let instances = [registered("by-ip", "10.0.0.7", "10.0.0.7", 8080)];
+        assert_eq!(
+            match_instance(&instances, &identity("pod-0", None, 8080)),
+            Match::None
+        );
+        assert_eq!(
+            match_instance(&instances, &identity("pod-0", Some("10.0.0.7"), 8080)),
+            Match::One(InstanceId::parse("by-ip").unwrap())
+        );
+    }
+
+    #[test]
+    fn no_match_lists_the_registered_ids_and_names_the_variable() {
+        let instances = [registered("x", "other", "10.0.0.9", 8080)];
+        let me = identity("pod-0", Some("10.0.0.1"), 8080);
+        let found = match_instance(&instances, &me);
+        assert_eq!(found, Match::None);
+        let (id, why) = explain(found, &instances, &me);
+        assert_eq!(id, None);
+        assert!(
+            why.starts_with(
+                "registered ids for DEMO: x (none has host pod-0 or 10.0.0.1 and port 8080)"
+            ) && why.contains("EUREKA_INSTANCE_INSTANCEID"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn several_matches_are_named_and_none_is_chosen() {
+        let instances = [
+            registered("a", "pod-0", "", 8080),
+            registered("b", "", "10.0.0.1", 8080),
+        ];
+        let me = identity("pod-0", Some("10.0.0.1"), 8080);
+        let found = match_instance(&instances, &me);
+        assert_eq!(found, Match::Several(vec!["a".into(), "b".into()]));
+        let (id, why) = explain(found, &instances, &me);
+        assert_eq!(id, None);
+        assert!(why.contains(": a, b; set --instance-id"), "{why}");
+    }
+
+    #[test]
+    fn an_id_that_cannot_be_sent_back_is_not_chosen() {
+        let instances = [registered("bad\u{7}id", "pod-0", "", 8080)];
+        let found = match_instance(&instances, &identity("pod-0", None, 8080));
+        assert!(matches!(found, Match::Unusable(_)), "{found:?}");
+    }
+}

@@ -1,0 +1,275 @@
+//! poststart: wait until this instance is registered, then remove any status override left on it
+//! (a previous pod with the same name may have been drained). Registry trouble is a warning unless
+//! --strict. Bound: --wait plus one request timeout. Polling goes through the injected [`Clock`].
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use super::fan_out::on_every_peer;
+use super::plan::{Plan, PlannedRequest};
+use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
+use crate::clock::Clock;
+use crate::eureka::{Answer, EurekaClient, Instance, RegistryRequest};
+use crate::exit::{Exit, HookFailed};
+use crate::log::{self, Level};
+use crate::settings::{Identity, Peer, Settings};
+
+/// How often poststart asks whether the instance has registered.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Waits up to `wait` for this instance to register, then removes any status override on it.
+/// Registry trouble is a warning unless `strict`.
+pub fn poststart(
+    settings: &Settings,
+    client: &EurekaClient,
+    clock: &dyn Clock,
+    wait: Duration,
+    strict: bool,
+) -> Result<()> {
+    log_target(settings);
+    match wait_and_clear_override(settings, client, clock, wait) {
+        Ok(()) => Ok(()),
+        Err(failure) if strict => Err(failure.into()),
+        Err(failure) => {
+            log::warn(
+                "poststart_gave_up",
+                &format!(
+                    "{failure}; exiting 0 so the pod starts anyway (--strict makes this fatal)"
+                ),
+            );
+            Ok(())
+        }
+    }
+}
+
+/// What poststart sends to each peer, and how long it waits.
+pub fn plan(settings: &Settings, wait: Duration, strict: bool) -> Plan<'_> {
+    let identity = &settings.identity;
+    Plan {
+        requests: vec![
+            PlannedRequest::always(
+                lookup(identity),
+                format!("  (every {}s until registered)", POLL_INTERVAL.as_secs()),
+            ),
+            PlannedRequest::on(
+                "then, if it carries a status override",
+                clear_override(identity),
+                "",
+            ),
+        ],
+        afterwards: Some(format!(
+            "waiting at most {} for the instance to register{}",
+            humantime::format_duration(wait),
+            if strict {
+                " (strict: failures exit non-zero)"
+            } else {
+                ""
+            }
+        )),
+    }
+}
+
+/// Reading this instance from the registry itself.
+pub fn lookup(identity: &Identity) -> RegistryRequest<'_> {
+    RegistryRequest::Instance {
+        app: &identity.app,
+        id: &identity.instance_id,
+    }
+}
+
+fn clear_override(identity: &Identity) -> RegistryRequest<'_> {
+    RegistryRequest::ClearOverride {
+        app: &identity.app,
+        id: &identity.instance_id,
+    }
+}
+
+fn wait_and_clear_override(
+    settings: &Settings,
+    client: &EurekaClient,
+    clock: &dyn Clock,
+    wait: Duration,
+) -> Result<(), HookFailed> {
+    let (identity, peers) = (&settings.identity, &settings.registry.peers);
+    let deadline = clock.now() + wait;
+    // Every request ends by then: the documented bound is --wait plus one request timeout.
+    let hard_end = deadline + settings.registry.request_timeout;
+    let budget = || time_left(settings, clock, hard_end);
+    log::info(
+        "waiting",
+        &format!(
+            "waiting up to {} for instance {} to register",
+            humantime::format_duration(wait),
+            identity.instance_id
+        ),
+    );
+    let mut said_not_yet = false;
+    loop {
+        let lookups = on_every_peer(peers, |peer| {
+            client.instance(peer, &lookup(identity), budget())
+        });
+        if lookups.iter().any(Result::is_ok) {
+            return clear_overrides(settings, client, &lookups, budget);
+        }
+        let answers: Vec<Answer> = lookups.into_iter().filter_map(Result::err).collect();
+        let remaining = deadline.saturating_duration_since(clock.now());
+        if remaining.is_zero() {
+            return Err(never_registered(settings, &answers, wait));
+        }
+        if !said_not_yet {
+            log::info(
+                "not_registered_yet",
+                &format!(
+                    "instance {} is not registered yet ({}); asking again every {}s",
+                    identity.instance_id,
+                    summary(peers, &answers),
+                    POLL_INTERVAL.as_secs()
+                ),
+            );
+            said_not_yet = true;
+        }
+        clock.sleep(POLL_INTERVAL.min(remaining));
+    }
+}
+
+/// A request's budget: the request timeout, or less when `hard_end` is nearer.
+fn time_left(settings: &Settings, clock: &dyn Clock, hard_end: Instant) -> Duration {
+    settings
+        .registry
+        .request_timeout
+        .min(hard_end.saturating_duration_since(clock.now()))
+}
+
+fn never_registered(settings: &Settings, answers: &[Answer], wait: Duration) -> HookFailed {
+    let id = &settings.identity.instance_id;
+    let exit = failure_exit(answers);
+    let message = match exit {
+        Exit::NotRegistered => format!(
+            "instance {id} did not register within {} (check the instance id with `eureka-hook status`)",
+            humantime::format_duration(wait)
+        ),
+        _ => format!(
+            "could not check instance {id} within {}: {}",
+            humantime::format_duration(wait),
+            summary(&settings.registry.peers, answers)
+        ),
+    };
+    HookFailed { exit, message }
+}
+
+fn log_registered(peers: &[Peer], lookups: &[Result<Instance, Answer>], identity: &Identity) {
+    for (peer, lookup) in peers.iter().zip(lookups) {
+        let (message, status) = match lookup {
+            Ok(instance) => (
+                format!(
+                    "peer {peer}: status {}, override {}",
+                    instance.status,
+                    instance.override_shown()
+                ),
+                instance.status.to_string(),
+            ),
+            Err(answer) => (format!("peer {peer}: {answer}"), answer.status_label()),
+        };
+        let id = &identity.instance_id;
+        log_peer(Level::Info, "registered", &message, id, peer, &status);
+    }
+}
+
+fn clear_overrides(
+    settings: &Settings,
+    client: &EurekaClient,
+    lookups: &[Result<Instance, Answer>],
+    budget: impl Fn() -> Duration + Sync,
+) -> Result<(), HookFailed> {
+    let identity = &settings.identity;
+    let id = &identity.instance_id;
+    log_registered(&settings.registry.peers, lookups, identity);
+    let overridden: Vec<(&Peer, &Instance)> = settings
+        .registry
+        .peers
+        .iter()
+        .zip(lookups)
+        .filter_map(|(peer, lookup)| Some((peer, lookup.as_ref().ok()?)))
+        .filter(|(_, instance)| instance.overridden_status.is_some())
+        .collect();
+    let Some((_, first)) = overridden.first() else {
+        log::info(
+            "no_override",
+            &format!("instance {id} carries no status override: nothing to clear"),
+        );
+        return Ok(());
+    };
+    let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
+    let answers = on_every_peer(&peers, |peer| {
+        client.answer(peer, &clear_override(identity), budget())
+    });
+    log_answers(&peers, &answers, id, "remove the status override");
+    if answers.iter().all(Answer::is_accepted) {
+        log::info(
+            "override_cleared",
+            &format!(
+                "removed the {} override of instance {id}; its next heartbeat re-registers it with its own status",
+                first.override_shown()
+            ),
+        );
+        return Ok(());
+    }
+    Err(HookFailed {
+        exit: failure_exit(&answers),
+        message: format!(
+            "could not remove the status override of instance {id}: {}; run `eureka-hook poststart` again",
+            summary(&peers, &answers)
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::fake::FakeClock;
+    use crate::exit;
+    use crate::hooks::tests::settings_for;
+    use eureka_double::{EurekaDouble, InstanceSpec, ScriptedReply};
+
+    #[test]
+    fn polling_asks_every_second_until_the_wait_runs_out_on_a_fake_clock() {
+        let double = EurekaDouble::start();
+        let settings = settings_for(&double.base_url(), &["poststart", "--app", "demo"]);
+        let clock = FakeClock::new();
+        let client = EurekaClient::new(None, &clock);
+        let wait = Duration::from_secs(5);
+        let err = poststart(&settings, &client, &clock, wait, true).unwrap_err();
+        assert_eq!(exit::from_error(&err), Exit::NotRegistered);
+        assert_eq!(clock.pauses(), [POLL_INTERVAL; 5]);
+        let lookups = double
+            .requests()
+            .iter()
+            .filter(|request| request.method == "GET")
+            .count();
+        assert_eq!(
+            lookups, 6,
+            "one lookup at the start and one after each pause"
+        );
+    }
+
+    #[test]
+    fn polling_stops_once_the_instance_appears_and_clears_its_override() {
+        let double = EurekaDouble::start();
+        double
+            .register(InstanceSpec::new("demo", "pod-0", 8080).overridden_status("OUT_OF_SERVICE"));
+        // The first two lookups find nothing, as before the app registers.
+        double.script(
+            ScriptedReply::on("GET", "/apps/DEMO/pod-0:demo:8080")
+                .status(404)
+                .times(2),
+        );
+        let settings = settings_for(&double.base_url(), &["poststart", "--app", "demo"]);
+        let clock = FakeClock::new();
+        let client = EurekaClient::new(None, &clock);
+        poststart(&settings, &client, &clock, Duration::from_secs(90), true).unwrap();
+        assert_eq!(clock.pauses(), [POLL_INTERVAL; 2]);
+        let state = double.instance("demo", "pod-0:demo:8080").unwrap();
+        assert_eq!(state.overridden_status, "UNKNOWN");
+    }
+}

@@ -1,0 +1,468 @@
+//! From what the user typed to the checked settings a hook runs with.
+//!
+//! Each value comes from its flag, else from the first of its environment variables that is set
+//! (`vars` lists them), else from its default. Every failure here is bad input (exit 2, nothing
+//! sent) and its message names the flag or variable to fix. The environment and the machine's
+//! hostname are injected, so tests never touch the process environment. The only I/O is reading
+//! the CA and credentials files and asking for the hostname when it is needed.
+
+mod identity;
+mod registry;
+pub mod vars;
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+pub use identity::{HostnameLookup, IdSource, Identity};
+pub use registry::{Peer, Registry};
+pub use vars::EnvLookup;
+
+use crate::cli::{Cli, CommonArgs, HookCommand};
+use crate::exit::BadInput;
+use crate::log::{LogFormat, LogSettings, Verbosity};
+use crate::redact::Secret;
+use crate::values;
+use vars::{first_env, flag_or_env_bool, path_from, pick};
+
+const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+const DEFAULT_WAIT: Duration = Duration::from_secs(90);
+
+/// What the chosen subcommand will do, with its own settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hook {
+    /// From --drain or its variable, or 30 s.
+    Prestop {
+        drain: Duration,
+    },
+    /// From --wait or its variable, or 90 s; --strict or its variable.
+    Poststart {
+        wait: Duration,
+        strict: bool,
+    },
+    Status,
+}
+
+/// Everything a hook needs, checked.
+#[derive(Debug)]
+pub struct Settings {
+    /// Which instance the hook acts on.
+    pub identity: Identity,
+    /// How to reach the registry.
+    pub registry: Registry,
+    /// The subcommand and its own settings.
+    pub hook: Hook,
+    /// From --dry-run or its variable: print the requests instead of sending them.
+    pub dry_run: bool,
+    /// Things worth a warning that do not stop the hook (e.g. credentials on the command line).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    pub fn resolve(
+        cli: &Cli,
+        env: EnvLookup,
+        machine_hostname: HostnameLookup,
+    ) -> Result<Settings> {
+        let common = &cli.common;
+        let mut warnings = Vec::new();
+        let hook = resolve_hook(&cli.command, env)?;
+        let urls = Registry::service_urls(common, env, &mut warnings)?;
+        let identity = Identity::resolve(common, env, machine_hostname)?;
+        let registry = Registry::resolve(urls, common, env)?;
+        let dry_run = flag_or_env_bool(common.dry_run, vars::DRY_RUN, env)?;
+        Ok(Settings {
+            identity,
+            registry,
+            hook,
+            dry_run,
+            warnings,
+        })
+    }
+
+    /// Every secret these settings hold, for the logger to mask.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.registry.secrets()
+    }
+}
+
+fn resolve_hook(command: &HookCommand, env: EnvLookup) -> Result<Hook> {
+    Ok(match command {
+        HookCommand::Prestop(args) => Hook::Prestop {
+            drain: pick(args.drain, vars::DRAIN, env, values::parse_hold)?.unwrap_or(DEFAULT_DRAIN),
+        },
+        HookCommand::Poststart(args) => Hook::Poststart {
+            wait: pick(args.wait, vars::WAIT, env, values::parse_hold)?.unwrap_or(DEFAULT_WAIT),
+            strict: flag_or_env_bool(args.strict, vars::STRICT, env)?,
+        },
+        HookCommand::Status => Hook::Status,
+    })
+}
+
+/// Where and how log lines go; resolved first, so that even a bad-input error reaches the log file.
+pub fn log_settings(common: &CommonArgs, env: EnvLookup) -> Result<LogSettings> {
+    let verbose = flag_or_env_bool(common.verbose, vars::VERBOSE, env)?;
+    let quiet = flag_or_env_bool(common.quiet, vars::QUIET, env)?;
+    let verbosity = match (verbose, quiet) {
+        (true, true) => {
+            return Err(BadInput::new(format!(
+                "-v/{} and -q/{} are both on: choose one",
+                vars::VERBOSE[0],
+                vars::QUIET[0]
+            ))
+            .into());
+        }
+        (true, false) => Verbosity::Verbose,
+        (false, true) => Verbosity::Quiet,
+        (false, false) => Verbosity::Normal,
+    };
+    let format = match common.log_format {
+        Some(format) => format,
+        None => first_env(vars::LOG_FORMAT, env, parse_log_format)?.unwrap_or(LogFormat::Text),
+    };
+    let file = path_from(common.log_file.as_ref(), "--log-file", vars::LOG_FILE, env)?;
+    Ok(LogSettings {
+        verbosity,
+        format,
+        file,
+    })
+}
+
+fn parse_log_format(text: &str) -> Result<LogFormat, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(format!(
+            "'{}' is not a log format: use text or json",
+            text.escape_debug()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    fn resolve_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Settings> {
+        let cli = Cli::try_parse_from(std::iter::once("eureka-hook").chain(args.iter().copied()))?;
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::resolve(
+            &cli,
+            &|name| vars.get(name).cloned(),
+            &|| Ok("pod-0".into()),
+        )
+    }
+
+    fn bad_input_message(args: &[&str], vars: &[(&str, &str)]) -> String {
+        let err = resolve_with(args, vars).unwrap_err();
+        assert!(
+            err.downcast_ref::<BadInput>().is_some(),
+            "not bad input: {err:#}"
+        );
+        format!("{err:#}")
+    }
+
+    #[test]
+    fn defaults_follow_spring_cloud() {
+        let settings = resolve_with(&["prestop", "--app", "demo"], &[]).unwrap();
+        assert_eq!(settings.registry.peers.len(), 1);
+        assert_eq!(
+            settings.registry.peers[0].to_string(),
+            registry::DEFAULT_EUREKA_URL
+        );
+        assert_eq!(settings.identity.port, 8080);
+        assert_eq!(settings.identity.instance_id.as_str(), "pod-0:demo:8080");
+        assert_eq!(settings.identity.id_source, IdSource::SpringDefault);
+        assert_eq!(settings.registry.request_timeout, Duration::from_secs(5));
+        assert_eq!(
+            settings.hook,
+            Hook::Prestop {
+                drain: Duration::from_secs(30)
+            }
+        );
+        assert!(!settings.dry_run);
+    }
+
+    #[test]
+    fn flag_beats_first_env_which_beats_second_env() {
+        let vars = [
+            ("EUREKA_APP", "from-eureka-app"),
+            ("SPRING_APPLICATION_NAME", "from-spring"),
+            ("EUREKA_PORT", "9001"),
+            ("SERVER_PORT", "9002"),
+            ("EUREKA_URL", "http://first:8761/eureka/"),
+            (
+                "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+                "http://second:8761/eureka/",
+            ),
+        ];
+        let settings = resolve_with(&["status"], &vars).unwrap();
+        assert_eq!(settings.identity.app.as_given(), "from-eureka-app");
+        assert_eq!(settings.identity.port, 9001);
+        assert_eq!(
+            settings.registry.peers[0].to_string(),
+            "http://first:8761/eureka/"
+        );
+
+        let settings = resolve_with(&["status", "--app", "flag", "--port", "7000"], &vars).unwrap();
+        assert_eq!(settings.identity.app.as_given(), "flag");
+        assert_eq!(settings.identity.port, 7000);
+
+        let settings = resolve_with(
+            &["status"],
+            &[
+                ("SPRING_APPLICATION_NAME", "spring"),
+                ("SERVER_PORT", "8081"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.identity.instance_id.as_str(), "pod-0:spring:8081");
+    }
+
+    #[test]
+    fn instance_id_env_vars_apply_in_order() {
+        let settings = resolve_with(
+            &["status", "--app", "demo"],
+            &[
+                ("EUREKA_INSTANCE_INSTANCEID", "second"),
+                ("EUREKA_INSTANCE_INSTANCE_ID", "third"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.identity.instance_id.as_str(), "second");
+        assert_eq!(settings.identity.id_source, IdSource::Given);
+    }
+
+    #[test]
+    fn hostname_flag_and_env_build_the_default_id() {
+        let settings = resolve_with(
+            &["status", "--app", "demo"],
+            &[("EUREKA_HOSTNAME", "web-1")],
+        )
+        .unwrap();
+        assert_eq!(settings.identity.instance_id.as_str(), "web-1:demo:8080");
+        let settings = resolve_with(
+            &["status", "--app", "demo", "--hostname", "web-2"],
+            &[("EUREKA_HOSTNAME", "web-1")],
+        )
+        .unwrap();
+        assert_eq!(settings.identity.instance_id.as_str(), "web-2:demo:8080");
+    }
+
+    #[test]
+    fn subcommand_settings_come_from_their_env_vars() {
+        let settings = resolve_with(
+            &["poststart", "--app", "demo"],
+            &[("EUREKA_HOOK_WAIT", "10s"), ("EUREKA_HOOK_STRICT", "true")],
+        )
+        .unwrap();
+        assert_eq!(
+            settings.hook,
+            Hook::Poststart {
+                wait: Duration::from_secs(10),
+                strict: true
+            }
+        );
+        let settings = resolve_with(
+            &["prestop", "--app", "demo", "--drain", "1s"],
+            &[("EUREKA_HOOK_DRAIN", "10s")],
+        )
+        .unwrap();
+        assert_eq!(
+            settings.hook,
+            Hook::Prestop {
+                drain: Duration::from_secs(1)
+            }
+        );
+    }
+
+    #[test]
+    fn bad_env_values_name_the_variable() {
+        for (var, value) in [
+            ("EUREKA_PORT", "0"),
+            ("SERVER_PORT", "70000"),
+            ("EUREKA_APP", ""),
+            ("EUREKA_HOOK_DRAIN", "-3s"),
+            ("EUREKA_HOOK_REQUEST_TIMEOUT", "forever"),
+            ("EUREKA_URL", "ftp://eureka/"),
+            ("EUREKA_HOSTNAME", "bad host"),
+            ("EUREKA_INSTANCE_ID", ""),
+            ("EUREKA_HOOK_DRY_RUN", "perhaps"),
+        ] {
+            let vars = [(var, value), ("SPRING_APPLICATION_NAME", "demo")];
+            let message = bad_input_message(&["prestop"], &vars);
+            assert!(message.starts_with(var), "{var}={value}: {message}");
+        }
+    }
+
+    #[test]
+    fn missing_app_says_how_to_give_one() {
+        let message = bad_input_message(&["status"], &[]);
+        assert!(message.contains("--app") && message.contains("SPRING_APPLICATION_NAME"));
+    }
+
+    #[test]
+    fn url_credentials_serve_peers_without_their_own_and_warn_on_the_command_line() {
+        let settings = resolve_with(
+            &[
+                "status",
+                "--app",
+                "demo",
+                "--eureka-url",
+                "http://u:pw@a/eureka/,http://b/eureka/",
+            ],
+            &[],
+        )
+        .unwrap();
+        let usernames: Vec<_> = settings
+            .registry
+            .peers
+            .iter()
+            .map(|peer| peer.credentials().map(|c| c.username.as_str()))
+            .collect();
+        assert_eq!(usernames, [Some("u"), Some("u")]);
+        assert!(settings.warnings[0].contains("ps"));
+        assert_eq!(
+            settings.secrets(),
+            vec![Secret::new("pw"), Secret::new("pw")]
+        );
+
+        let settings = resolve_with(
+            &["status", "--app", "demo"],
+            &[("EUREKA_URL", "http://u:pw@a/")],
+        )
+        .unwrap();
+        assert!(
+            settings.warnings.is_empty(),
+            "env credentials are not on the command line"
+        );
+    }
+
+    #[test]
+    fn env_credentials_apply_to_every_peer() {
+        let settings = resolve_with(
+            &[
+                "status",
+                "--app",
+                "demo",
+                "--eureka-url",
+                "http://a/,http://b/",
+            ],
+            &[("EUREKA_USERNAME", "eureka"), ("EUREKA_PASSWORD", "pw")],
+        )
+        .unwrap();
+        assert!(
+            settings
+                .registry
+                .peers
+                .iter()
+                .all(|peer| peer.credentials().is_some())
+        );
+    }
+
+    #[test]
+    fn half_given_or_doubly_given_credentials_are_bad_input() {
+        let message = bad_input_message(&["status", "--app", "demo"], &[("EUREKA_USERNAME", "u")]);
+        assert!(message.contains("EUREKA_PASSWORD"));
+        let message = bad_input_message(
+            &["status", "--app", "demo"],
+            &[
+                ("EUREKA_URL", "http://u:pw@a/"),
+                ("EUREKA_USERNAME", "u"),
+                ("EUREKA_PASSWORD", "pw"),
+            ],
+        );
+        assert!(message.contains("more than one way"), "{message}");
+        assert!(!message.contains("pw@"));
+    }
+
+    #[test]
+    fn credentials_file_holds_user_colon_password() {
+        let dir = std::env::temp_dir().join(format!("eureka-hook-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good");
+        std::fs::write(&good, "eureka:s3cret\n").unwrap();
+        let bad = dir.join("bad");
+        std::fs::write(&bad, "only-a-user-s3cret").unwrap();
+
+        let settings = resolve_with(
+            &[
+                "status",
+                "--app",
+                "demo",
+                "--credentials-file",
+                good.to_str().unwrap(),
+            ],
+            &[],
+        )
+        .unwrap();
+        let credentials = settings.registry.peers[0].credentials().cloned().unwrap();
+        assert_eq!(credentials.username, "eureka");
+        assert_eq!(credentials.password.expose(), "s3cret");
+
+        let message = bad_input_message(
+            &["status", "--app", "demo"],
+            &[("EUREKA_HOOK_CREDENTIALS_FILE", bad.to_str().unwrap())],
+        );
+        assert!(
+            message.starts_with("EUREKA_HOOK_CREDENTIALS_FILE"),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "{message}");
+        let message = bad_input_message(
+            &[
+                "status",
+                "--app",
+                "demo",
+                "--credentials-file",
+                "/nonexistent/creds",
+            ],
+            &[],
+        );
+        assert!(
+            message.starts_with("--credentials-file: cannot read"),
+            "{message}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ca_file_must_hold_a_certificate() {
+        let message = bad_input_message(
+            &["status", "--app", "demo", "--cacert", "/nonexistent.pem"],
+            &[],
+        );
+        assert!(message.starts_with("--cacert: cannot read"), "{message}");
+        let message = bad_input_message(
+            &["status", "--app", "demo"],
+            &[("EUREKA_HOOK_CACERT", "/proc/self/cmdline")],
+        );
+        assert!(message.starts_with("EUREKA_HOOK_CACERT"), "{message}");
+    }
+
+    #[test]
+    fn log_settings_resolve_from_flags_and_env() {
+        let cli = Cli::try_parse_from(["eureka-hook", "status", "-v"]).unwrap();
+        let vars: HashMap<&str, &str> = [
+            ("EUREKA_HOOK_LOG_FORMAT", "JSON"),
+            ("EUREKA_HOOK_LOG_FILE", "/tmp/x"),
+        ]
+        .into();
+        let env = |name: &str| vars.get(name).map(ToString::to_string);
+        let log = log_settings(&cli.common, &env).unwrap();
+        assert_eq!(log.verbosity, Verbosity::Verbose);
+        assert_eq!(log.format, LogFormat::Json);
+        assert_eq!(log.file, Some(PathBuf::from("/tmp/x")));
+
+        let bad = |name: &str| (name == "EUREKA_HOOK_LOG_FORMAT").then(|| "xml".to_string());
+        let cli = Cli::try_parse_from(["eureka-hook", "status"]).unwrap();
+        let err = log_settings(&cli.common, &bad).unwrap_err();
+        assert!(format!("{err:#}").starts_with("EUREKA_HOOK_LOG_FORMAT"));
+    }
+}

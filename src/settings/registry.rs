@@ -1,0 +1,238 @@
+//! What reaches the registry: the peers with the credentials each sends, the request timeout and
+//! the certificates trusted. Credentials live here only, on each [`Peer`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use ureq::tls::{Certificate, PemItem, parse_pem};
+
+use super::vars::{self, EnvLookup, first_env, path_from, source_name};
+use crate::cli::CommonArgs;
+use crate::exit::BadInput;
+use crate::redact::{Credentials, Secret};
+use crate::values::{self, ServiceUrl};
+
+/// Spring Cloud's default `defaultZone`.
+pub const DEFAULT_EUREKA_URL: &str = "http://localhost:8761/eureka/";
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A service URL as given, with the credentials its userinfo held.
+pub type GivenUrl = (ServiceUrl, Option<Credentials>);
+
+/// One Eureka server to talk to.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub url: ServiceUrl,
+    credentials: Option<Credentials>,
+    /// True when the credentials came from this peer's own URL, which then displays `user:***@`.
+    credentials_in_url: bool,
+}
+
+impl Peer {
+    /// What is sent as HTTP Basic auth to this peer.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+}
+
+/// The URL as given, with `user:***@` when it carried credentials.
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.credentials {
+            Some(credentials) if self.credentials_in_url => {
+                f.write_str(&self.url.shown_with_user(&credentials.username))
+            }
+            _ => self.url.fmt(f),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Registry {
+    /// From --eureka-url or its variables, or Spring's default.
+    pub peers: Vec<Peer>,
+    /// From --request-timeout or its variable, or 5 s; bounds each peer's request,
+    /// retries included.
+    pub request_timeout: Duration,
+    /// From --cacert or its variable: certificates trusted instead of the built-in roots.
+    pub ca_certificates: Option<Vec<Certificate<'static>>>,
+}
+
+impl Registry {
+    /// The service URLs; a warning when the command line carries credentials.
+    pub fn service_urls(
+        common: &CommonArgs,
+        env: EnvLookup,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<GivenUrl>> {
+        let Some(text) = &common.eureka_url else {
+            return Ok(
+                first_env(vars::EUREKA_URL, env, values::parse_service_urls)?
+                    .map_or_else(|| values::parse_service_urls(DEFAULT_EUREKA_URL), Ok)
+                    .map_err(BadInput::new)?,
+            );
+        };
+        let urls = values::parse_service_urls(text)
+            .map_err(|message| BadInput::new(format!("--eureka-url: {message}")))?;
+        if urls.iter().any(|(_, credentials)| credentials.is_some()) {
+            warnings.push(format!(
+                "credentials in --eureka-url are visible to `ps` in the container: \
+                 use {}/{} or --credentials-file instead",
+                vars::USERNAME,
+                vars::PASSWORD
+            ));
+        }
+        Ok(urls)
+    }
+
+    pub fn resolve(urls: Vec<GivenUrl>, common: &CommonArgs, env: EnvLookup) -> Result<Registry> {
+        let request_timeout = vars::pick(
+            common.request_timeout,
+            vars::REQUEST_TIMEOUT,
+            env,
+            values::parse_request_timeout,
+        )?
+        .unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        let peers = assign_credentials(urls, common.credentials_file.as_ref(), env)?;
+        let cacert = common.cacert.as_ref();
+        let ca_certificates = match path_from(cacert, "--cacert", vars::CACERT, env)? {
+            Some(path) => Some(read_ca_file(
+                &path,
+                source_name(cacert, "--cacert", vars::CACERT),
+            )?),
+            None => None,
+        };
+        Ok(Registry {
+            peers,
+            request_timeout,
+            ca_certificates,
+        })
+    }
+
+    /// Every password these peers send, for the logger to mask.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.peers
+            .iter()
+            .filter_map(Peer::credentials)
+            .map(|credentials| credentials.password.clone())
+            .collect()
+    }
+}
+
+/// Gives every peer the credentials it will send, and rejects credentials given two ways at once.
+fn assign_credentials(
+    urls: Vec<GivenUrl>,
+    credentials_file: Option<&PathBuf>,
+    env: EnvLookup,
+) -> Result<Vec<Peer>> {
+    let from_env = env_credentials(env)?;
+    let file_source = source_name(
+        credentials_file,
+        "--credentials-file",
+        vars::CREDENTIALS_FILE,
+    );
+    let from_file = match path_from(
+        credentials_file,
+        "--credentials-file",
+        vars::CREDENTIALS_FILE,
+        env,
+    )? {
+        Some(path) => Some(read_credentials_file(&path, file_source)?),
+        None => None,
+    };
+    let from_url = urls.iter().find_map(|(_, credentials)| credentials.clone());
+    let env_source = format!("{}/{}", vars::USERNAME, vars::PASSWORD);
+    let given: Vec<&str> = [
+        from_url
+            .as_ref()
+            .map(|_| "user:password@ in the Eureka URL"),
+        from_env.as_ref().map(|_| env_source.as_str()),
+        from_file.as_ref().map(|_| file_source),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if given.len() > 1 {
+        return Err(BadInput::new(format!(
+            "credentials are given more than one way ({}): keep exactly one",
+            given.join(" and ")
+        ))
+        .into());
+    }
+    // As Spring does, the first credentials found serve every peer that has none of its own.
+    let shared = from_url.or(from_env).or(from_file);
+    Ok(urls
+        .into_iter()
+        .map(|(url, own)| Peer {
+            url,
+            credentials_in_url: own.is_some(),
+            credentials: own.or_else(|| shared.clone()),
+        })
+        .collect())
+}
+
+fn env_credentials(env: EnvLookup) -> Result<Option<Credentials>> {
+    match (env(vars::USERNAME), env(vars::PASSWORD)) {
+        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
+            Ok(Some(Credentials {
+                username,
+                password: Secret::new(password),
+            }))
+        }
+        (None, None) => Ok(None),
+        _ => Err(BadInput::new(format!(
+            "{} and {} must be set together, both non-empty",
+            vars::USERNAME,
+            vars::PASSWORD
+        ))
+        .into()),
+    }
+}
+
+fn read_credentials_file(path: &Path, source: &str) -> Result<Credentials> {
+    let content = std::fs::read_to_string(path)
+        .with_context(|| BadInput::new(format!("{source}: cannot read {}", path.display())))?;
+    let line = content.trim_end_matches(['\r', '\n']);
+    match line.split_once(':') {
+        Some((username, password)) if !username.is_empty() && !password.is_empty() => {
+            Ok(Credentials {
+                username: username.to_string(),
+                password: Secret::new(password),
+            })
+        }
+        _ => Err(BadInput::new(format!(
+            "{source}: {} must hold user:password on one line",
+            path.display()
+        ))
+        .into()),
+    }
+}
+
+fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> {
+    let pem = std::fs::read(path)
+        .with_context(|| BadInput::new(format!("{source}: cannot read {}", path.display())))?;
+    let mut certificates = Vec::new();
+    for item in parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(certificate)) => certificates.push(certificate),
+            Ok(_) => {}
+            Err(err) => {
+                return Err(BadInput::new(format!(
+                    "{source}: {} is not a valid PEM file ({err})",
+                    path.display()
+                ))
+                .into());
+            }
+        }
+    }
+    if certificates.is_empty() {
+        return Err(BadInput::new(format!(
+            "{source}: {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(certificates)
+}

@@ -1,0 +1,182 @@
+//! Every environment variable a setting is read from, each name written once, and the helpers
+//! that read them: a flag wins, else the first of its variables that is set, else the default.
+//!
+//! clap's doc comments cannot name these constants, so `--help` spells the names again; a test
+//! below proves that each flag's `[env: …]` list equals its entry in [`BY_FLAG`].
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::exit::BadInput;
+use crate::values;
+
+pub const EUREKA_URL: &[&str] = &["EUREKA_URL", "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE"];
+pub const APP: &[&str] = &["EUREKA_APP", "SPRING_APPLICATION_NAME"];
+pub const PORT: &[&str] = &["EUREKA_PORT", "SERVER_PORT"];
+pub const HOSTNAME: &[&str] = &["EUREKA_HOSTNAME"];
+pub const INSTANCE_ID: &[&str] = &[
+    "EUREKA_INSTANCE_ID",
+    "EUREKA_INSTANCE_INSTANCEID",
+    "EUREKA_INSTANCE_INSTANCE_ID",
+];
+pub const REQUEST_TIMEOUT: &[&str] = &["EUREKA_HOOK_REQUEST_TIMEOUT"];
+pub const CACERT: &[&str] = &["EUREKA_HOOK_CACERT"];
+pub const CREDENTIALS_FILE: &[&str] = &["EUREKA_HOOK_CREDENTIALS_FILE"];
+pub const LOG_FILE: &[&str] = &["EUREKA_HOOK_LOG_FILE"];
+pub const LOG_FORMAT: &[&str] = &["EUREKA_HOOK_LOG_FORMAT"];
+pub const DRY_RUN: &[&str] = &["EUREKA_HOOK_DRY_RUN"];
+pub const VERBOSE: &[&str] = &["EUREKA_HOOK_VERBOSE"];
+pub const QUIET: &[&str] = &["EUREKA_HOOK_QUIET"];
+pub const DRAIN: &[&str] = &["EUREKA_HOOK_DRAIN"];
+pub const WAIT: &[&str] = &["EUREKA_HOOK_WAIT"];
+pub const STRICT: &[&str] = &["EUREKA_HOOK_STRICT"];
+/// HTTP Basic credentials for every peer without its own; no flag (a password on the command line
+/// would be visible to `ps`).
+pub const USERNAME: &str = "EUREKA_USERNAME";
+pub const PASSWORD: &str = "EUREKA_PASSWORD";
+/// The pod's IP address, by the Downward API convention; no flag.
+pub const POD_IP: &str = "POD_IP";
+
+/// Each flag (by its long name) and the variables it falls back to, in order; only the test that
+/// holds `--help` to these names reads it.
+#[cfg(test)]
+pub const BY_FLAG: &[(&str, &[&str])] = &[
+    ("eureka-url", EUREKA_URL),
+    ("app", APP),
+    ("port", PORT),
+    ("hostname", HOSTNAME),
+    ("instance-id", INSTANCE_ID),
+    ("request-timeout", REQUEST_TIMEOUT),
+    ("cacert", CACERT),
+    ("credentials-file", CREDENTIALS_FILE),
+    ("log-file", LOG_FILE),
+    ("log-format", LOG_FORMAT),
+    ("dry-run", DRY_RUN),
+    ("verbose", VERBOSE),
+    ("quiet", QUIET),
+    ("drain", DRAIN),
+    ("wait", WAIT),
+    ("strict", STRICT),
+];
+
+/// Reads one environment variable; `None` when unset.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The flag's value, else the first of `vars` that is set, parsed; else `None`.
+pub fn pick<T>(
+    flag: Option<T>,
+    vars: &[&str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<T>> {
+    match flag {
+        Some(value) => Ok(Some(value)),
+        None => first_env(vars, env, parse),
+    }
+}
+
+/// The first variable of `vars` that is set, parsed; a parse error names that variable.
+pub fn first_env<T>(
+    vars: &[&str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<T>> {
+    for var in vars {
+        if let Some(text) = env(var) {
+            return parse(&text)
+                .map(Some)
+                .map_err(|message| BadInput::new(format!("{var}: {message}")).into());
+        }
+    }
+    Ok(None)
+}
+
+/// A switch: on when its flag is given or its variable is true.
+pub fn flag_or_env_bool(flag: bool, vars: &[&str], env: EnvLookup) -> Result<bool> {
+    Ok(flag || first_env(vars, env, values::parse_bool)?.unwrap_or(false))
+}
+
+/// A path from its flag or variable; an empty one is bad input.
+pub fn path_from(
+    flag: Option<&PathBuf>,
+    flag_name: &str,
+    vars: &[&str],
+    env: EnvLookup,
+) -> Result<Option<PathBuf>> {
+    let from_env = || vars.iter().find_map(|var| env(var)).map(PathBuf::from);
+    match flag.cloned().or_else(from_env) {
+        Some(path) if path.as_os_str().is_empty() => {
+            let name = source_name(flag, flag_name, vars);
+            Err(BadInput::new(format!(
+                "{name}: the path is empty: give a file path or unset it"
+            ))
+            .into())
+        }
+        other => Ok(other),
+    }
+}
+
+/// The name to quote in a message: the flag when it was given, else the (first) variable.
+pub fn source_name<'a, T>(flag: Option<&T>, flag_name: &'a str, vars: &[&'a str]) -> &'a str {
+    match (flag, vars.first()) {
+        (None, Some(var)) => var,
+        _ => flag_name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::CommandFactory;
+
+    /// The names in `[env: A, B]` of a flag's help text.
+    fn env_list(help: &str) -> Option<Vec<String>> {
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let start = help.find("[env: ")? + "[env: ".len();
+        let end = start + help[start..].find(']')?;
+        Some(help[start..end].split(", ").map(str::to_string).collect())
+    }
+
+    #[test]
+    fn every_flags_help_lists_exactly_the_variables_it_is_read_from() {
+        let command = Cli::command();
+        let mut documented = Vec::new();
+        for cmd in std::iter::once(&command).chain(command.get_subcommands()) {
+            for arg in cmd.get_arguments() {
+                let (Some(flag), Some(help)) = (arg.get_long(), arg.get_help()) else {
+                    continue;
+                };
+                let help = arg.get_long_help().unwrap_or(help).to_string();
+                if let Some(names) = env_list(&help) {
+                    documented.push((flag.to_string(), names));
+                }
+            }
+        }
+        documented.sort();
+        documented.dedup();
+        let mut table: Vec<(String, Vec<String>)> = BY_FLAG
+            .iter()
+            .map(|(flag, vars)| {
+                let names = vars.iter().map(|var| (*var).to_string()).collect();
+                ((*flag).to_string(), names)
+            })
+            .collect();
+        table.sort();
+        assert_eq!(documented, table);
+    }
+
+    #[test]
+    fn the_first_variable_set_wins_and_a_bad_value_names_it() {
+        let env = |name: &str| (name != "A").then(|| format!("{name}-value"));
+        let parse: fn(&str) -> Result<String, String> = |text| Ok(text.to_string());
+        assert_eq!(
+            first_env(&["A", "B", "C"], &env, parse).unwrap(),
+            Some("B-value".into())
+        );
+        let refuse: fn(&str) -> Result<String, String> = |_| Err("no".into());
+        let err = first_env(&["A", "B"], &env, refuse).unwrap_err();
+        assert_eq!(format!("{err:#}"), "B: no");
+    }
+}
