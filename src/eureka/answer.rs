@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::transport::Exchange;
+use crate::settings::vars;
 
 /// What a peer answered to one operation, after any retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +53,9 @@ impl fmt::Display for Answer {
             Answer::CredentialsRefused { status } => write!(
                 f,
                 "{status} Unauthorized: the registry refused the credentials; check \
-                 EUREKA_USERNAME/EUREKA_PASSWORD, --credentials-file or the URL's user:password"
+                 {}/{}, --credentials-file or the URL's user:password",
+                vars::USERNAME,
+                vars::PASSWORD
             ),
             Answer::Unavailable { reason, .. } => f.write_str(reason),
         }

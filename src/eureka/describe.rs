@@ -8,6 +8,7 @@ use std::time::Duration;
 use rustls::CertificateError;
 
 use super::lookup::name_lookup_failure;
+use crate::settings::vars;
 
 /// A sentence about a failed request. `budget` is the request timeout the attempt belonged to.
 pub fn describe_failure(err: &ureq::Error, budget: Duration) -> String {
@@ -82,11 +83,11 @@ fn body_timed_out(budget: Duration) -> String {
 
 /// rustls' message about a failed handshake, with what to do about it.
 fn describe_tls_failure(err: &rustls::Error) -> String {
+    let give_ca = format!("give its CA with --cacert ({})", vars::CACERT[0]);
     let hint = match err {
-        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            "the server's certificate is not trusted (its issuer is not a known CA); give its CA \
-             with --cacert (EUREKA_HOOK_CACERT)"
-        }
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => &format!(
+            "the server's certificate is not trusted (its issuer is not a known CA); {give_ca}"
+        ),
         rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ) => {
@@ -99,7 +100,7 @@ fn describe_tls_failure(err: &rustls::Error) -> String {
             | CertificateError::NotValidYetContext { .. },
         ) => "the server's certificate is outside its validity period",
         rustls::Error::InvalidCertificate(_) => {
-            "the server's certificate is not trusted; give its CA with --cacert (EUREKA_HOOK_CACERT)"
+            &format!("the server's certificate is not trusted; {give_ca}")
         }
         _ => "check that the Eureka URL's port speaks HTTPS, or use http://",
     };
