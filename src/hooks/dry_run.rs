@@ -52,7 +52,7 @@ fn render(plan: &Plan, peers: &[Peer]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hooks::tests::settings_for;
+    use crate::hooks::test_support::settings_for;
 
     fn printed(args: &[&str]) -> String {
         let settings = settings_for("http://u:pw@eureka:8761/eureka/", args);

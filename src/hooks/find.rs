@@ -71,7 +71,7 @@ fn why_nothing_listed(
 mod tests {
     use super::*;
     use crate::clock::SystemClock;
-    use crate::hooks::tests::settings_for;
+    use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec, ScriptedReply};
 
     #[test]

@@ -20,8 +20,9 @@ pub use poststart::poststart;
 pub use prestop::prestop;
 pub use status::status;
 
+/// What the flows' unit tests share.
 #[cfg(test)]
-pub mod tests {
+pub mod test_support {
     use crate::cli::Cli;
     use crate::settings::Settings;
     use clap::Parser;

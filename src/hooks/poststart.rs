@@ -229,7 +229,7 @@ mod tests {
     use super::*;
     use crate::clock::fake::FakeClock;
     use crate::exit;
-    use crate::hooks::tests::settings_for;
+    use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec, ScriptedReply};
 
     #[test]

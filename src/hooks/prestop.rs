@@ -147,7 +147,7 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::drain::fake::RecordingSleeper;
     use crate::exit;
-    use crate::hooks::tests::settings_for;
+    use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec};
 
     #[test]

@@ -236,3 +236,21 @@ fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> 
     }
     Ok(certificates)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_shows_the_user_only_when_its_own_url_carried_the_credentials() {
+        let urls = values::parse_service_urls("http://u:pw@a/eureka/,http://b/eureka/").unwrap();
+        let peers = assign_credentials(urls, None, &|_| None).unwrap();
+        let shown: Vec<String> = peers.iter().map(Peer::to_string).collect();
+        assert_eq!(shown, ["http://u:***@a/eureka/", "http://b/eureka/"]);
+        assert!(
+            peers
+                .iter()
+                .all(|peer| peer.credentials().is_some_and(|c| c.username == "u"))
+        );
+    }
+}
