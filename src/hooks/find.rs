@@ -2,14 +2,10 @@
 
 use super::fan_out::on_every_peer;
 use super::matching::{explain, match_instance};
-use crate::eureka::{Answer, EurekaClient, Instance, RegistryRequest};
+use super::requests::listing;
+use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::settings::{Identity, Peer, Settings};
-use crate::values::{AppName, InstanceId};
-
-/// The listing of the app's instances.
-pub fn listing(app: &AppName) -> RegistryRequest<'_> {
-    RegistryRequest::Application { app }
-}
+use crate::values::InstanceId;
 
 /// The one registered instance of the app with this pod's host and port, or why there is none.
 pub fn find_this_pod(

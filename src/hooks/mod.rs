@@ -13,6 +13,7 @@ mod plan;
 mod poststart;
 mod prestop;
 mod report;
+mod requests;
 mod status;
 
 pub use dry_run::dry_run;

@@ -9,8 +9,9 @@ use anyhow::Result;
 use super::fan_out::on_every_peer;
 use super::plan::{Plan, PlannedRequest};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
+use super::requests::{clear_override, lookup};
 use crate::clock::Clock;
-use crate::eureka::{Answer, EurekaClient, Instance, RegistryRequest};
+use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
 use crate::settings::{Identity, Peer, Settings};
@@ -67,21 +68,6 @@ pub fn plan(settings: &Settings, wait: Duration, strict: bool) -> Plan<'_> {
                 ""
             }
         )),
-    }
-}
-
-/// Reading this instance from the registry itself.
-pub fn lookup(identity: &Identity) -> RegistryRequest<'_> {
-    RegistryRequest::Instance {
-        app: &identity.app,
-        id: &identity.instance_id,
-    }
-}
-
-fn clear_override(identity: &Identity) -> RegistryRequest<'_> {
-    RegistryRequest::ClearOverride {
-        app: &identity.app,
-        id: &identity.instance_id,
     }
 }
 

@@ -8,15 +8,16 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::fan_out::on_every_peer;
-use super::find::{find_this_pod, listing};
+use super::find::find_this_pod;
 use super::plan::{Plan, PlannedRequest};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
+use super::requests::{listing, mark};
 use crate::drain::{Held, Sleeper};
-use crate::eureka::{Answer, EurekaClient, InstanceStatus, RegistryRequest, shown};
+use crate::eureka::{Answer, EurekaClient, shown};
 use crate::exit::{Exit, HookFailed};
 use crate::log;
 use crate::settings::Settings;
-use crate::values::{AppName, InstanceId};
+use crate::values::InstanceId;
 
 /// Marks this instance `OUT_OF_SERVICE` on every peer, then holds the pod for `drain`, whatever the
 /// registry answered.
@@ -48,14 +49,6 @@ pub fn plan(settings: &Settings, drain: Duration) -> Plan<'_> {
             "then hold the pod for {} (drain)",
             humantime::format_duration(drain)
         )),
-    }
-}
-
-fn mark<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
-    RegistryRequest::SetStatus {
-        app,
-        id,
-        status: InstanceStatus::OutOfService,
     }
 }
 
