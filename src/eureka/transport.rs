@@ -322,6 +322,37 @@ mod tests {
     }
 
     #[test]
+    fn the_transport_pauses_between_retries_on_its_clock_not_the_wall() {
+        let double = eureka_double::EurekaDouble::start();
+        double.script(
+            eureka_double::ScriptedReply::on("GET", "/apps/DEMO")
+                .status(503)
+                .times(2),
+        );
+        let clock = FakeClock::new();
+        let transport = Transport::new(None, &clock);
+        let call = Call {
+            verb: Verb::Get,
+            url: format!("{}apps/DEMO", double.base_url()),
+            headers: vec![("Accept", "application/json".into())],
+        };
+        let started = std::time::Instant::now();
+        let outcome = transport.exchange(&call, Duration::from_secs(5));
+        assert!(
+            matches!(outcome, Exchange::Answered { status: 404, .. }),
+            "the third attempt reaches the registry, which has no DEMO"
+        );
+        assert_eq!(
+            clock.pauses(),
+            [Duration::from_millis(100), Duration::from_millis(200)]
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(300),
+            "it slept for real"
+        );
+    }
+
+    #[test]
     fn a_retry_after_that_fits_is_honoured_and_success_ends_the_retries() {
         let clock = FakeClock::new();
         let mut replies = vec![
