@@ -9,6 +9,7 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
+use ureq::config::AutoHeaderValue;
 use ureq::http::{Method, Request, Response};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::unversioned::transport::DefaultConnector;
@@ -106,6 +107,7 @@ impl From<ureq::Error> for Failure {
 }
 
 /// Sends requests over one connection-pooling agent.
+#[derive(Clone)]
 pub struct Transport<'clock> {
     agent: Agent,
     clock: &'clock dyn Clock,
@@ -124,6 +126,8 @@ impl<'clock> Transport<'clock> {
             .max_redirects_will_error(false)
             .proxy(None)
             .user_agent(concat!("eureka-hook/", env!("CARGO_PKG_VERSION")))
+            // Only the requests that ask for gzip get it (a decoded body counts against the limit).
+            .accept_encoding(AutoHeaderValue::None)
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
         let agent = Agent::with_parts(

@@ -1,4 +1,5 @@
-//! After a 404: list the app's instances on the peers that answered it, and pick this pod's.
+//! After a 404: pick this pod's instance from the app's instances as the peers that answered it
+//! list them (read before the mark, or listed now).
 
 use super::fan_out::on_every_peer;
 use super::matching::{explain, match_instance};
@@ -7,20 +8,28 @@ use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::settings::{Identity, Peer, Settings};
 use crate::values::InstanceId;
 
-/// The one registered instance of the app with this pod's host and port, or why there is none.
-pub fn find_this_pod(
+/// The app's instances as each of `peers` lists them (after a 404, when none were read before).
+pub fn list_app_on(
     settings: &Settings,
     client: &EurekaClient,
     peers: &[Peer],
-) -> (Option<InstanceId>, String) {
-    let identity = &settings.identity;
-    let listings = on_every_peer(peers, |peer| {
+) -> Vec<Result<Vec<Instance>, Answer>> {
+    on_every_peer(peers, |peer| {
         client.instances(
             peer,
-            &listing(&identity.app),
+            &listing(&settings.identity.app),
             settings.registry.request_timeout,
         )
-    });
+    })
+}
+
+/// The one registered instance of the app with this pod's host and port in `listings` (one per
+/// peer of `peers`), or why there is none.
+pub fn find_this_pod(
+    identity: &Identity,
+    peers: &[Peer],
+    listings: &[Result<Vec<Instance>, Answer>],
+) -> (Option<InstanceId>, String) {
     let mut registered: Vec<Instance> = Vec::new();
     for instance in listings.iter().filter_map(|l| l.as_ref().ok()).flatten() {
         if !registered.iter().any(|known| known.id == instance.id) {
@@ -28,7 +37,7 @@ pub fn find_this_pod(
         }
     }
     if registered.is_empty() {
-        return (None, why_nothing_listed(identity, peers, &listings));
+        return (None, why_nothing_listed(identity, peers, listings));
     }
     explain(match_instance(&registered, identity), &registered, identity)
 }
@@ -77,7 +86,9 @@ mod tests {
         double.script(ScriptedReply::on("GET", "/apps/DEMO").malformed_json());
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let client = EurekaClient::new(None, &SystemClock);
-        let (matched, why) = find_this_pod(&settings, &client, &settings.registry.peers);
+        let peers = &settings.registry.peers;
+        let listings = list_app_on(&settings, &client, peers);
+        let (matched, why) = find_this_pod(&settings.identity, peers, &listings);
         assert_eq!(matched, None);
         assert!(
             why.starts_with("the instances of DEMO could not be listed: http://127.0.0.1:")

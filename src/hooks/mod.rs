@@ -5,16 +5,19 @@
 //! that makes sense on its own (kubelet shows it in the `FailedPreStopHook` / `FailedPostStartHook`
 //! event). Each flow also exposes its requests as a [`plan::Plan`], which `--dry-run` prints.
 
+mod drain_end;
 mod dry_run;
 mod fan_out;
 mod find;
 mod matching;
 mod plan;
+mod polling;
 mod poststart;
 mod prestop;
 mod report;
 mod requests;
 mod status;
+mod watch;
 
 pub use dry_run::dry_run;
 pub use poststart::poststart;

@@ -14,9 +14,10 @@ pub fn mark<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
     }
 }
 
-/// After a 404: every registered instance of the app.
+/// prestop: every registered instance of the app, compact; before the mark it primes the
+/// response cache for the watch and serves the 404 fallback, during the drain it is the poll.
 pub fn listing(app: &AppName) -> RegistryRequest<'_> {
-    RegistryRequest::Application { app }
+    RegistryRequest::CompactApplication { app }
 }
 
 /// poststart and status: this instance, read from the registry itself.
@@ -25,6 +26,11 @@ pub fn lookup(identity: &Identity) -> RegistryRequest<'_> {
         app: &identity.app,
         id: &identity.instance_id,
     }
+}
+
+/// prestop's watch: the live record of the marked instance `id`, to tell whether it lost the mark.
+pub fn live_record<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
+    RegistryRequest::Instance { app, id }
 }
 
 /// poststart: remove this instance's status override.

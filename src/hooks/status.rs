@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{Context, Result};
 
 use super::fan_out::on_every_peer;
-use super::find::find_this_pod;
+use super::find::{find_this_pod, list_app_on};
 use super::plan::{Plan, PlannedRequest};
 use super::report::{failure_exit, not_found_peers, summary};
 use super::requests::lookup;
@@ -85,7 +85,9 @@ fn unknown_everywhere(
     let peers = &settings.registry.peers;
     let exit = failure_exit(answers);
     let message = if exit == Exit::NotRegistered {
-        match find_this_pod(settings, client, &not_found_peers(peers, answers)) {
+        let not_found = not_found_peers(peers, answers);
+        let listings = list_app_on(settings, client, &not_found);
+        match find_this_pod(&settings.identity, &not_found, &listings) {
             (Some(matched), why) => format!(
                 "instance {id} is not registered on any peer, but {why}: pass --instance-id {matched}"
             ),
