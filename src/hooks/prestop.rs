@@ -4,7 +4,9 @@
 //!
 //! With a drain, each peer's app listing is read just before its PUT, with the headers the watch
 //! polls with: that puts its key in the registry's response cache (see `watch`), and it is the
-//! listing the 404 fallback looks in, so the fallback costs no extra request. Bound: at most three
+//! listing the 404 fallback looks in, so the fallback costs no extra request. The listing gets
+//! [`LISTING_BUDGET`] at most: a healthy peer answers in milliseconds, and a peer that hangs then
+//! costs that much more than its PUT's request timeout, not a second timeout. Bound: at most three
 //! request timeouts on the registry (the listing, the PUT, then the PUT of a matched id), then at
 //! most the drain.
 
@@ -27,6 +29,10 @@ use crate::exit::{Exit, HookFailed};
 use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
 use crate::values::InstanceId;
+
+/// The longest the listing before the PUT may take (and at most half the request timeout). Without
+/// it a peer is not watched, which only costs the early end of the drain.
+pub const LISTING_BUDGET: Duration = Duration::from_secs(1);
 
 /// Marks this instance `OUT_OF_SERVICE` on every peer, then holds the pod for `drain` (or less, as
 /// `watch` allows), whatever the registry answered.
@@ -149,10 +155,8 @@ fn mark_out_of_service(
         let listed = primes.then(|| {
             let at = clock.now();
             let request = listing(&identity.app);
-            (
-                at,
-                client.instances(peer, &request, settings.registry.request_timeout),
-            )
+            let budget = LISTING_BUDGET.min(settings.registry.request_timeout / 2);
+            (at, client.instances(peer, &request, budget))
         });
         let marked_at = clock.now();
         let answer = mark_on_peer(settings, client, peer, &identity.instance_id);
