@@ -3,6 +3,9 @@
 /// prestop: marking OUT_OF_SERVICE, peers, the instanceId fallback, the drain, signals.
 mod prestop;
 
+/// prestop's drain follows the registry: propagation logged, lost marks re-sent, --after-propagation.
+mod drain_watch;
+
 /// poststart: waiting for registration and clearing stale overrides.
 mod poststart;
 
