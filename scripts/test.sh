@@ -60,6 +60,9 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
+# A signal ends the script through exit, so the cleanup above runs then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 need cargo "install Rust with rustup (https://rustup.rs)"
 need python3 "the real-client test runs py-eureka-client: install python3 and pip"
