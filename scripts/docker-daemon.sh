@@ -47,6 +47,15 @@ stop() {
         umount "$mount" 2>/dev/null || umount -l "$mount"
     done
     rm -rf "$home/exec"
+    # The runtime folders the daemon and its containerd made outside target/ (the plugin
+    # socket folder, the shims' socket folder), when they did not exist before it started.
+    if [[ -f "$home/made-folders" ]]; then
+        local folder
+        while read -r folder; do
+            [[ -d "$folder" ]] && find "$folder" -depth -type d -empty -delete
+        done < "$home/made-folders"
+        rm -f "$home/made-folders"
+    fi
 }
 
 start() {
@@ -58,6 +67,10 @@ start() {
     done
     stop
     mkdir -p "$home/data" "$home/exec"
+    local folder
+    for folder in /run/docker /run/containerd; do
+        [[ -e "$folder" ]] || echo "$folder" >> "$home/made-folders"
+    done
     # The daemon would otherwise write its identity key to /etc/docker/key.json.
     printf '{"deprecated-key-path": "%s"}\n' "$home/key.json" > "$home/daemon.json"
     : > "$log"
