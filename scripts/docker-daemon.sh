@@ -20,6 +20,16 @@ readonly pidfile="$home/dockerd.pid"
 readonly socket="$home/docker.sock"
 readonly log="$home/dockerd.log"
 
+# What the daemon must leave as it found it: interfaces, routes, forwarding, firewall rules.
+network_state() {
+    ip -o link show | awk -F': ' '{ print "link", $2 }'
+    ip route show table all | sed -E 's/ expires [0-9]+sec//; s/^/route /'
+    echo "ip_forward $(cat /proc/sys/net/ipv4/ip_forward)"
+    if command -v iptables-save >/dev/null 2>&1; then
+        iptables-save 2>/dev/null | grep -v '^#' | sed 's/^/iptables /' || true
+    fi
+}
+
 stop() {
     if [[ -f "$pidfile" ]]; then
         local pid
@@ -47,6 +57,13 @@ stop() {
         umount "$mount" 2>/dev/null || umount -l "$mount"
     done
     rm -rf "$home/exec"
+    if [[ -f "$home/network-before" ]]; then
+        if ! diff -u "$home/network-before" <(network_state) >&2; then
+            rm -f "$home/network-before"
+            fail "the network changed while dockerd ran (diff above)"
+        fi
+        rm -f "$home/network-before"
+    fi
     # The runtime folders the daemon and its containerd made outside target/ (the plugin
     # socket folder, the shims' socket folder), when they did not exist before it started.
     if [[ -f "$home/made-folders" ]]; then
@@ -67,6 +84,7 @@ start() {
     done
     stop
     mkdir -p "$home/data" "$home/exec"
+    network_state > "$home/network-before"
     local folder
     for folder in /run/docker /run/containerd; do
         [[ -e "$folder" ]] || echo "$folder" >> "$home/made-folders"
