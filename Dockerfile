@@ -27,6 +27,9 @@
 ARG RUST_VERSION=1.95
 # Where the binary comes from: "source" (compiled here) or "prebuilt" (dist/ in the context).
 ARG BINARIES=source
+# The installer variant's base; the test command passes a local busybox built from Debian's
+# busybox-static, as it cannot pull this one.
+ARG INSTALLER_BASE=busybox:1.37
 
 FROM --platform=$BUILDPLATFORM rust:${RUST_VERSION}-bookworm AS build
 ARG TARGETARCH
@@ -56,7 +59,7 @@ FROM binaries-${BINARIES} AS binaries
 # (examples/kubernetes/init-container.yaml): an init container runs
 # `cp /eureka-hook /opt/eureka-hook/eureka-hook` into a shared emptyDir. The main image below has
 # no cp and no shell, so it cannot do that itself. Built only with --target installer.
-FROM busybox:1.37 AS installer
+FROM ${INSTALLER_BASE} AS installer
 COPY --from=binaries /eureka-hook /eureka-hook
 USER 65532:65532
 ENTRYPOINT ["/eureka-hook"]

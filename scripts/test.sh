@@ -141,14 +141,22 @@ export EUREKA_HOOK_DOCKER_HOST
 # Debian's client of the same release: its built-in BuildKit client needs no buildx plugin.
 export EUREKA_HOOK_DOCKER=/usr/bin/docker
 
-step "image: the Dockerfile's final stage for linux/amd64 and linux/arm64, from dist/"
+step "images: the Dockerfile's final and installer stages for linux/amd64 and linux/arm64, from dist/"
 images=()
+installer_images=()
 for arch in amd64 arm64; do
     DOCKER_HOST="$EUREKA_HOOK_DOCKER_HOST" DOCKER_BUILDKIT=1 "$EUREKA_HOOK_DOCKER" build --quiet \
         --platform "linux/$arch" --build-arg BINARIES=prebuilt -t "eureka-hook:test-$arch" .
     images+=("linux/$arch=eureka-hook:test-$arch")
+    # busybox:1.37 cannot be pulled here: the installer stage goes on Debian's busybox-static.
+    busybox="$(DOCKER_HOST="$EUREKA_HOOK_DOCKER_HOST" bash scripts/busybox-image.sh "$arch")"
+    DOCKER_HOST="$EUREKA_HOOK_DOCKER_HOST" DOCKER_BUILDKIT=1 "$EUREKA_HOOK_DOCKER" build --quiet \
+        --platform "linux/$arch" --build-arg BINARIES=prebuilt --build-arg INSTALLER_BASE="$busybox" \
+        --target installer -t "eureka-hook:test-installer-$arch" .
+    installer_images+=("linux/$arch=eureka-hook:test-installer-$arch")
 done
 export EUREKA_HOOK_IMAGES="${images[*]}"
+export EUREKA_HOOK_INSTALLER_IMAGES="${installer_images[*]}"
 
 step "aarch64 binary under qemu: prestop, poststart, status, bad input, faults, static checks"
 EUREKA_HOOK_BIN="$aarch64_bin" EUREKA_HOOK_STATIC_BIN="$aarch64_bin" \
