@@ -82,6 +82,8 @@ start() {
         command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
         command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is missing: apt-get install docker.io"
     done
+    [[ -x /usr/bin/docker ]] || fail "/usr/bin/docker is missing: apt-get install docker.io"
+    command -v ip >/dev/null 2>&1 || fail "'ip' is missing (the network check uses it): apt-get install iproute2"
     stop
     mkdir -p "$home/data" "$home/exec"
     network_state > "$home/network-before"

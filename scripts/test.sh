@@ -79,6 +79,8 @@ declare -A packages=(
     [/usr/aarch64-linux-gnu/include/stdint.h]=libc6-dev-arm64-cross
     [/usr/bin/qemu-aarch64-static]=qemu-user-static
     [/usr/sbin/dockerd]=docker.io
+    [/usr/bin/docker]=docker.io
+    [/usr/bin/dpkg-deb]=dpkg
 )
 missing=()
 for file in "${!packages[@]}"; do
@@ -87,9 +89,11 @@ done
 if ((${#missing[@]} > 0)); then
     need apt-get "install these Debian packages by hand: ${missing[*]}"
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    # shellcheck disable=SC2046 # one word per package, each once
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        $(printf '%s\n' "${missing[@]}" | sort -u)
 fi
-echo "present: ${packages[*]}"
+echo "present: $(printf '%s\n' "${packages[@]}" | sort -u | tr '\n' ' ')"
 
 if command -v rustup >/dev/null 2>&1; then
     step "toolchain components"
