@@ -162,6 +162,24 @@ done
 export EUREKA_HOOK_IMAGES="${images[*]}"
 export EUREKA_HOOK_INSTALLER_IMAGES="${installer_images[*]}"
 
+step "builder stage, as far as it goes offline: the default build starts from the Rust image"
+# Without a registry the build stops at the builder's base image, which shows that the default
+# (BINARIES=source) resolves to the builder stage and that the whole file parses. Where Docker
+# Hub is reachable, this builds the arm64 image from source instead.
+rust_image="rust:$(sed -n 's/^ARG RUST_VERSION=//p' Dockerfile)-bookworm"
+if from_source="$(DOCKER_HOST="$EUREKA_HOOK_DOCKER_HOST" DOCKER_BUILDKIT=1 "$EUREKA_HOOK_DOCKER" build \
+    --progress=plain --platform linux/arm64 -t eureka-hook:test-source-arm64 . 2>&1)"; then
+    grep -q "bash scripts/dist.sh" <<<"$from_source" \
+        || fail "the default build succeeded without running the builder stage's scripts/dist.sh"
+    echo "built from source: the registry is reachable here"
+elif grep -q "load metadata for docker.io/library/$rust_image" <<<"$from_source" \
+    && grep -q "failed to do request" <<<"$from_source"; then
+    echo "stopped, as expected offline, at the builder's base image $rust_image"
+else
+    tail -n 20 <<<"$from_source" >&2
+    fail "the default build failed before reaching the builder's base image $rust_image"
+fi
+
 step "aarch64 binary under qemu: prestop, poststart, status, bad input, faults, static checks"
 EUREKA_HOOK_BIN="$aarch64_bin" EUREKA_HOOK_STATIC_BIN="$aarch64_bin" \
     EUREKA_HOOK_STATIC_TARGET=aarch64-unknown-linux-musl \
