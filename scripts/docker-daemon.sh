@@ -84,6 +84,10 @@ start() {
     done
     [[ -x /usr/bin/docker ]] || fail "/usr/bin/docker is missing: apt-get install docker.io"
     command -v ip >/dev/null 2>&1 || fail "'ip' is missing (the network check uses it): apt-get install iproute2"
+    # A unix socket path holds at most 107 bytes; containerd's is the longest the daemon makes.
+    local longest="$home/exec/containerd/containerd.sock.ttrpc"
+    ((${#longest} <= 107)) \
+        || fail "the checkout's path is too long for the daemon's sockets ($longest): use a shorter one"
     stop
     mkdir -p "$home/data" "$home/exec"
     network_state > "$home/network-before"
