@@ -18,10 +18,21 @@ const SHORTEST_CHECKED_PASSWORD: usize = 4;
 /// A command line for the binary under test, with `--hostname pod-0` unless a test says otherwise.
 pub fn hook(args: &[&str]) -> Hook {
     Hook {
-        binary: PathBuf::from(env!("CARGO_BIN_EXE_eureka-hook")),
+        binary: binary_under_test(),
         args: args.iter().map(|arg| arg.to_string()).collect(),
         env: vec![("EUREKA_HOSTNAME".into(), super::HOST.into())],
     }
+}
+
+/// `EUREKA_HOOK_BIN` when set (the test command points it at the aarch64 release binary, which
+/// runs under qemu), else the binary cargo built for these tests.
+pub fn binary_under_test() -> PathBuf {
+    std::env::var_os("EUREKA_HOOK_BIN")
+        .filter(|path| !path.is_empty())
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_eureka-hook")),
+            PathBuf::from,
+        )
 }
 
 pub struct Hook {
