@@ -138,20 +138,27 @@ pub struct CommonArgs {
     #[arg(long, value_name = "URL[,URL...]", global = true)]
     pub eureka_url: Option<String>,
 
-    /// Application name, as spring.application.name [env: EUREKA_APP, SPRING_APPLICATION_NAME] (required)
+    /// Application name the instance is registered under; the instance id keeps
+    /// SPRING_APPLICATION_NAME's spelling when it is set
+    /// [env: EUREKA_APP, EUREKA_INSTANCE_APPNAME, SPRING_APPLICATION_NAME] (required)
     #[arg(long, value_name = "NAME", global = true, value_parser = app_name)]
     pub app: Option<values::AppName>,
 
-    /// The application's HTTP port, as server.port [env: EUREKA_PORT, SERVER_PORT] [default: 8080]
+    /// The port the instance registered with, as Spring Cloud takes it (SERVER_PORT=0: any port)
+    /// [env: EUREKA_PORT, SERVER_PORT, PORT] [default: 8080]
     #[arg(long, value_name = "N", global = true, value_parser = values::parse_port, allow_hyphen_values = true)]
     pub port: Option<u16>,
 
-    /// Host name the instance registered with [env: EUREKA_HOSTNAME] [default: this machine's hostname]
+    /// The host part of the instance id [env: EUREKA_HOSTNAME, SPRING_CLOUD_CLIENT_HOSTNAME]
+    /// [default: as Spring Cloud finds it: the /etc/hosts name of this machine's first
+    /// non-loopback IPv4 address, else that address, else the kernel hostname]
     #[arg(long, value_name = "NAME", global = true, value_parser = values::parse_hostname)]
     pub hostname: Option<String>,
 
     /// Eureka instanceId [env: EUREKA_INSTANCE_ID, EUREKA_INSTANCE_INSTANCEID,
-    /// EUREKA_INSTANCE_INSTANCE_ID] [default: {hostname}:{app}:{port}, Spring Cloud's default]
+    /// EUREKA_INSTANCE_INSTANCE_ID] [default: Spring Cloud's {host}:{app}:{index}, the index
+    /// from SPRING_APPLICATION_INSTANCE_ID or SERVER_PORT; without either, {host}:{app}:{port}
+    /// and {host}:{app} are both tried]
     #[arg(long, value_name = "ID", global = true, value_parser = instance_id)]
     pub instance_id: Option<values::InstanceId>,
 

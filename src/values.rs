@@ -73,11 +73,6 @@ impl InstanceId {
             .map(|()| InstanceId(text.into()))
     }
 
-    /// Spring Cloud's default: `{hostname}:{spring.application.name}:{server.port}`.
-    pub fn spring_default(hostname: &str, app: &AppName, port: u16) -> Self {
-        InstanceId(format!("{hostname}:{}:{port}", app.as_given()))
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -359,15 +354,6 @@ mod tests {
             Ok("DEMO-SERVICE".into())
         );
         assert!(InstanceId::parse("a\tb").is_err());
-    }
-
-    #[test]
-    fn default_instance_id_keeps_the_app_name_case() {
-        let app = AppName::parse("demo-Service").unwrap();
-        assert_eq!(
-            InstanceId::spring_default("pod-0", &app, 8080).as_str(),
-            "pod-0:demo-Service:8080"
-        );
     }
 
     #[test]
