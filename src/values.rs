@@ -230,6 +230,14 @@ impl ServiceUrl {
         Ok((url, credentials))
     }
 
+    /// Whether both name the same server path: the host in any case, the path exactly (a
+    /// trailing slash is already added to both).
+    pub fn is_same_as(&self, other: &ServiceUrl) -> bool {
+        self.scheme == other.scheme
+            && self.host_port.eq_ignore_ascii_case(&other.host_port)
+            && self.path == other.path
+    }
+
     /// The URL with `user:***@` in front of the host.
     pub fn shown_with_user(&self, user: &str) -> String {
         format!(
