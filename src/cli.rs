@@ -59,8 +59,9 @@ pub struct Cli {
 pub enum HookCommand {
     /// Mark this instance OUT_OF_SERVICE on every Eureka peer, then hold the pod for the drain window.
     ///
-    /// The PUTs go to all peers at once. If a peer answers 404, the app's registered instances are
-    /// listed and one with this pod's host (or $POD_IP) and port is used instead. The drain is held
+    /// The PUTs go to all peers at once, for each id Spring Cloud may have used. If a peer answers
+    /// 404, the app's registered instances are listed and the one with this pod's host or address
+    /// and port is used instead. The drain is held
     /// whatever the registry answered (only bad input returns at once); SIGTERM or SIGINT cuts it
     /// short. Time bound: at most three request timeouts for the registry (retries included), then
     /// the drain.
@@ -79,7 +80,8 @@ pub enum HookCommand {
 
     /// Wait until this instance is registered, then remove any status override left on it.
     ///
-    /// Polls GET apps/{APP}/{ID} on every peer until the instance appears or --wait runs out; then
+    /// Polls GET apps/{APP}/{ID} on every peer (for each id Spring Cloud may have used, then the
+    /// instance with this pod's host and port) until the instance appears or --wait runs out; then
     /// sends DELETE .../status (without a value, as Eureka's own clients do) to each peer that shows
     /// an override, so the app's next heartbeat re-registers it with its own status. Registry
     /// trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request timeout.
