@@ -217,7 +217,9 @@ fn clear_overrides(
             log::warn(
                 "out_of_service_by_the_app",
                 &format!(
-                    "instance {id} is OUT_OF_SERVICE by its own report, with no status override:                      no override is to blame and nothing was removed (the app, e.g. its health                      indicator or its own code, sets that status)"
+                    "instance {id} is OUT_OF_SERVICE by its own report, with no status override: \
+                     no override is to blame and nothing was removed (the app, e.g. its health \
+                     indicator or its own code, sets that status)"
                 ),
             );
         } else {
