@@ -101,13 +101,14 @@ mod tests {
             other_candidate: None,
             app: AppName::parse("demo").unwrap(),
             id_source: IdSource::Spring {
-                index_from: "SERVER_PORT",
+                index_from: Some("SERVER_PORT"),
             },
             hostname: Some(hostname.into()),
             host_source: None,
             pod_ip: pod_ip.map(str::to_string),
             interface_address: None,
             port: RegisteredPort::Known(port),
+            warnings: Vec::new(),
         }
     }
 

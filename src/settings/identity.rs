@@ -24,8 +24,9 @@ const DEFAULT_PORT: u16 = 8080;
 pub enum IdSource {
     /// Given outright by the flag or variable named.
     Given(&'static str),
-    /// Spring Cloud's `{host}:{app}:{index}`, with the index from the variable named.
-    Spring { index_from: &'static str },
+    /// Spring Cloud's `{host}:{app}:{index}`, with the index from the variable named (none when
+    /// the port is random and no variable gives one).
+    Spring { index_from: Option<&'static str> },
     /// Spring Cloud's rule with no index in the environment: `{host}:{app}:{port}` when the
     /// app's config file sets `server.port`, else `{host}:{app}`; both are tried.
     SpringWithOrWithoutPort,
@@ -52,6 +53,8 @@ pub struct Identity {
     pub interface_address: Option<String>,
     /// From --port, `EUREKA_PORT`, `SERVER_PORT`, `PORT`, or 8080, as Spring Cloud registers it.
     pub port: RegisteredPort,
+    /// Things worth a warning that do not stop the hook.
+    pub warnings: Vec<String>,
 }
 
 impl Identity {
@@ -67,7 +70,7 @@ impl Identity {
                     ))
                 })?,
         };
-        let port = registered_port(common.port, env)?;
+        let port = registered_port(common.port, env);
         let interface_address = machine
             .ipv4_addresses()
             .ok()
@@ -94,6 +97,18 @@ impl Identity {
             env,
             InstanceId::parse,
         )?;
+        let mut warnings = Vec::new();
+        // A port the id does not need is no reason to fail: it only narrows the fallback.
+        let port = match (port, &given_id) {
+            (Ok(port), _) => port,
+            (Err(err), Some(_)) if err.is::<BadInput>() => {
+                warnings.push(format!(
+                    "{err:#}; the instance id is given, so the fallback matches any port"
+                ));
+                RegisteredPort::Random
+            }
+            (Err(err), _) => return Err(err),
+        };
         let (instance_id, other_candidate, id_source) = if let Some((id, from)) = given_id {
             (id, None, IdSource::Given(from))
         } else {
@@ -116,6 +131,7 @@ impl Identity {
             pod_ip: set(env, vars::POD_IP),
             interface_address: interface_address.map(|address| address.to_string()),
             port,
+            warnings,
         })
     }
 
@@ -154,10 +170,19 @@ impl Identity {
     pub fn explain(&self) -> String {
         let mut text = match self.id_source {
             IdSource::Given(from) => format!("instance id {} from {from}", self.instance_id),
-            IdSource::Spring { index_from } => format!(
+            IdSource::Spring {
+                index_from: Some(index_from),
+            } => format!(
                 "instance id {} built as Spring Cloud does, {{host}}:{{app}}:{{index}} with the \
                  index from {index_from}",
                 self.instance_id
+            ),
+            IdSource::Spring { index_from: None } => format!(
+                "instance id {} built as Spring Cloud does, {{host}}:{{app}} (the port is random \
+                 and neither {} nor {} is set)",
+                self.instance_id,
+                vars::SPRING_INSTANCE_INDEX,
+                vars::SERVER_PORT
             ),
             IdSource::SpringWithOrWithoutPort => format!(
                 "instance id {} or {}, built as Spring Cloud does: neither {} nor {} is set, so \
@@ -214,7 +239,7 @@ fn spring_default(
             checked(&id, blame)?,
             None,
             IdSource::Spring {
-                index_from: index.map_or(vars::SERVER_PORT, |(_, var)| var),
+                index_from: index.map(|(_, var)| var),
             },
         ),
         SpringIds::EitherOf {
@@ -400,6 +425,22 @@ mod tests {
             ),
             [format!("{FQDN}:demo:7000"), format!("{FQDN}:demo")]
         );
+        // A random port cannot be part of a candidate.
+        let machine = FakeMachine::named("k");
+        let random = resolve(
+            &[],
+            &[("SPRING_APPLICATION_NAME", "demo"), ("PORT", "0")],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(random.candidates(), [&InstanceId::parse("k:demo").unwrap()]);
+        assert!(
+            random
+                .explain()
+                .contains("{host}:{app} (the port is random"),
+            "{}",
+            random.explain()
+        );
     }
 
     #[test]
@@ -523,6 +564,27 @@ mod tests {
             assert!(err.downcast_ref::<BadInput>().is_some(), "{var}: {err:#}");
             assert!(format!("{err:#}").starts_with(var), "{var}: {err:#}");
         }
+    }
+
+    #[test]
+    fn a_bad_port_beside_a_given_id_is_only_a_warning() {
+        let machine = FakeMachine::named("k");
+        let identity = resolve(
+            &["--app", "demo"],
+            &[
+                ("SERVER_PORT", "${PORT}"),
+                ("EUREKA_INSTANCE_INSTANCEID", "demo-1"),
+            ],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(identity.port, RegisteredPort::Random);
+        assert!(
+            identity.warnings[0].starts_with("SERVER_PORT: '${PORT}' is not a port number")
+                && identity.warnings[0].ends_with("the fallback matches any port"),
+            "{:?}",
+            identity.warnings
+        );
     }
 
     #[test]

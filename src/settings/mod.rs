@@ -72,7 +72,8 @@ impl Settings {
         let mut warnings = Vec::new();
         let hook = resolve_hook(&cli.command, env)?;
         let urls = Registry::service_urls(common, env, &mut warnings)?;
-        let identity = Identity::resolve(common, env, machine)?;
+        let mut identity = Identity::resolve(common, env, machine)?;
+        warnings.append(&mut identity.warnings);
         let registry = Registry::resolve(urls, common, env)?;
         let dry_run = flag_or_env_bool(common.dry_run, vars::DRY_RUN, env)?;
         Ok(Settings {
