@@ -433,10 +433,21 @@ fn kubelet_hosts_file(address: &str) -> TempFile {
     )
 }
 
-/// `binary args…` run by `unshare` in a mount namespace of its own (and a network namespace of
-/// its own with `new_network`, where `10.244.1.17` is its only address), with `hosts` mounted on
-/// `/etc/hosts`: the real files and system calls, as in a pod. Needs root, `unshare` and `ip`.
-fn in_pod_namespaces(hosts: &TempFile, new_network: bool, binary: &str, args: &[&str]) -> Hook {
+/// The network a hook sees in [`in_pod_namespaces`].
+#[derive(Clone, Copy, PartialEq)]
+enum Network {
+    /// This machine's.
+    Machine,
+    /// A namespace of its own whose only address (besides loopback) is `10.244.1.17`, as a pod's.
+    PodAddress,
+    /// A namespace of its own with loopback only.
+    LoopbackOnly,
+}
+
+/// `binary args…` run by `unshare` in a mount namespace of its own (and a network namespace as
+/// `network` says), with `hosts` mounted on `/etc/hosts`: the real files and system calls, as in
+/// a pod. Needs root, `unshare` and `ip`.
+fn in_pod_namespaces(hosts: &TempFile, network: Network, binary: &str, args: &[&str]) -> Hook {
     assert!(
         running_as_root(),
         "this test needs root (unshare and mount); CI and the dev machines run as root"
@@ -444,20 +455,24 @@ fn in_pod_namespaces(hosts: &TempFile, new_network: bool, binary: &str, args: &[
     let unshare = find_on_path("unshare");
     let ip = find_on_path("ip");
     let mount = find_on_path("mount");
-    let network = if new_network {
-        format!(
+    let ip = ip.display();
+    let setup = match network {
+        Network::Machine => String::new(),
+        Network::PodAddress => format!(
             "{ip} link set lo up && {ip} link add v0 type veth peer name v1 && \
-             {ip} addr add 10.244.1.17/24 dev v0 && {ip} link set v1 up && {ip} link set v0 up && ",
-            ip = ip.display()
-        )
-    } else {
-        String::new()
+             {ip} addr add 10.244.1.17/24 dev v0 && {ip} link set v1 up && {ip} link set v0 up && "
+        ),
+        Network::LoopbackOnly => format!("{ip} link set lo up && "),
     };
     let script = format!(
-        "{network}{} --bind \"$0\" /etc/hosts && exec \"$@\"",
+        "{setup}{} --bind \"$0\" /etc/hosts && exec \"$@\"",
         mount.display()
     );
-    let namespaces = if new_network { "-mn" } else { "-m" };
+    let namespaces = if network == Network::Machine {
+        "-m"
+    } else {
+        "-mn"
+    };
     let mut command = vec![
         namespaces,
         "/bin/sh",
@@ -494,7 +509,7 @@ fn the_host_part_is_the_etc_hosts_name_of_the_pods_first_address() {
     let hosts = kubelet_hosts_file("10.244.1.17");
     let binary = env!("CARGO_BIN_EXE_eureka-hook");
     for subcommand in ["prestop", "poststart", "status"] {
-        in_pod_namespaces(&hosts, true, binary, &[subcommand, "--dry-run"])
+        in_pod_namespaces(&hosts, Network::PodAddress, binary, &[subcommand, "--dry-run"])
             .run()
             .assert_code(0)
             .assert_stdout_contains(
@@ -503,11 +518,70 @@ fn the_host_part_is_the_etc_hosts_name_of_the_pods_first_address() {
             .assert_stdout_contains("the /etc/hosts name of 10.244.1.17, this machine's first non-loopback IPv4 address");
     }
     let unnamed = TempFile::new("hosts-without-the-pod", "127.0.0.1\tlocalhost\n");
-    in_pod_namespaces(&unnamed, true, binary, &["status", "--dry-run"])
-        .run()
-        .assert_code(0)
-        .assert_stdout_contains("instance id 10.244.1.17:demo-service:8080")
-        .assert_stdout_contains("which /etc/hosts does not name");
+    in_pod_namespaces(
+        &unnamed,
+        Network::PodAddress,
+        binary,
+        &["status", "--dry-run"],
+    )
+    .run()
+    .assert_code(0)
+    .assert_stdout_contains("instance id 10.244.1.17:demo-service:8080")
+    .assert_stdout_contains("which /etc/hosts does not name");
+    let kernel = hostname::get().unwrap().to_string_lossy().into_owned();
+    in_pod_namespaces(
+        &hosts,
+        Network::LoopbackOnly,
+        binary,
+        &["status", "--dry-run"],
+    )
+    .run()
+    .assert_code(0)
+    .assert_stdout_contains(&format!("instance id {kernel}:demo-service:8080"))
+    .assert_stdout_contains("the kernel hostname (this machine has no non-loopback IPv4 address)");
+}
+
+#[test]
+fn bad_spring_values_are_bad_input_naming_the_variable_on_every_hook() {
+    let double = registry_with_instance();
+    for (var, value, message) in [
+        (
+            "SERVER_PORT",
+            "http",
+            "SERVER_PORT: 'http' is not a port number",
+        ),
+        ("PORT", "70000", "PORT: '70000' is not a port number"),
+        (
+            "SPRING_APPLICATION_INSTANCE_ID",
+            "blue 3",
+            "SPRING_APPLICATION_INSTANCE_ID: the instance id it makes 'pod-0:demo-service:blue 3' contains white space",
+        ),
+        (
+            "SPRING_CLOUD_CLIENT_HOSTNAME",
+            "web 0",
+            "SPRING_CLOUD_CLIENT_HOSTNAME: 'web 0' is not a host name",
+        ),
+    ] {
+        for args in [
+            &["prestop", "--drain", "5s"][..],
+            &["poststart", "--wait", "5s"],
+            &["status"],
+        ] {
+            let mut hook = hook(args);
+            if var == "SPRING_CLOUD_CLIENT_HOSTNAME" {
+                // EUREKA_HOSTNAME would win over it.
+                hook = hook.without_env("EUREKA_HOSTNAME");
+            }
+            hook.env("SPRING_APPLICATION_NAME", APP)
+                .env("EUREKA_URL", double.base_url())
+                .env(var, value)
+                .run()
+                .assert_code(2)
+                .assert_stderr_contains(message)
+                .assert_took_less_than(std::time::Duration::from_secs(2));
+        }
+    }
+    assert!(double.requests().is_empty(), "bad input sends nothing");
 }
 
 /// A real prestop in a pod-like mount namespace: the id's host from `/etc/hosts`, and the peer's
@@ -520,13 +594,18 @@ fn prestop_in_a_pod(binary: &str) {
     let url = double
         .base_url()
         .replace("127.0.0.1", "eureka-peer.EXAMPLE");
-    in_pod_namespaces(&hosts, false, binary, &["prestop", "--drain", "0s"])
-        .env("EUREKA_CLIENT_SERVICEURL_DEFAULTZONE", url)
-        .run()
-        .assert_code(0)
-        .assert_stderr_contains(&format!(
-            "instance {fqdn}:demo-service:8080 is OUT_OF_SERVICE on 1 of 1 peer"
-        ));
+    in_pod_namespaces(
+        &hosts,
+        Network::Machine,
+        binary,
+        &["prestop", "--drain", "0s"],
+    )
+    .env("EUREKA_CLIENT_SERVICEURL_DEFAULTZONE", url)
+    .run()
+    .assert_code(0)
+    .assert_stderr_contains(&format!(
+        "instance {fqdn}:demo-service:8080 is OUT_OF_SERVICE on 1 of 1 peer"
+    ));
     assert_instance(
         &double,
         &format!("{fqdn}:demo-service:8080"),
