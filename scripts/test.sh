@@ -14,6 +14,8 @@ need cargo "install Rust with rustup (https://rustup.rs)"
 need python3 "the real-client test runs py-eureka-client: install python3 and pip"
 need gcc "ring needs a C compiler for the musl target: apt-get install gcc"
 need chroot "the empty-root test uses chroot (coreutils)"
+need unshare "the instance-id tests run the hook in a pod-like mount namespace (util-linux)"
+need ip "the instance-id tests give that namespace a pod's address: apt-get install iproute2"
 
 if command -v rustup >/dev/null 2>&1; then
     step "toolchain components"

@@ -633,3 +633,23 @@ fn the_static_binary_finds_hosts_file_names_in_any_case_although_musl_does_not()
     );
     prestop_in_a_pod(&binary);
 }
+
+#[test]
+fn the_fallback_recognises_the_instance_by_this_machines_address_without_pod_ip() {
+    let double = EurekaDouble::start();
+    let address = first_address();
+    double.register(
+        InstanceSpec::new(APP, "registered-by-ip", 8080)
+            .instance_id("by-address-1")
+            .ip_addr(&address),
+    );
+    hook(&["prestop", "--drain", "0s"])
+        .env("SPRING_APPLICATION_NAME", APP)
+        .env("EUREKA_URL", double.base_url())
+        .run()
+        .assert_code(0)
+        .assert_stderr_contains(&format!(
+            "by-address-1 is the one instance of DEMO-SERVICE registered with host pod-0 or {address} and port 8080"
+        ));
+    assert_instance(&double, "by-address-1", "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+}
