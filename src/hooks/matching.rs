@@ -107,6 +107,7 @@ mod tests {
             host_source: None,
             pod_ip: pod_ip.map(str::to_string),
             interface_address: None,
+            registered_as: Vec::new(),
             port: RegisteredPort::Known(port),
             warnings: Vec::new(),
         }

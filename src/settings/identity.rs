@@ -51,6 +51,9 @@ pub struct Identity {
     pub pod_ip: Option<String>,
     /// This machine's first non-loopback IPv4 address, the one Spring Cloud registers as `ipAddr`.
     pub interface_address: Option<String>,
+    /// From `EUREKA_INSTANCE_HOSTNAME` and `EUREKA_INSTANCE_IPADDRESS`: the `hostName` and
+    /// `ipAddr` the app registers instead of its own, when set.
+    pub registered_as: Vec<String>,
     /// From --port, `EUREKA_PORT`, `SERVER_PORT`, `PORT`, or 8080, as Spring Cloud registers it.
     pub port: RegisteredPort,
     /// Things worth a warning that do not stop the hook.
@@ -130,6 +133,10 @@ impl Identity {
             host_source,
             pod_ip: set(env, vars::POD_IP),
             interface_address: interface_address.map(|address| address.to_string()),
+            registered_as: vars::REGISTERED_ADDRESSES
+                .iter()
+                .filter_map(|var| set(env, var))
+                .collect(),
             port,
             warnings,
         })
@@ -158,6 +165,7 @@ impl Identity {
             .iter()
             .chain(&self.pod_ip)
             .chain(&self.interface_address)
+            .chain(&self.registered_as)
         {
             if !seen.iter().any(|known| known.eq_ignore_ascii_case(address)) {
                 seen.push(address);
@@ -538,13 +546,18 @@ mod tests {
         let machine = FakeMachine::named("k").with_address("10.244.1.17", HOSTS);
         let identity = resolve(
             &["--app", "demo"],
-            &[("POD_IP", "10.244.1.17"), ("EUREKA_HOSTNAME", "Web-0")],
+            &[
+                ("POD_IP", "10.244.1.17"),
+                ("EUREKA_HOSTNAME", "Web-0"),
+                ("EUREKA_INSTANCE_HOSTNAME", "web-0"),
+                ("EUREKA_INSTANCE_IPADDRESS", "192.168.9.9"),
+            ],
             &machine,
         )
         .unwrap();
         assert_eq!(
             identity.addresses().collect::<Vec<_>>(),
-            ["Web-0", "10.244.1.17"]
+            ["Web-0", "10.244.1.17", "192.168.9.9"]
         );
     }
 

@@ -24,6 +24,8 @@ pub const READ_VARIABLES: &[&str] = &[
     "EUREKA_INSTANCE_INSTANCEID",
     "EUREKA_INSTANCE_INSTANCE_ID",
     "SPRING_APPLICATION_INSTANCE_ID",
+    "EUREKA_INSTANCE_HOSTNAME",
+    "EUREKA_INSTANCE_IPADDRESS",
     "EUREKA_USERNAME",
     "EUREKA_PASSWORD",
     "EUREKA_HOOK_DRAIN",
@@ -263,6 +265,7 @@ mod tests {
                 vars::SPRING_INSTANCE_INDEX,
                 vars::SERVER_PORT,
             ])
+            .chain(vars::REGISTERED_ADDRESSES.iter().copied())
             .collect();
         read.sort_unstable();
         read.dedup();

@@ -23,6 +23,10 @@ pub const SPRING_APP_NAME: &str = "SPRING_APPLICATION_NAME";
 pub const SPRING_INSTANCE_INDEX: &str = "SPRING_APPLICATION_INSTANCE_ID";
 /// Spring's `server.port`: the `{index}` of the instance id otherwise, as written.
 pub const SERVER_PORT: &str = "SERVER_PORT";
+/// Spring's `eureka.instance.hostname` and `eureka.instance.ip-address`: what the instance
+/// registers as `hostName` and `ipAddr` when set; no flag (only the fallback compares them).
+pub const REGISTERED_ADDRESSES: &[&str] =
+    &["EUREKA_INSTANCE_HOSTNAME", "EUREKA_INSTANCE_IPADDRESS"];
 pub const INSTANCE_ID: &[&str] = &[
     "EUREKA_INSTANCE_ID",
     "EUREKA_INSTANCE_INSTANCEID",
