@@ -68,6 +68,8 @@ need cargo "install Rust with rustup (https://rustup.rs)"
 need python3 "the real-client test runs py-eureka-client: install python3 and pip"
 need gcc "ring needs a C compiler for the musl target: apt-get install gcc"
 need chroot "the empty-root test uses chroot (coreutils)"
+need unshare "the instance-id tests run the hook in a pod-like mount namespace (util-linux)"
+need ip "the instance-id tests give that namespace a pod's address: apt-get install iproute2"
 need sha256sum "dist/SHA256SUMS is checked with sha256sum (coreutils)"
 [[ "$(id -u)" == 0 ]] || fail "needs root (CI runs as root): it installs Debian packages, \
 runs the static binary in a chroot, registers qemu with binfmt_misc and starts dockerd"

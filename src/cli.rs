@@ -59,8 +59,9 @@ pub struct Cli {
 pub enum HookCommand {
     /// Mark this instance OUT_OF_SERVICE on every Eureka peer, then hold the pod for the drain window.
     ///
-    /// The PUTs go to all peers at once. If a peer answers 404, the app's registered instances are
-    /// listed and one with this pod's host (or $POD_IP) and port is used instead. The drain is held
+    /// The PUTs go to all peers at once, for each id Spring Cloud may have used. If a peer answers
+    /// 404, the app's registered instances are listed and the one with this pod's host or address
+    /// and port is used instead. The drain is held
     /// whatever the registry answered (only bad input returns at once); SIGTERM or SIGINT cuts it
     /// short. Time bound: at most three request timeouts for the registry (retries included), then
     /// the drain.
@@ -79,7 +80,8 @@ pub enum HookCommand {
 
     /// Wait until this instance is registered, then remove any status override left on it.
     ///
-    /// Polls GET apps/{APP}/{ID} on every peer until the instance appears or --wait runs out; then
+    /// Polls GET apps/{APP}/{ID} on every peer (for each id Spring Cloud may have used, then the
+    /// instance with this pod's host and port) until the instance appears or --wait runs out; then
     /// sends DELETE .../status (without a value, as Eureka's own clients do) to each peer that shows
     /// an override, so the app's next heartbeat re-registers it with its own status. Registry
     /// trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request timeout.
@@ -138,20 +140,27 @@ pub struct CommonArgs {
     #[arg(long, value_name = "URL[,URL...]", global = true)]
     pub eureka_url: Option<String>,
 
-    /// Application name, as spring.application.name [env: EUREKA_APP, SPRING_APPLICATION_NAME] (required)
+    /// Application name the instance is registered under; the instance id keeps
+    /// SPRING_APPLICATION_NAME's spelling when it is set
+    /// [env: EUREKA_APP, EUREKA_INSTANCE_APPNAME, SPRING_APPLICATION_NAME] (required)
     #[arg(long, value_name = "NAME", global = true, value_parser = app_name)]
     pub app: Option<values::AppName>,
 
-    /// The application's HTTP port, as server.port [env: EUREKA_PORT, SERVER_PORT] [default: 8080]
+    /// The port the instance registered with, as Spring Cloud takes it (SERVER_PORT=0: any port)
+    /// [env: EUREKA_PORT, SERVER_PORT, PORT] [default: 8080]
     #[arg(long, value_name = "N", global = true, value_parser = values::parse_port, allow_hyphen_values = true)]
     pub port: Option<u16>,
 
-    /// Host name the instance registered with [env: EUREKA_HOSTNAME] [default: this machine's hostname]
+    /// The host part of the instance id [env: EUREKA_HOSTNAME, SPRING_CLOUD_CLIENT_HOSTNAME]
+    /// [default: as Spring Cloud finds it: the /etc/hosts name of this machine's first
+    /// non-loopback IPv4 address, else that address, else the kernel hostname]
     #[arg(long, value_name = "NAME", global = true, value_parser = values::parse_hostname)]
     pub hostname: Option<String>,
 
     /// Eureka instanceId [env: EUREKA_INSTANCE_ID, EUREKA_INSTANCE_INSTANCEID,
-    /// EUREKA_INSTANCE_INSTANCE_ID] [default: {hostname}:{app}:{port}, Spring Cloud's default]
+    /// EUREKA_INSTANCE_INSTANCE_ID] [default: Spring Cloud's {host}:{app}:{index}, the index
+    /// from SPRING_APPLICATION_INSTANCE_ID or SERVER_PORT; without either, {host}:{app}:{port}
+    /// and {host}:{app} are both tried]
     #[arg(long, value_name = "ID", global = true, value_parser = instance_id)]
     pub instance_id: Option<values::InstanceId>,
 

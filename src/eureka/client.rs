@@ -12,7 +12,9 @@ use base64::Engine;
 use ureq::tls::Certificate;
 
 use super::answer::{Answer, answer_of, body_of, unreadable};
-use super::document::{Instance, parse_application_document, parse_instance_document};
+use super::document::{
+    Instance, is_applications_document, parse_application_document, parse_instance_document,
+};
 use super::status::InstanceStatus;
 use super::transport::{Call, Transport, Verb};
 use crate::clock::Clock;
@@ -40,6 +42,9 @@ pub enum RegistryRequest<'a> {
     },
     /// `GET apps/{APP}`: every instance of the app (served from the registry's response cache).
     Application { app: &'a AppName },
+    /// `GET apps/delta`: the registry's recent changes; only read to tell a Eureka server from
+    /// something else at the service URL.
+    Delta,
 }
 
 impl RegistryRequest<'_> {
@@ -47,7 +52,9 @@ impl RegistryRequest<'_> {
         match self {
             RegistryRequest::SetStatus { .. } => Verb::Put,
             RegistryRequest::ClearOverride { .. } => Verb::Delete,
-            RegistryRequest::Instance { .. } | RegistryRequest::Application { .. } => Verb::Get,
+            RegistryRequest::Instance { .. }
+            | RegistryRequest::Application { .. }
+            | RegistryRequest::Delta => Verb::Get,
         }
     }
 
@@ -67,6 +74,7 @@ impl RegistryRequest<'_> {
             RegistryRequest::Application { app } => {
                 base.endpoint(&["apps", &app.registry_name()], None)
             }
+            RegistryRequest::Delta => base.endpoint(&["apps", "delta"], None),
         }
     }
 
@@ -117,6 +125,22 @@ impl<'clock> EurekaClient<'clock> {
     ) -> Result<Instance, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_instance_document(&body).map_err(|problem| unreadable(&problem))
+    }
+
+    /// Sends `request` and says whether the answer is a Eureka registry document
+    /// (`{"applications": …}`): `Some(false)` for a 404 or any other 200, `None` when the peer
+    /// gave no usable answer.
+    pub fn serves_eureka(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: Duration,
+    ) -> Option<bool> {
+        match body_of(self.transport.exchange(&request.call(peer), budget)) {
+            Ok(body) => Some(is_applications_document(&body)),
+            Err(Answer::NotFound) => Some(false),
+            Err(_) => None,
+        }
     }
 
     /// Sends `request` and reads the application document it returns.

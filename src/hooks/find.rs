@@ -1,5 +1,8 @@
 //! After a 404: list the app's instances on the peers that answered it, and pick this pod's.
 
+use std::time::Duration;
+
+use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
 use super::matching::{explain, match_instance};
 use super::requests::listing;
@@ -13,13 +16,22 @@ pub fn find_this_pod(
     client: &EurekaClient,
     peers: &[Peer],
 ) -> (Option<InstanceId>, String) {
+    let timeout = settings.registry.request_timeout;
+    find_this_pod_within(settings, client, peers, timeout, &EurekaCheck::default())
+}
+
+/// [`find_this_pod`] with each request limited to `budget`; when the app is listed nowhere,
+/// `check` says whether the URL is a Eureka server at all (asked once per run).
+pub fn find_this_pod_within(
+    settings: &Settings,
+    client: &EurekaClient,
+    peers: &[Peer],
+    budget: Duration,
+    check: &EurekaCheck,
+) -> (Option<InstanceId>, String) {
     let identity = &settings.identity;
     let listings = on_every_peer(peers, |peer| {
-        client.instances(
-            peer,
-            &listing(&identity.app),
-            settings.registry.request_timeout,
-        )
+        client.instances(peer, &listing(&identity.app), budget)
     });
     let mut registered: Vec<Instance> = Vec::new();
     for instance in listings.iter().filter_map(|l| l.as_ref().ok()).flatten() {
@@ -28,6 +40,12 @@ pub fn find_this_pod(
         }
     }
     if registered.is_empty() {
+        let not_listed = listings
+            .iter()
+            .all(|listing| matches!(listing, Err(Answer::NotFound)));
+        if not_listed && let Some(why) = check.diagnosis(client, peers, budget) {
+            return (None, why);
+        }
         return (None, why_nothing_listed(identity, peers, &listings));
     }
     explain(match_instance(&registered, identity), &registered, identity)

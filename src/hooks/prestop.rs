@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use super::candidates::mark_candidates;
 use super::fan_out::on_every_peer;
 use super::find::find_this_pod;
 use super::plan::{Plan, PlannedRequest};
@@ -36,15 +37,16 @@ pub fn prestop(
 /// What prestop sends to each peer, and the drain after.
 pub fn plan(settings: &Settings, drain: Duration) -> Plan<'_> {
     let identity = &settings.identity;
+    let marks = identity.candidates().into_iter();
+    let marks = marks.map(|id| PlannedRequest::always(mark(&identity.app, id), ""));
     Plan {
-        requests: vec![
-            PlannedRequest::always(mark(&identity.app, &identity.instance_id), ""),
-            PlannedRequest::on(
+        requests: marks
+            .chain([PlannedRequest::on(
                 "on 404",
                 listing(&identity.app),
                 ", to find this pod's instance by host and port",
-            ),
-        ],
+            )])
+            .collect(),
         afterwards: Some(format!(
             "then hold the pod for {} (drain)",
             humantime::format_duration(drain)
@@ -62,8 +64,8 @@ fn mark_out_of_service(settings: &Settings, client: &EurekaClient) -> Result<()>
         log_answers(peers, &answers, id, "set OUT_OF_SERVICE");
         answers
     };
-    let mut answers = mark_on_every_peer(&identity.instance_id);
-    if accepted_anywhere(&answers, peers.len(), &identity.instance_id) {
+    let (marked_id, mut answers) = mark_candidates(settings, client);
+    if accepted_anywhere(&answers, peers.len(), &marked_id) {
         return Ok(());
     }
     let mut explanation = None;
@@ -74,7 +76,7 @@ fn mark_out_of_service(settings: &Settings, client: &EurekaClient) -> Result<()>
                     "instance_matched",
                     &format!(
                         "instance {} is not registered, but {why}: marking it instead",
-                        identity.instance_id
+                        identity.shown_ids()
                     ),
                 );
                 answers = mark_on_every_peer(&id);
@@ -89,7 +91,7 @@ fn mark_out_of_service(settings: &Settings, client: &EurekaClient) -> Result<()>
 }
 
 fn not_marked(settings: &Settings, answers: &[Answer], explanation: Option<String>) -> HookFailed {
-    let id = &settings.identity.instance_id;
+    let id = settings.identity.shown_ids();
     let exit = failure_exit(answers);
     let message = match (exit, explanation) {
         (Exit::NotRegistered, Some(why)) => {

@@ -241,7 +241,7 @@ fn expected_instance_id(env: &[(String, String)]) -> (String, String, u16) {
         .expect("examples name the app")
         .to_string();
     let port: u16 = env_value(env, "SERVER_PORT").map_or(8080, |port| port.parse().unwrap());
-    let host = hostname::get().unwrap().to_string_lossy().into_owned();
+    let host = spring_host_of_this_machine();
     let id = [
         "EUREKA_INSTANCE_ID",
         "EUREKA_INSTANCE_INSTANCEID",
@@ -251,6 +251,33 @@ fn expected_instance_id(env: &[(String, String)]) -> (String, String, u16) {
     .find_map(|name| env_value(env, name))
     .map_or_else(|| format!("{host}:{app}:{port}"), str::to_string);
     (app, id, port)
+}
+
+/// The host Spring Cloud puts in the id on this machine (InetUtils): the `/etc/hosts` name of the
+/// first non-loopback IPv4 address (`ip` lists them by interface index), else that address, else
+/// the kernel hostname. In a pod, kubelet's hosts file names the pod IP after the pod.
+fn spring_host_of_this_machine() -> String {
+    let listing = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "up"])
+        .output()
+        .expect("`ip` (iproute2) is needed to model the host Spring Cloud finds");
+    let listing = String::from_utf8(listing.stdout).unwrap();
+    let address = listing
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(3)?.split('/').next())
+        .find(|address| !address.starts_with("127."));
+    let Some(address) = address else {
+        return hostname::get().unwrap().to_string_lossy().into_owned();
+    };
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    hosts
+        .lines()
+        .map(|line| line.split('#').next().unwrap())
+        .find_map(|line| {
+            let mut fields = line.split_whitespace();
+            (fields.next() == Some(address)).then(|| fields.next().unwrap_or(address).to_string())
+        })
+        .unwrap_or_else(|| address.to_string())
 }
 
 /// A double that wants the Secret's credentials when the example configures any.
@@ -336,7 +363,7 @@ fn every_lifecycle_hook_in_the_examples_runs_as_written() {
 
         // For real, against the double.
         let mut instance = InstanceSpec::new(&app, &host_of(&id), port).instance_id(&id);
-        instance.host_name = hostname::get().unwrap().to_string_lossy().into_owned();
+        instance.host_name = spring_host_of_this_machine();
         double.register(instance);
         if hook_spec.phase == "postStart" {
             double.set_override(&app, &id, "OUT_OF_SERVICE");

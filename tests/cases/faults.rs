@@ -46,7 +46,8 @@ fn prestop_without_credentials(urls: &str, extra: &[&str]) -> Hook {
         urls,
     ];
     args.extend(extra);
-    hook(&args)
+    // The app's port is in the environment, as in the example manifests: one instance id.
+    hook(&args).env("SERVER_PORT", "8080")
 }
 
 /// `url` with the matrix's credentials as its userinfo.
@@ -70,6 +71,7 @@ fn reader(subcommand: &str, urls: &str, extra: &[&str]) -> Hook {
     }
     args.extend(extra);
     hook(&args)
+        .env("SERVER_PORT", "8080")
         .env("EUREKA_USERNAME", USER)
         .env("EUREKA_PASSWORD", PASSWORD)
 }
@@ -315,6 +317,7 @@ fn row_05b_503_with_retry_after_is_honoured_when_it_fits_the_budget() {
     ])
     .env("EUREKA_USERNAME", USER)
     .env("EUREKA_PASSWORD", PASSWORD)
+    .env("SERVER_PORT", "8080")
     .run();
     report("5b", "503 + Retry-After: 1, then OK (timeout 2s)", &outcome);
     outcome
@@ -514,6 +517,7 @@ fn row_09_a_redirect_to_another_host_is_not_followed_with_the_credentials() {
         "1s",
     ])
     .env("EUREKA_URL", url)
+    .env("SERVER_PORT", "8080")
     .run();
     report("9", "302 redirect to another host", &outcome);
     assert_prestop_kept_its_promises(&outcome, 1);

@@ -3,6 +3,9 @@
 /// prestop: marking OUT_OF_SERVICE, peers, the instanceId fallback, the drain, signals.
 mod prestop;
 
+/// The instance id as Spring Cloud builds it, on every hook; the fallbacks and diagnoses around it.
+mod identity;
+
 /// poststart: waiting for registration and clearing stale overrides.
 mod poststart;
 
