@@ -69,12 +69,11 @@ need python3 "the real-client test runs py-eureka-client: install python3 and pi
 need gcc "ring needs a C compiler for the musl target: apt-get install gcc"
 need chroot "the empty-root test uses chroot (coreutils)"
 need unshare "the instance-id tests run the hook in a pod-like mount namespace (util-linux)"
-need ip "the instance-id tests give that namespace a pod's address: apt-get install iproute2"
 need sha256sum "dist/SHA256SUMS is checked with sha256sum (coreutils)"
 [[ "$(id -u)" == 0 ]] || fail "needs root (CI runs as root): it installs Debian packages, \
 runs the static binary in a chroot, registers qemu with binfmt_misc and starts dockerd"
 
-step "Debian packages: aarch64 cross compiler, qemu user emulation, Docker engine"
+step "Debian packages: aarch64 cross compiler, qemu user emulation, Docker engine, iproute2"
 # file that must exist → the package that provides it
 declare -A packages=(
     [/usr/bin/aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
@@ -83,6 +82,8 @@ declare -A packages=(
     [/usr/sbin/dockerd]=docker.io
     [/usr/bin/docker]=docker.io
     [/usr/bin/dpkg-deb]=dpkg
+    # the instance-id tests give a pod-like namespace its address with ip
+    [/bin/ip]=iproute2
 )
 missing=()
 for file in "${!packages[@]}"; do
