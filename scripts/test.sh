@@ -43,5 +43,5 @@ if [[ ! -f "$py_client_dir/.installed-$py_client_version" ]]; then
 fi
 export EUREKA_HOOK_PY_CLIENT_DIR="$py_client_dir"
 
-step "tests"
-cargo test --workspace --locked
+step "tests (with those that need root, the static binary or python: --include-ignored)"
+cargo test --workspace --locked -- --include-ignored

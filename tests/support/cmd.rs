@@ -5,6 +5,7 @@
 //! stderr.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -58,9 +59,12 @@ impl Hook {
         command
     }
 
+    /// Starts the command in a process group of its own, so that whatever it starts in turn is
+    /// killed with it when the test fails (see [`Running`]'s `Drop`).
     pub fn spawn(&self) -> Running {
         let child = self
             .command()
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -154,7 +158,8 @@ fn url_passwords(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A started hook.
+/// A started hook (or wrapper); dropped before it was waited for (a test that failed meanwhile),
+/// it kills its whole process group and reaps it, so no test leaves a process behind.
 pub struct Running {
     child: Child,
     started: Instant,
@@ -175,7 +180,7 @@ impl Running {
                 break status;
             }
             if self.started.elapsed() > HARD_LIMIT {
-                let _ = self.child.kill();
+                // Drop kills the process group.
                 panic!("`{}` ran past {HARD_LIMIT:?}", self.description);
             }
             thread::sleep(Duration::from_millis(5));
@@ -185,7 +190,7 @@ impl Running {
             code: status.code(),
             stdout: stdout.join().unwrap(),
             stderr: stderr.join().unwrap(),
-            description: self.description,
+            description: std::mem::take(&mut self.description),
         };
         for password in &self.passwords {
             outcome.assert_never_shows(password);
@@ -193,6 +198,38 @@ impl Running {
         outcome.assert_no_panic();
         outcome
     }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        kill_process_group(&mut self.child);
+    }
+}
+
+/// A child process a test started itself (spawn it with `process_group(0)`): its process group is
+/// killed and the child reaped when the guard is dropped, whether the test passed or not.
+pub struct KilledOnDrop(pub Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        kill_process_group(&mut self.0);
+    }
+}
+
+/// Kills `child`'s process group (the child leads it: spawned with `process_group(0)`) and the
+/// child, and reaps it, unless it exited and was reaped already. The group is signalled while its
+/// leader is unreaped, so the group id cannot have been reused by someone else.
+pub fn kill_process_group(child: &mut Child) {
+    if !matches!(child.try_wait(), Ok(None)) {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {

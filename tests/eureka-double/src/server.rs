@@ -158,7 +158,8 @@ impl DoubleBuilder {
     }
 }
 
-/// An in-process Eureka server on 127.0.0.1; dropping it stops it and joins its threads.
+/// An in-process Eureka server on 127.0.0.1; dropping it stops it and joins its threads, and fails
+/// the test (panics, unless it is panicking already) if a [`ScriptedReply`] never fired.
 pub struct EurekaDouble {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -276,6 +277,13 @@ impl Drop for EurekaDouble {
             if handler.is_finished() {
                 let _ = handler.join();
             }
+        }
+        let never_fired = lock(&self.shared.scripts).never_fired();
+        if !never_fired.is_empty() && !thread::panicking() {
+            panic!(
+                "the double was dropped with scripted replies no request used: {}",
+                never_fired.join("; ")
+            );
         }
     }
 }

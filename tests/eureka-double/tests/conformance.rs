@@ -1,4 +1,5 @@
-//! Replays the transcript of a real Eureka server (`shared/eureka-conformance.json`) against the
+//! Replays the transcript of a real Eureka server (`eureka-conformance.json`, found through
+//! `EUREKA_CONFORMANCE_DIR`, by default `../shared` beside the repository) against the
 //! double over HTTP and checks every answer: status, content type, statuses, and for JSON the
 //! same keys in the same order with the same values, timestamps compared as zero or not. The
 //! timestamp relations the transcript shows are checked on both the transcript and the double.
@@ -11,11 +12,6 @@ use std::fmt;
 use eureka_double::EurekaDouble;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-const TRANSCRIPT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/eureka-conformance.json"
-);
-
 const TIMESTAMP_FIELDS: [&str; 6] = [
     "registrationTimestamp",
     "lastRenewalTimestamp",
@@ -27,9 +23,7 @@ const TIMESTAMP_FIELDS: [&str; 6] = [
 
 #[test]
 fn double_answers_the_transcript_like_the_real_server() {
-    let text = std::fs::read_to_string(TRANSCRIPT).unwrap_or_else(|error| {
-        panic!("conformance transcript {TRANSCRIPT} is missing or unreadable: {error}")
-    });
+    let text = support::transcript("eureka-conformance.json");
     let transcript: Json = serde_json::from_str(&text).expect("transcript is JSON");
     let steps = transcript
         .get("steps")

@@ -668,3 +668,12 @@ fn tls_front_forwards_nothing_when_the_handshake_fails() {
     assert_eq!(front.handshakes(), 0);
     assert!(eureka.requests().is_empty());
 }
+
+#[test]
+#[should_panic(expected = "scripted replies no request used: PUT requests containing \"/status\"")]
+fn a_double_dropped_with_a_script_no_request_used_fails_the_test() {
+    let eureka = EurekaDouble::start();
+    eureka.script(ScriptedReply::on("PUT", "/status").status(503));
+    eureka.script(ScriptedReply::on("GET", "/apps/").status(500));
+    send("GET", &format!("{}apps/", eureka.base_url()), &[], None);
+}
