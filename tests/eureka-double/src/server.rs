@@ -16,7 +16,7 @@ use crate::clock::now_ms;
 use crate::housekeeping::{self, Timers};
 use crate::recording::{RecordedRequest, RequestLog};
 use crate::registry::{Registry, RegistryConfig};
-use crate::render::Format;
+use crate::render::{Detail, Format};
 use crate::reply::Reply;
 use crate::script::{Outcome, ScriptedReply, Scripts};
 use crate::security::Security;
@@ -293,6 +293,8 @@ fn direct_call(params: Vec<(String, String)>) -> Call {
         params,
         replication: false,
         format: Format::Json,
+        detail: Detail::Full,
+        gzip: false,
         now: now_ms(),
     }
 }
@@ -346,6 +348,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         headers: headers.clone(),
         body: body.clone(),
         status: 0,
+        response_body_bytes: 0,
         at,
     });
     let api_request = ApiRequest {
@@ -357,7 +360,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
     let Some(reply) = decide(shared, &api_request) else {
         return;
     };
-    lock(&shared.log).answered(sequence, reply.status);
+    lock(&shared.log).answered(sequence, reply.status, reply.body.len());
     let _ = request.respond(into_response(reply));
 }
 

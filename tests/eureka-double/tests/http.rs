@@ -8,26 +8,15 @@ mod support;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply, TlsFront};
-use support::{get_json, send, try_send};
+use support::{eventually, get_json, just_after_cache_refresh, send, try_send};
 
 const JSON: (&str, &str) = ("Accept", "application/json");
 
 fn demo(host: &str) -> InstanceSpec {
     InstanceSpec::new("demo-service", host, 8080)
-}
-
-fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    condition()
 }
 
 #[test]
@@ -172,19 +161,6 @@ fn without_accept_json_the_documents_are_xstream_xml() {
     );
     let by_id = send("GET", &format!("{base}instances/{id}"), &[], None);
     assert_eq!(by_id.body, instance.body);
-}
-
-/// Sleeps until just after the double's next cache refresh, which runs at multiples of
-/// `interval` since the epoch, so that the next steps fall well inside one interval.
-fn just_after_cache_refresh(interval: Duration) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    let until_refresh = interval.as_millis() - now % interval.as_millis();
-    thread::sleep(Duration::from_millis(
-        u64::try_from(until_refresh).unwrap() + 50,
-    ));
 }
 
 #[test]

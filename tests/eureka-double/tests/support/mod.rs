@@ -2,15 +2,21 @@
 //! binary uses part of it).
 #![allow(dead_code)]
 
+pub mod ordered_json;
+
 use std::path::PathBuf;
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ureq::http::Request;
 
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as received (still compressed if it was), as text.
     pub body: String,
+    /// The body as received, byte for byte.
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -62,10 +68,12 @@ pub fn try_send(
             )
         })
         .collect();
+    let bytes = response.body_mut().read_to_vec()?;
     Ok(Answer {
         status: response.status().as_u16(),
         headers,
-        body: response.body_mut().read_to_string()?,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     })
 }
 
@@ -91,4 +99,29 @@ pub fn transcript(name: &str) -> String {
             path.display()
         )
     })
+}
+
+/// Whether `condition` holds within `within`, looking every 20 ms.
+pub fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    condition()
+}
+
+/// Sleeps until just after the double's next cache refresh, which runs at multiples of
+/// `interval` since the epoch, so that the next steps fall well inside one interval.
+pub fn just_after_cache_refresh(interval: Duration) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let until_refresh = interval.as_millis() - now % interval.as_millis();
+    thread::sleep(Duration::from_millis(
+        u64::try_from(until_refresh).unwrap() + 50,
+    ));
 }
