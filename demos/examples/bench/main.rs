@@ -1,7 +1,8 @@
 //! The benchmark of issue 5: `eureka-hook prestop --drain 0s` against the recipe teams paste today,
 //! `sh -c "curl -s -X PUT …/status?value=OUT_OF_SERVICE; sleep 0"`, side by side in one run on
 //! loopback against the in-process Eureka double; the shipped binary's size; and 500 hooks started
-//! at once. Prints a table and writes the same to `docs/benchmark.json`.
+//! at once. Prints a table and writes the same to `target/demos/benchmark.json` (to the tracked
+//! `docs/benchmark.json` with `--update-docs`).
 //!
 //! Run: `cargo run --release --example bench` (from the repository; `-- --help` for options).
 //!
@@ -32,7 +33,9 @@ use crate::stats::{Summary, median_u64, show};
 use crate::tools::BinaryInfo;
 
 const USAGE: &str = "usage: cargo run --release --example bench -- [--iterations 50] [--warmup 5] \
-[--rss-runs 10] [--concurrent 500] [--size-lab]";
+[--rss-runs 10] [--concurrent 500] [--size-lab] [--update-docs]
+
+Results go to target/demos/benchmark.json; --update-docs writes docs/benchmark.json instead.";
 
 /// The targets of issue 5.
 const SPEEDUP_TARGET: f64 = 8.0;
@@ -51,6 +54,8 @@ pub struct Options {
     /// Hooks started at once.
     pub concurrent: usize,
     pub size_lab: bool,
+    /// Write the results into `docs/` (tracked) instead of `target/demos/`.
+    pub update_docs: bool,
 }
 
 impl Options {
@@ -61,6 +66,7 @@ impl Options {
             rss_runs: 10,
             concurrent: 500,
             size_lab: false,
+            update_docs: false,
         };
         while let Some(flag) = args.next() {
             let mut count = |least: usize| -> Result<usize, String> {
@@ -75,6 +81,7 @@ impl Options {
                 "--rss-runs" => options.rss_runs = count(1)?,
                 "--concurrent" => options.concurrent = count(1)?,
                 "--size-lab" => options.size_lab = true,
+                "--update-docs" => options.update_docs = true,
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other}")),
             }
@@ -239,8 +246,9 @@ fn benchmark(options: &Options) -> Result<()> {
     }
     if stampede.failures.len() > 10 {
         println!(
-            "- ... and {} more failed hooks (all in docs/benchmark.json)",
-            stampede.failures.len() - 10
+            "- ... and {} more failed hooks (all in {})",
+            stampede.failures.len() - 10,
+            report::json_path(options.update_docs).display()
         );
     }
 
@@ -261,7 +269,7 @@ fn benchmark(options: &Options) -> Result<()> {
     );
     let mut document = results.to_json(&scenario, &rows, &notes, warmup_failures, machine)?;
     document["source"] = source;
-    let path = report::update_json(|map| {
+    let path = report::update_json(options.update_docs, |map| {
         let size_lab = map.remove("size_lab");
         map.clear();
         if let Value::Object(fields) = document {

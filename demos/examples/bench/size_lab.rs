@@ -363,7 +363,7 @@ pub fn run(options: &Options) -> Result<()> {
         "variants": records,
         "text_by_crate_shipped": crates,
     });
-    let path = report::update_json(|map| {
+    let path = report::update_json(options.update_docs, |map| {
         map.insert("size_lab".to_owned(), lab);
     })?;
     println!("written to the size_lab key of {}", path.display());
