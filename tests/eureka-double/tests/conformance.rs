@@ -18,6 +18,11 @@ fn double_answers_the_transcript_like_the_real_server() {
         .get("steps")
         .and_then(Json::as_array)
         .expect("transcript has steps");
+    assert!(
+        steps.len() > 33,
+        "the transcript lost steps: {}",
+        steps.len()
+    );
     let eureka = EurekaDouble::start();
     let base = eureka.base_url().trim_end_matches('/').to_owned();
 
