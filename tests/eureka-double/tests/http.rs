@@ -355,7 +355,7 @@ fn requests_are_recorded_raw_and_in_order() {
         ],
         Some("{}"),
     );
-    send(
+    let instance = send(
         "GET",
         &format!("{}apps/DEMO-SERVICE/{id}", eureka.base_url()),
         &[JSON],
@@ -376,7 +376,12 @@ fn requests_are_recorded_raw_and_in_order() {
         (Some("value=OUT_OF_SERVICE"), "{}", 200)
     );
     assert_eq!(put.header("x-netflix-discovery-replication"), Some("false"));
-    assert!(requests[0].at <= requests[1].at);
+    // The size of each answer's body as sent: none for the PUT, the document for the GET.
+    assert_eq!(
+        (put.response_body_bytes, requests[1].response_body_bytes),
+        (0, instance.bytes.len())
+    );
+    assert!(!instance.bytes.is_empty());
     eureka.clear_requests();
     assert!(eureka.requests().is_empty());
 }
