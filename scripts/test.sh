@@ -44,4 +44,5 @@ fi
 export EUREKA_HOOK_PY_CLIENT_DIR="$py_client_dir"
 
 step "tests (with those that need root, the static binary or python: --include-ignored)"
-cargo test --workspace --locked -- --include-ignored
+# The end-to-end tests mostly wait (drains, timeouts, cache timers), so more threads than cores.
+cargo test --workspace --locked -- --include-ignored --test-threads 8

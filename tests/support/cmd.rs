@@ -62,6 +62,9 @@ impl Hook {
     /// Starts the command in a process group of its own, so that whatever it starts in turn is
     /// killed with it when the test fails (see [`Running`]'s `Drop`).
     pub fn spawn(&self) -> Running {
+        // Before the spawn: the child may run a while before `spawn` returns here, and a lower
+        // bound on its time must not miss that.
+        let started = Instant::now();
         let child = self
             .command()
             .process_group(0)
@@ -72,7 +75,7 @@ impl Hook {
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", self.binary.display()));
         Running {
             child,
-            started: Instant::now(),
+            started,
             description: self.describe(),
             passwords: self.passwords(),
         }

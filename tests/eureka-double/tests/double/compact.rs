@@ -2,17 +2,14 @@
 //! full (`eureka-compact.json`, found like the conformance transcript: `EUREKA_CONFORMANCE_DIR`,
 //! by default `../shared` beside the repository), and checks which read-only cache key each
 //! combination of headers selects.
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::io::Read;
 use std::time::Duration;
 
+use crate::support::ordered_json::{Json, compare};
+use crate::support::{Answer, eventually, just_after_cache_refresh, send};
 use eureka_double::EurekaDouble;
 use flate2::read::GzDecoder;
-use support::ordered_json::{Json, compare};
-use support::{Answer, eventually, just_after_cache_refresh, send};
 
 /// The instance the transcript shows, as its client registered it.
 const REGISTRATION: &str = r#"{"instance":{"instanceId":"pod-0:compact-demo:8080",
@@ -27,7 +24,7 @@ const GZIP: (&str, &str) = ("Accept-Encoding", "gzip");
 
 #[test]
 fn compact_and_gzip_answers_are_the_real_servers() {
-    let text = support::transcript("eureka-compact.json");
+    let text = crate::support::transcript("eureka-compact.json");
     let transcript: Json = serde_json::from_str(&text).expect("transcript is JSON");
     let steps = transcript
         .get("steps")

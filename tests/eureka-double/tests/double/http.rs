@@ -1,17 +1,14 @@
 //! The double's behaviour over real HTTP beyond the transcript: routing and encoding, XML,
 //! caching, delta, lease expiry, Basic auth and CSRF, request recording, scripted faults, and the
 //! byte-level fault peers, and the TLS front.
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::{eventually, get_json, just_after_cache_refresh, send, try_send};
 use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply, TlsFront};
-use support::{eventually, get_json, just_after_cache_refresh, send, try_send};
 
 const JSON: (&str, &str) = ("Accept", "application/json");
 

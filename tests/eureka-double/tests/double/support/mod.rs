@@ -1,6 +1,5 @@
-//! Shared by the test binaries: a blocking HTTP client that returns any answer whole (each test
-//! binary uses part of it).
-#![allow(dead_code)]
+//! Shared by the cases: a blocking HTTP client that returns any answer whole, waiting for the
+//! double's cache timer, and finding the recorded transcripts.
 
 pub mod ordered_json;
 

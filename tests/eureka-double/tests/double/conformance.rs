@@ -3,16 +3,13 @@
 //! double over HTTP and checks every answer: status, content type, statuses, and for JSON the
 //! same keys in the same order with the same values, timestamps compared as zero or not. The
 //! timestamp relations the transcript shows are checked on both the transcript and the double.
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::ordered_json::{Json, compare};
 use eureka_double::EurekaDouble;
-use support::ordered_json::{Json, compare};
 
 #[test]
 fn double_answers_the_transcript_like_the_real_server() {
-    let text = support::transcript("eureka-conformance.json");
+    let text = crate::support::transcript("eureka-conformance.json");
     let transcript: Json = serde_json::from_str(&text).expect("transcript is JSON");
     let steps = transcript
         .get("steps")
@@ -48,7 +45,7 @@ fn double_answers_the_transcript_like_the_real_server() {
     }
 }
 
-fn replay(step: &Json, base: &str) -> support::Answer {
+fn replay(step: &Json, base: &str) -> crate::support::Answer {
     let method = step
         .get("method")
         .and_then(Json::as_str)
@@ -66,11 +63,11 @@ fn replay(step: &Json, base: &str) -> support::Answer {
         ("Accept", "application/json"),
         ("Content-Type", "application/json"),
     ];
-    support::send(method, &format!("{base}{path}"), &headers, body.as_deref())
+    crate::support::send(method, &format!("{base}{path}"), &headers, body.as_deref())
 }
 
 /// Checks one answer against its step; returns the parsed JSON response, if any.
-fn check_step(step: &Json, answer: &support::Answer) -> Result<Option<Json>, String> {
+fn check_step(step: &Json, answer: &crate::support::Answer) -> Result<Option<Json>, String> {
     let expected_status = step
         .get("status_code")
         .and_then(Json::as_u64)
