@@ -367,3 +367,35 @@ fn the_harness_finds_every_password_a_test_hands_the_hook() {
         ]
     );
 }
+
+#[test]
+fn a_run_dropped_before_it_ended_leaves_no_process_behind() {
+    // A child that starts a grandchild of its own, as the Python client starts hooks.
+    let running = hook(&["-c", "sleep 30 & sleep 30"])
+        .binary(PathBuf::from("/bin/sh"))
+        .spawn();
+    let group = format!("-{}", running.pid());
+    let group_alive = || {
+        Command::new("kill")
+            .args(["-0", "--", &group])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    let started = Instant::now();
+    while !group_alive() && started.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(group_alive(), "the child's process group never showed up");
+    drop(running);
+    // The grandchild is killed too; its new parent (init) reaps it a moment later.
+    let dropped = Instant::now();
+    while group_alive() && dropped.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        !group_alive(),
+        "a process of the dropped run is still there"
+    );
+}
