@@ -190,5 +190,6 @@ EUREKA_HOOK_BIN="$aarch64_bin" EUREKA_HOOK_STATIC_BIN="$aarch64_bin" \
     cases::prestop:: cases::poststart:: cases::status:: cases::bad_input:: cases::faults:: \
     cases::static_binary::
 
-step "tests"
-cargo test --workspace --locked -- --include-ignored
+step "tests (with those that need root, the static binary or python: --include-ignored)"
+# The end-to-end tests mostly wait (drains, timeouts, cache timers), so more threads than cores.
+cargo test --workspace --locked -- --include-ignored --test-threads 8

@@ -5,6 +5,7 @@
 //! rewritten. (The image itself is built and run in `image`.)
 
 use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -397,16 +398,37 @@ fn run_example(
     origin: &str,
     password: &str,
 ) -> (String, String) {
-    let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let mut running = KilledOnDrop(
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    let (stdout_pipe, stderr_pipe) = (running.0.stdout.take(), running.0.stderr.take());
+    let (stdout, stderr) = std::thread::scope(|scope| {
+        let stdout = scope.spawn(|| read_all(stdout_pipe));
+        let stderr = read_all(stderr_pipe);
+        (stdout.join().unwrap(), stderr)
+    });
+    let status = running.0.wait().unwrap();
     let report = format!("{origin}: {command:?}\n--- stdout\n{stdout}--- stderr\n{stderr}");
-    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert_eq!(status.code(), Some(0), "{report}");
     assert!(
         !stdout.contains(password) && !stderr.contains(password),
         "password shown: {report}"
     );
     (stdout, stderr)
+}
+
+fn read_all(pipe: Option<impl std::io::Read>) -> String {
+    let mut text = String::new();
+    if let Some(mut pipe) = pipe {
+        pipe.read_to_string(&mut text).unwrap();
+    }
+    text
 }
 
 fn host_of(id: &str) -> String {

@@ -11,8 +11,9 @@
 //! - the rollout replaces every instance twice over, from the same start: (a) SIGTERM only, and
 //!   (b) the real `eureka-hook prestop --drain D` and then SIGTERM, as kubelet runs a preStop hook.
 //!
-//! It prints a table (mode, requests, failed, failure %, time taken) and writes
-//! `docs/rolling-update/results.json` and `docs/rolling-update/failures.svg`. The exit code is 1
+//! It prints a table (mode, requests, failed, failure %, time taken) and writes `results.json` and
+//! `failures.svg` into `target/demos/rolling-update/` (with `--update-docs`, into the tracked
+//! `docs/rolling-update/` the README shows; `--out DIR` anywhere else). The exit code is 1
 //! when mode (b) had a failed request, 2 when the demo could not run.
 //!
 //! Run: `cargo run --release --example rolling_update [-- --help]`
