@@ -156,12 +156,13 @@ fn row_02b_a_dns_server_that_never_answers_costs_one_request_timeout() {
         "mount --bind {} /etc/resolv.conf && exec \"$0\" \"$@\"",
         resolv_conf.path_str()
     );
+    let binary = binary_under_test();
     let outcome = hook(&[
         "--mount",
         "/bin/sh",
         "-c",
         &script,
-        env!("CARGO_BIN_EXE_eureka-hook"),
+        binary.to_str().unwrap(),
         "prestop",
         "--app",
         APP,
@@ -671,7 +672,7 @@ fn row_12c_a_cacert_that_is_not_pem_is_bad_input_and_nothing_is_sent() {
 
 #[test]
 fn row_12d_the_built_in_roots_are_compiled_into_the_binary() {
-    assert_carries_the_built_in_roots(std::path::Path::new(env!("CARGO_BIN_EXE_eureka-hook")));
+    assert_carries_the_built_in_roots(&binary_under_test());
 }
 
 #[test]
