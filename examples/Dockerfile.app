@@ -1,12 +1,13 @@
-# syntax=docker/dockerfile:1
-#
 # A Spring Boot application image that carries eureka-hook, for the lifecycle hooks in
 # examples/kubernetes/deployment.yaml and statefulset.yaml (/usr/local/bin/eureka-hook).
 #
 # eureka-hook is one static binary: it needs no shell, libc, curl or CA bundle in the image,
 # so a shell-less base (distroless here, Paketo "tiny" alike) is fine, and the hooks call it
-# directly instead of `sh -c "curl ...; sleep 30"`. It is built for x86_64 (linux/amd64)
-# only. Pin it by digest in production (ghcr.io/example/eureka-hook:0.1.0@sha256:...).
+# directly instead of `sh -c "curl ...; sleep 30"`. The image is published for linux/amd64 and
+# linux/arm64, so this COPY takes the binary of the platform this image is built for (plain
+# `docker build` on an arm64 machine, or each platform of `docker buildx build --platform
+# linux/amd64,linux/arm64`). Pin it by digest in production: the digest of the multi-platform
+# index (ghcr.io/example/eureka-hook:0.1.0@sha256:...), not of one platform's image.
 #
 # Images built by Paketo buildpacks or Jib have no Dockerfile to edit: add the same COPY in
 # a one-line Dockerfile on top of the built image, or use the init container or image volume

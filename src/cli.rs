@@ -59,14 +59,14 @@ pub struct Cli {
 pub enum HookCommand {
     /// Mark this instance OUT_OF_SERVICE on every Eureka peer, then hold the pod for the drain window.
     ///
-    /// Each peer is asked for the app's instances (compact, gzip), then sent the PUT; all peers at
-    /// once. If every peer answers 404, the one instance in those listings with this pod's host (or
-    /// $POD_IP) and port is marked instead. During the drain the hook polls that listing on each
-    /// peer that accepted, about once a second, and logs when consumers of the peer can see
-    /// OUT_OF_SERVICE; a peer that lost the mark is marked again once. The drain is held whatever
-    /// the registry answered (only bad input returns at once); --after-propagation may end it
-    /// early, SIGTERM or SIGINT cut it short. Time bound: at most three request timeouts for the
-    /// registry (retries included), then at most --drain.
+    /// Each peer is asked for the app's instances (compact, gzip), then sent the PUT for each id
+    /// Spring Cloud may have used; all peers at once. If every peer answers 404, the one instance
+    /// in those listings with this pod's host or address and port is marked instead. During the
+    /// drain the hook polls that listing on each peer that accepted, about once a second, and logs
+    /// when consumers of the peer can see OUT_OF_SERVICE; a peer that lost the mark is marked again
+    /// once. The drain is held whatever the registry answered (only bad input returns at once);
+    /// --after-propagation may end it early, SIGTERM or SIGINT cut it short. Time bound: at most
+    /// three request timeouts for the registry (retries included), then at most --drain.
     #[command(after_help = concat!(
         "Examples:\n",
         "  eureka-hook prestop --drain 60s --log-file /proc/1/fd/1\n",
@@ -84,7 +84,8 @@ pub enum HookCommand {
 
     /// Wait until this instance is registered, then remove any status override left on it.
     ///
-    /// Polls GET apps/{APP}/{ID} on every peer until the instance appears or --wait runs out; then
+    /// Polls GET apps/{APP}/{ID} on every peer (for each id Spring Cloud may have used, then the
+    /// instance with this pod's host and port) until the instance appears or --wait runs out; then
     /// sends DELETE .../status (without a value, as Eureka's own clients do) to each peer that shows
     /// an override, so the app's next heartbeat re-registers it with its own status. Registry
     /// trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request timeout.
@@ -157,20 +158,27 @@ pub struct CommonArgs {
     #[arg(long, value_name = "URL[,URL...]", global = true)]
     pub eureka_url: Option<String>,
 
-    /// Application name, as spring.application.name [env: EUREKA_APP, SPRING_APPLICATION_NAME] (required)
+    /// Application name the instance is registered under; the instance id keeps
+    /// SPRING_APPLICATION_NAME's spelling when it is set
+    /// [env: EUREKA_APP, EUREKA_INSTANCE_APPNAME, SPRING_APPLICATION_NAME] (required)
     #[arg(long, value_name = "NAME", global = true, value_parser = app_name)]
     pub app: Option<values::AppName>,
 
-    /// The application's HTTP port, as server.port [env: EUREKA_PORT, SERVER_PORT] [default: 8080]
+    /// The port the instance registered with, as Spring Cloud takes it (SERVER_PORT=0: any port)
+    /// [env: EUREKA_PORT, SERVER_PORT, PORT] [default: 8080]
     #[arg(long, value_name = "N", global = true, value_parser = values::parse_port, allow_hyphen_values = true)]
     pub port: Option<u16>,
 
-    /// Host name the instance registered with [env: EUREKA_HOSTNAME] [default: this machine's hostname]
+    /// The host part of the instance id [env: EUREKA_HOSTNAME, SPRING_CLOUD_CLIENT_HOSTNAME]
+    /// [default: as Spring Cloud finds it: the /etc/hosts name of this machine's first
+    /// non-loopback IPv4 address, else that address, else the kernel hostname]
     #[arg(long, value_name = "NAME", global = true, value_parser = values::parse_hostname)]
     pub hostname: Option<String>,
 
     /// Eureka instanceId [env: EUREKA_INSTANCE_ID, EUREKA_INSTANCE_INSTANCEID,
-    /// EUREKA_INSTANCE_INSTANCE_ID] [default: {hostname}:{app}:{port}, Spring Cloud's default]
+    /// EUREKA_INSTANCE_INSTANCE_ID] [default: Spring Cloud's {host}:{app}:{index}, the index
+    /// from SPRING_APPLICATION_INSTANCE_ID or SERVER_PORT; without either, {host}:{app}:{port}
+    /// and {host}:{app} are both tried]
     #[arg(long, value_name = "ID", global = true, value_parser = instance_id)]
     pub instance_id: Option<values::InstanceId>,
 

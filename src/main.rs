@@ -37,8 +37,13 @@ fn main() -> ExitCode {
 fn run(cli: &cli::Cli) -> Result<()> {
     let env = |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
     log::init(&settings::log_settings(&cli.common, &env)?);
-    let machine_hostname = || hostname::get().map(|name| name.to_string_lossy().into_owned());
-    let settings = Settings::resolve(cli, &env, &machine_hostname)?;
+    let names: Vec<String> = std::env::vars_os()
+        .map(|(name, _)| name.to_string_lossy().into_owned())
+        .collect();
+    for warning in settings::misspelled::warnings(names.iter().map(String::as_str)) {
+        log::warn("unread_variable", &warning);
+    }
+    let settings = Settings::resolve(cli, &env, &settings::machine::ThisMachine)?;
     log::add_secrets(settings.secrets());
     for warning in &settings.warnings {
         log::warn("warning", warning);

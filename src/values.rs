@@ -73,11 +73,6 @@ impl InstanceId {
             .map(|()| InstanceId(text.into()))
     }
 
-    /// Spring Cloud's default: `{hostname}:{spring.application.name}:{server.port}`.
-    pub fn spring_default(hostname: &str, app: &AppName, port: u16) -> Self {
-        InstanceId(format!("{hostname}:{}:{port}", app.as_given()))
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -235,6 +230,14 @@ impl ServiceUrl {
         Ok((url, credentials))
     }
 
+    /// Whether both name the same server path: the host in any case, the path exactly (a
+    /// trailing slash is already added to both).
+    pub fn is_same_as(&self, other: &ServiceUrl) -> bool {
+        self.scheme == other.scheme
+            && self.host_port.eq_ignore_ascii_case(&other.host_port)
+            && self.path == other.path
+    }
+
     /// The URL with `user:***@` in front of the host.
     pub fn shown_with_user(&self, user: &str) -> String {
         format!(
@@ -359,15 +362,6 @@ mod tests {
             Ok("DEMO-SERVICE".into())
         );
         assert!(InstanceId::parse("a\tb").is_err());
-    }
-
-    #[test]
-    fn default_instance_id_keeps_the_app_name_case() {
-        let app = AppName::parse("demo-Service").unwrap();
-        assert_eq!(
-            InstanceId::spring_default("pod-0", &app, 8080).as_str(),
-            "pod-0:demo-Service:8080"
-        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ use base64::Engine;
 use ureq::tls::Certificate;
 
 use super::answer::{Answer, answer_of, body_of, unreadable};
-use super::document::{Instance, parse_application_document, parse_instance_document};
+use super::document::{
+    Instance, is_applications_document, parse_application_document, parse_instance_document,
+};
 use super::status::InstanceStatus;
 use super::transport::{Call, Transport, Verb};
 use crate::clock::Clock;
@@ -43,6 +45,9 @@ pub enum RegistryRequest<'a> {
     /// gzip-compressed: every instance of the app, served from the registry's response cache. The
     /// headers select the cache key, so every such request sends exactly the same ones.
     CompactApplication { app: &'a AppName },
+    /// `GET apps/delta`: the registry's recent changes; only read to tell a Eureka server from
+    /// something else at the service URL.
+    Delta,
 }
 
 impl RegistryRequest<'_> {
@@ -50,9 +55,9 @@ impl RegistryRequest<'_> {
         match self {
             RegistryRequest::SetStatus { .. } => Verb::Put,
             RegistryRequest::ClearOverride { .. } => Verb::Delete,
-            RegistryRequest::Instance { .. } | RegistryRequest::CompactApplication { .. } => {
-                Verb::Get
-            }
+            RegistryRequest::Instance { .. }
+            | RegistryRequest::CompactApplication { .. }
+            | RegistryRequest::Delta => Verb::Get,
         }
     }
 
@@ -82,6 +87,7 @@ impl RegistryRequest<'_> {
             RegistryRequest::CompactApplication { app } => {
                 base.endpoint(&["apps", &app.registry_name()], None)
             }
+            RegistryRequest::Delta => base.endpoint(&["apps", "delta"], None),
         }
     }
 
@@ -138,6 +144,22 @@ impl<'clock> EurekaClient<'clock> {
     ) -> Result<Instance, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_instance_document(&body).map_err(|problem| unreadable(&problem))
+    }
+
+    /// Sends `request` and says whether the answer is a Eureka registry document
+    /// (`{"applications": …}`): `Some(false)` for a 404 or any other 200, `None` when the peer
+    /// gave no usable answer.
+    pub fn serves_eureka(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: Duration,
+    ) -> Option<bool> {
+        match body_of(self.transport.exchange(&request.call(peer), budget)) {
+            Ok(body) => Some(is_applications_document(&body)),
+            Err(Answer::NotFound) => Some(false),
+            Err(_) => None,
+        }
     }
 
     /// Sends `request` and reads the application document it returns.

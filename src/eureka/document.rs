@@ -51,6 +51,13 @@ pub fn parse_application_document(body: &str) -> Result<Vec<Instance>, String> {
         .collect()
 }
 
+/// Whether `body` is a registry document (`{"applications": {…}}`), as `apps/` and
+/// `apps/delta` answer.
+pub fn is_applications_document(body: &str) -> bool {
+    serde_json::from_str::<Value>(body)
+        .is_ok_and(|document| document.get("applications").is_some_and(Value::is_object))
+}
+
 fn parse_instance(value: &Value) -> Option<Instance> {
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
     let host_name = text("hostName").unwrap_or_default();
@@ -134,6 +141,21 @@ mod tests {
         let single =
             r#"{"application":{"name":"DEMO","instance":{"instanceId":"a","hostName":"h"}}}"#;
         assert_eq!(parse_application_document(single).unwrap()[0].id, "a");
+    }
+
+    #[test]
+    fn a_registry_document_is_told_from_other_json() {
+        assert!(is_applications_document(
+            r#"{"applications":{"versions__delta":"1","apps__hashcode":"","application":[]}}"#
+        ));
+        for body in [
+            r#"{"timestamp":"2026-12-01","status":404,"error":"Not Found","path":"/apps/delta"}"#,
+            "<html>Whitelabel Error Page</html>",
+            r#"{"applications":"x"}"#,
+            "",
+        ] {
+            assert!(!is_applications_document(body), "{body}");
+        }
     }
 
     #[test]

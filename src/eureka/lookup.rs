@@ -1,18 +1,27 @@
-//! Name lookups that say they failed by type.
+//! Name lookups that say they failed by type, and that find `/etc/hosts` names in any case.
 //!
 //! ureq's default resolver hands std's `getaddrinfo` failure up as a bare `io::Error` whose kind
 //! (`Uncategorized`) cannot be matched outside std, so nothing but its text would tell it from
 //! any other I/O error. [`NamingResolver`] wraps that error in [`NameLookupFailed`], which
 //! `describe` finds by downcasting.
+//!
+//! Host names are case-insensitive, and glibc's `/etc/hosts` look-up treats them so; musl's (the
+//! static binary's) compares them byte for byte, so `http://Eureka-0.eureka:8761/` would miss a
+//! `eureka-0.eureka` line. [`NamingResolver`] therefore reads the hosts file itself first.
 
 use std::error::Error;
 use std::fmt;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
+
+use crate::settings::host::addresses_in_hosts_file;
+use crate::settings::machine::HOSTS_FILE;
 
 /// The system resolver could not look the host name up; holds its error.
 #[derive(Debug)]
@@ -30,9 +39,49 @@ impl Error for NameLookupFailed {
     }
 }
 
-/// ureq's default resolver, with its I/O failures marked as [`NameLookupFailed`].
-#[derive(Debug, Default)]
-pub struct NamingResolver(DefaultResolver);
+/// The hosts file in any case, then ureq's default resolver, with its I/O failures marked as
+/// [`NameLookupFailed`].
+#[derive(Debug)]
+pub struct NamingResolver {
+    system: DefaultResolver,
+    hosts_file: PathBuf,
+}
+
+impl Default for NamingResolver {
+    fn default() -> Self {
+        NamingResolver::with_hosts_file(HOSTS_FILE.into())
+    }
+}
+
+impl NamingResolver {
+    pub fn with_hosts_file(hosts_file: PathBuf) -> Self {
+        NamingResolver {
+            system: DefaultResolver::default(),
+            hosts_file,
+        }
+    }
+
+    /// The addresses the hosts file gives the URI's host name, in any case; `None` for an IP
+    /// address, an unreadable file or a name it does not have.
+    fn look_up_in_hosts_file(&self, uri: &Uri) -> Option<ResolvedSocketAddrs> {
+        let host = uri.host()?;
+        if host.starts_with('[') || host.parse::<IpAddr>().is_ok() {
+            return None;
+        }
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
+        });
+        let text = std::fs::read_to_string(&self.hosts_file).ok()?;
+        let mut found = self.empty();
+        for address in addresses_in_hosts_file(&text, host) {
+            if found.try_push(SocketAddr::new(address, port)).is_err() {
+                break;
+            }
+        }
+        (!found.is_empty()).then_some(found)
+    }
+}
 
 impl Resolver for NamingResolver {
     fn resolve(
@@ -41,7 +90,10 @@ impl Resolver for NamingResolver {
         config: &Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        self.0
+        if let Some(found) = self.look_up_in_hosts_file(uri) {
+            return Ok(found);
+        }
+        self.system
             .resolve(uri, config, timeout)
             .map_err(|err| match err {
                 ureq::Error::Io(io) => {
@@ -60,6 +112,32 @@ pub fn name_lookup_failure(io: &io::Error) -> Option<&NameLookupFailed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_file_names_are_found_in_any_case() {
+        let file = std::env::temp_dir().join(format!("eureka-hook-hosts-{}", std::process::id()));
+        std::fs::write(
+            &file,
+            "127.0.0.1 localhost\n10.1.2.3\teureka-0.eureka.ns eureka-0\n",
+        )
+        .unwrap();
+        let resolver = NamingResolver::with_hosts_file(file.clone());
+        let resolve = |url: &str| {
+            let uri: Uri = url.parse().unwrap();
+            resolver
+                .resolve(&uri, &Config::default(), NextTimeout::default())
+                .map(|found| found.iter().copied().collect::<Vec<_>>())
+        };
+        let expected: Vec<SocketAddr> = vec!["10.1.2.3:8761".parse().unwrap()];
+        assert_eq!(
+            resolve("http://Eureka-0.EUREKA.ns:8761/eureka/").unwrap(),
+            expected
+        );
+        assert_eq!(resolve("http://eureka-0:8761/eureka/").unwrap(), expected);
+        let https: Vec<SocketAddr> = vec!["10.1.2.3:443".parse().unwrap()];
+        assert_eq!(resolve("https://EUREKA-0/eureka/").unwrap(), https);
+        std::fs::remove_file(&file).unwrap();
+    }
 
     #[test]
     fn a_host_that_does_not_resolve_is_marked_as_a_lookup_failure() {

@@ -17,13 +17,18 @@ pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
         Hook::Poststart { wait, strict } => poststart::plan(settings, *wait, *strict),
         Hook::Status => status::plan(settings),
     };
-    out.write_all(render(&plan, &settings.registry.peers).as_bytes())
+    let text = render(
+        &plan,
+        &settings.identity.explain(),
+        &settings.registry.peers,
+    );
+    out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("writing the dry-run plan to stdout")
 }
 
-fn render(plan: &Plan, peers: &[Peer]) -> String {
-    let mut text = String::from("dry run: nothing is sent\n");
+fn render(plan: &Plan, identity: &str, peers: &[Peer]) -> String {
+    let mut text = format!("dry run: nothing is sent\n{identity}\n");
     // Writing to a String cannot fail, hence the ignored results.
     for peer in peers {
         let auth = peer
@@ -65,8 +70,13 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    const TWO_IDS: &str = "instance id pod-0:demo:8080 or pod-0:demo, built as Spring Cloud \
+        does: neither SPRING_APPLICATION_INSTANCE_ID nor SERVER_PORT is set, so the index is \
+        server.port from the app's own config file, or missing; both are tried; host pod-0: the \
+        kernel hostname (this machine has no non-loopback IPv4 address)";
+
     #[test]
-    fn prestop_plan_names_the_listing_the_put_the_watch_and_how_the_drain_ends() {
+    fn prestop_plan_names_the_listing_the_puts_the_watch_and_how_the_drain_ends() {
         assert_eq!(
             printed(&[
                 "prestop",
@@ -77,12 +87,15 @@ mod tests {
                 "--after-propagation",
                 "70s"
             ]),
-            "dry run: nothing is sent\n\
-             GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (before the mark: puts the listing in the response cache; on 404, this pod's instance is looked for in it)\n\
-             PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
-             \x20 during the drain, where accepted: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone)\n\
-             \x20 if the instance is still listed: GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]  (35s after the mark: its live record; if the override is gone, the PUT once more)\n\
-             then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n"
+            format!(
+                "dry run: nothing is sent\n{TWO_IDS}\n\
+                 GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (before the mark: puts the listing in the response cache; on 404, this pod's instance is looked for in it)\n\
+                 PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+                 PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+                 \x20 during the drain, where accepted: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone)\n\
+                 \x20 if the instance is still listed: GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]  (35s after the mark: its live record; if the override is gone, the PUT once more)\n\
+                 then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n"
+            )
         );
         let plan = printed(&["prestop", "--app", "demo", "--server-cache", "5s"]);
         assert!(plan.contains("(10s after the mark"), "{plan}");
@@ -93,29 +106,39 @@ mod tests {
     }
 
     #[test]
-    fn prestop_plan_without_a_drain_is_the_put_and_the_listing_after_a_404() {
+    fn prestop_plan_without_a_drain_is_the_puts_and_the_listing_after_a_404() {
         assert_eq!(
             printed(&["prestop", "--app", "demo", "--drain", "0s"]),
-            "dry run: nothing is sent\n\
-             PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
-             \x20 on 404: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip], to find this pod's instance by host and port\n\
-             then hold the pod for 0s (drain)\n"
+            format!(
+                "dry run: nothing is sent\n{TWO_IDS}\n\
+                 PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+                 PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+                 \x20 on 404: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip], to find this pod's instance by host and port\n\
+                 then hold the pod for 0s (drain)\n"
+            )
         );
     }
 
     #[test]
     fn poststart_and_status_plans_read_the_instance() {
+        let args = ["--app", "demo", "--instance-id", "web-1"];
         assert_eq!(
-            printed(&["poststart", "--app", "demo", "--wait", "10s", "--strict"]),
+            printed(&[&["poststart", "--wait", "10s", "--strict"][..], &args].concat()),
             "dry run: nothing is sent\n\
-             GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]  (every 1s until registered)\n\
-             \x20 then, if it carries a status override: DELETE http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status  [Authorization: Basic u:***]\n\
+             instance id web-1 from --instance-id; host pod-0: the kernel hostname (this machine has no non-loopback IPv4 address)\n\
+             GET http://eureka:8761/eureka/apps/DEMO/web-1  [Authorization: Basic u:***]  (every 1s until registered)\n\
+             \x20 if no id is registered: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip], to find this pod's instance by host and port\n\
+             \x20 then, if the instance carries a status override: DELETE http://eureka:8761/eureka/apps/DEMO/web-1/status  [Authorization: Basic u:***]\n\
              waiting at most 10s for the instance to register (strict: failures exit non-zero)\n"
         );
         assert_eq!(
             printed(&["status", "--app", "demo"]),
-            "dry run: nothing is sent\n\
-             GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]\n"
+            format!(
+                "dry run: nothing is sent\n{TWO_IDS}\n\
+                 GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]\n\
+                 GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo  [Authorization: Basic u:***]\n\
+                 \x20 if no id is registered: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip], to find this pod's instance by host and port\n"
+            )
         );
     }
 }

@@ -8,30 +8,36 @@ use crate::settings::Peer;
 
 /// Runs `operation` against every peer at once, one thread each; answers come back in peer order.
 pub fn on_every_peer<T: Send>(peers: &[Peer], operation: impl Fn(&Peer) -> T + Sync) -> Vec<T> {
-    // One peer (the common case) needs no thread: starting one is a measurable part of a hook's run.
-    if let [only] = peers {
+    on_each(peers, operation)
+}
+
+/// Runs `operation` on every item at once, one thread each; results come back in item order.
+pub fn on_each<I: Sync, T: Send>(items: &[I], operation: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    // One request (the common case) needs no thread: starting one is a measurable part of a
+    // hook's run.
+    if let [only] = items {
         return vec![operation(only)];
     }
     thread::scope(|scope| {
         let operation = &operation;
-        let handles: Vec<_> = peers
+        let handles: Vec<_> = items
             .iter()
-            .map(|peer| {
+            .map(|item| {
                 thread::Builder::new()
                     .name("peer".into())
-                    .spawn_scoped(scope, move || operation(peer))
+                    .spawn_scoped(scope, move || operation(item))
                     .context("starting a thread for a peer")
             })
             .collect();
         handles
             .into_iter()
-            .zip(peers)
-            .map(|(handle, peer)| match handle {
+            .zip(items)
+            .map(|(handle, item)| match handle {
                 Ok(handle) => handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                // Out of threads: ask this peer from here instead.
-                Err(_) => operation(peer),
+                // Out of threads: ask from here instead.
+                Err(_) => operation(item),
             })
             .collect()
     })

@@ -1,6 +1,9 @@
-//! After a 404: pick this pod's instance from the app's instances as the peers that answered it
-//! list them (read before the mark, or listed now).
+//! After a 404: list the app's instances on the peers that answered it (or take the listings
+//! prestop read before its PUT), and pick this pod's.
 
+use std::time::Duration;
+
+use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
 use super::matching::{explain, match_instance};
 use super::requests::listing;
@@ -8,28 +11,42 @@ use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::settings::{Identity, Peer, Settings};
 use crate::values::InstanceId;
 
-/// The app's instances as each of `peers` lists them (after a 404, when none were read before).
-pub fn list_app_on(
+/// The one registered instance of the app with this pod's host and port, or why there is none.
+pub fn find_this_pod(
     settings: &Settings,
     client: &EurekaClient,
     peers: &[Peer],
-) -> Vec<Result<Vec<Instance>, Answer>> {
-    on_every_peer(peers, |peer| {
-        client.instances(
-            peer,
-            &listing(&settings.identity.app),
-            settings.registry.request_timeout,
-        )
-    })
+) -> (Option<InstanceId>, String) {
+    let timeout = settings.registry.request_timeout;
+    find_this_pod_within(settings, client, peers, timeout, &EurekaCheck::default())
 }
 
-/// The one registered instance of the app with this pod's host and port in `listings` (one per
-/// peer of `peers`), or why there is none.
-pub fn find_this_pod(
-    identity: &Identity,
+/// [`find_this_pod`] with each request limited to `budget`; when the app is listed nowhere,
+/// `check` says whether the URL is a Eureka server at all (asked once per run).
+pub fn find_this_pod_within(
+    settings: &Settings,
+    client: &EurekaClient,
+    peers: &[Peer],
+    budget: Duration,
+    check: &EurekaCheck,
+) -> (Option<InstanceId>, String) {
+    let listings = on_every_peer(peers, |peer| {
+        client.instances(peer, &listing(&settings.identity.app), budget)
+    });
+    find_in_listings(settings, client, peers, &listings, budget, check)
+}
+
+/// This pod's instance in `listings`, the app's instances as each of `peers` listed them (prestop
+/// reads them before its PUT); `check` and `budget` as for [`find_this_pod_within`].
+pub fn find_in_listings(
+    settings: &Settings,
+    client: &EurekaClient,
     peers: &[Peer],
     listings: &[Result<Vec<Instance>, Answer>],
+    budget: Duration,
+    check: &EurekaCheck,
 ) -> (Option<InstanceId>, String) {
+    let identity = &settings.identity;
     let mut registered: Vec<Instance> = Vec::new();
     for instance in listings.iter().filter_map(|l| l.as_ref().ok()).flatten() {
         if !registered.iter().any(|known| known.id == instance.id) {
@@ -37,6 +54,12 @@ pub fn find_this_pod(
         }
     }
     if registered.is_empty() {
+        let not_listed = listings
+            .iter()
+            .all(|listing| matches!(listing, Err(Answer::NotFound)));
+        if not_listed && let Some(why) = check.diagnosis(client, peers, budget) {
+            return (None, why);
+        }
         return (None, why_nothing_listed(identity, peers, listings));
     }
     explain(match_instance(&registered, identity), &registered, identity)
@@ -86,9 +109,7 @@ mod tests {
         double.script(ScriptedReply::on("GET", "/apps/DEMO").malformed_json());
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let client = EurekaClient::new(None, &SystemClock);
-        let peers = &settings.registry.peers;
-        let listings = list_app_on(&settings, &client, peers);
-        let (matched, why) = find_this_pod(&settings.identity, peers, &listings);
+        let (matched, why) = find_this_pod(&settings, &client, &settings.registry.peers);
         assert_eq!(matched, None);
         assert!(
             why.starts_with("the instances of DEMO could not be listed: http://127.0.0.1:")

@@ -1,9 +1,9 @@
 //! Which registered instance is this pod's, when its instance id is unknown to the registry: the
-//! one with this pod's port and one of its addresses (hostname or `$POD_IP`) as host name or IP.
-//! Pure: the listing is fetched elsewhere.
+//! one with this pod's port and one of its addresses (host, `$POD_IP` or the interface address)
+//! as host name (in any case, as DNS compares them) or IP. Pure: the listing is fetched elsewhere.
 
 use crate::eureka::Instance;
-use crate::settings::Identity;
+use crate::settings::{Identity, RegisteredPort};
 use crate::values::InstanceId;
 
 /// What the registered instances say about this pod.
@@ -23,11 +23,14 @@ pub enum Match {
 pub fn match_instance(registered: &[Instance], identity: &Identity) -> Match {
     let matches: Vec<&Instance> = registered
         .iter()
-        .filter(|instance| instance.port == Some(identity.port))
+        .filter(|instance| match identity.port {
+            RegisteredPort::Known(port) => instance.port == Some(port),
+            RegisteredPort::Random => true,
+        })
         .filter(|instance| {
-            identity
-                .addresses()
-                .any(|address| instance.host_name == address || instance.ip_addr == address)
+            identity.addresses().any(|address| {
+                instance.host_name.eq_ignore_ascii_case(address) || instance.ip_addr == address
+            })
         })
         .collect();
     match matches.as_slice() {
@@ -47,13 +50,15 @@ pub fn explain(
     identity: &Identity,
 ) -> (Option<InstanceId>, String) {
     let app = identity.app.registry_name();
-    let port = identity.port;
+    let port = match identity.port {
+        RegisteredPort::Known(port) => format!("port {port}"),
+        RegisteredPort::Random => "any port (server.port is 0)".into(),
+    };
     let host = identity.addresses().collect::<Vec<_>>().join(" or ");
     match found {
         Match::One(id) => {
-            let why = format!(
-                "{id} is the one instance of {app} registered with host {host} and port {port}"
-            );
+            let why =
+                format!("{id} is the one instance of {app} registered with host {host} and {port}");
             (Some(id), why)
         }
         Match::Unusable(id) => (
@@ -66,7 +71,7 @@ pub fn explain(
                 .map(|instance| instance.id.as_str())
                 .collect();
             let why = format!(
-                "registered ids for {app}: {} (none has host {host} and port {port}); set \
+                "registered ids for {app}: {} (none has host {host} and {port}); set \
                  --instance-id or {} to the app's id (listing cached up to 30 s, it may lag)",
                 ids.join(", "),
                 crate::settings::vars::INSTANCE_ID[1]
@@ -76,7 +81,7 @@ pub fn explain(
         Match::Several(ids) => (
             None,
             format!(
-                "several instances of {app} have host {host} and port {port}: {}; set --instance-id",
+                "several instances of {app} have host {host} and {port}: {}; set --instance-id",
                 ids.join(", ")
             ),
         ),
@@ -91,14 +96,20 @@ mod tests {
     use crate::values::AppName;
 
     fn identity(hostname: &str, pod_ip: Option<&str>, port: u16) -> Identity {
-        let app = AppName::parse("demo").unwrap();
         Identity {
-            instance_id: InstanceId::spring_default(hostname, &app, port),
-            app,
-            id_source: IdSource::SpringDefault,
+            instance_id: InstanceId::parse(&format!("{hostname}:demo:{port}")).unwrap(),
+            other_candidate: None,
+            app: AppName::parse("demo").unwrap(),
+            id_source: IdSource::Spring {
+                index_from: Some("SERVER_PORT"),
+            },
             hostname: Some(hostname.into()),
+            host_source: None,
             pod_ip: pod_ip.map(str::to_string),
-            port,
+            interface_address: None,
+            registered_as: Vec::new(),
+            port: RegisteredPort::Known(port),
+            warnings: Vec::new(),
         }
     }
 
@@ -172,6 +183,37 @@ mod tests {
         let (id, why) = explain(found, &instances, &me);
         assert_eq!(id, None);
         assert!(why.contains(": a, b; set --instance-id"), "{why}");
+    }
+
+    #[test]
+    fn host_names_match_in_any_case_and_the_interface_address_counts() {
+        let instances = [registered("fqdn", "WEB-0.web.shop.svc", "10.0.0.8", 8080)];
+        let me = identity("web-0.web.shop.svc", None, 8080);
+        assert_eq!(
+            match_instance(&instances, &me),
+            Match::One(InstanceId::parse("fqdn").unwrap())
+        );
+        let mut by_interface = identity("other-name", None, 8080);
+        by_interface.interface_address = Some("10.0.0.8".into());
+        assert_eq!(
+            match_instance(&instances, &by_interface),
+            Match::One(InstanceId::parse("fqdn").unwrap())
+        );
+    }
+
+    #[test]
+    fn a_random_port_matches_on_the_host_alone() {
+        let instances = [registered("r", "pod-0", "10.0.0.1", 41234)];
+        let mut me = identity("pod-0", None, 8080);
+        assert_eq!(match_instance(&instances, &me), Match::None);
+        me.port = RegisteredPort::Random;
+        let found = match_instance(&instances, &me);
+        assert_eq!(found, Match::One(InstanceId::parse("r").unwrap()));
+        let (_, why) = explain(found, &instances, &me);
+        assert!(
+            why.ends_with("host pod-0 and any port (server.port is 0)"),
+            "{why}"
+        );
     }
 
     #[test]

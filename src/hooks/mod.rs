@@ -5,10 +5,13 @@
 //! that makes sense on its own (kubelet shows it in the `FailedPreStopHook` / `FailedPostStartHook`
 //! event). Each flow also exposes its requests as a [`plan::Plan`], which `--dry-run` prints.
 
+mod candidates;
 mod drain_end;
 mod dry_run;
+mod eureka_check;
 mod fan_out;
 mod find;
+mod locate;
 mod matching;
 mod plan;
 mod polling;
@@ -29,6 +32,7 @@ pub use status::status;
 pub mod test_support {
     use crate::cli::Cli;
     use crate::settings::Settings;
+    use crate::settings::machine::fake::FakeMachine;
     use clap::Parser;
 
     /// Settings for `args`, with `url` as `EUREKA_URL` and `pod-0` as the machine's hostname.
@@ -36,6 +40,6 @@ pub mod test_support {
         let cli = Cli::try_parse_from(["eureka-hook"].iter().chain(args)).unwrap();
         let url = url.to_string();
         let env = move |name: &str| (name == "EUREKA_URL").then(|| url.clone());
-        Settings::resolve(&cli, &env, &|| Ok("pod-0".into())).unwrap()
+        Settings::resolve(&cli, &env, &FakeMachine::named("pod-0")).unwrap()
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::drain_end::Report;
 use super::report::log_peer;
-use super::requests::{listing, live_record, mark};
+use super::requests::{listing, lookup, mark};
 use super::watch::{LiveRecord, PeerWatch, Sighting, Step};
 use crate::clock::Clock;
 use crate::drain::Nudger;
@@ -180,7 +180,7 @@ impl Watcher {
     fn check_live(&mut self, watched: &mut WatchedPeer, started: Instant, budget: Duration) {
         let context = &self.context;
         let since_mark = shown(started.saturating_duration_since(watched.watch.marked_at()));
-        let request = live_record(&context.app, &context.id);
+        let request = lookup(&context.app, &context.id);
         let record = match context.client.instance(&watched.peer, &request, budget) {
             Ok(instance) if instance.overridden_status == Some(InstanceStatus::OutOfService) => {
                 LiveRecord::MarkKept

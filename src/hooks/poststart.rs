@@ -6,15 +6,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
+use super::locate::{Located, NotLocated, locate};
 use super::plan::{Plan, PlannedRequest};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
-use super::requests::{clear_override, lookup};
+use super::requests::{clear_override, listing, lookup};
 use crate::clock::Clock;
-use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::eureka::{Answer, EurekaClient, Instance, InstanceStatus};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
-use crate::settings::{Identity, Peer, Settings};
+use crate::settings::{Peer, Settings};
 
 /// How often poststart asks whether the instance has registered.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -47,18 +49,29 @@ pub fn poststart(
 /// What poststart sends to each peer, and how long it waits.
 pub fn plan(settings: &Settings, wait: Duration, strict: bool) -> Plan<'_> {
     let identity = &settings.identity;
-    Plan {
-        requests: vec![
+    let mut requests: Vec<PlannedRequest> = identity
+        .candidates()
+        .into_iter()
+        .map(|id| {
             PlannedRequest::always(
-                lookup(identity),
+                lookup(&identity.app, id),
                 format!("  (every {}s until registered)", POLL_INTERVAL.as_secs()),
-            ),
-            PlannedRequest::on(
-                "then, if it carries a status override",
-                clear_override(identity),
-                "",
-            ),
-        ],
+            )
+        })
+        .collect();
+    requests.push(PlannedRequest::on(
+        "if no id is registered",
+        listing(&identity.app),
+        ", to find this pod's instance by host and port",
+    ));
+    // With two candidates, the DELETE goes to whichever is registered.
+    requests.push(PlannedRequest::on(
+        "then, if the instance carries a status override",
+        clear_override(&identity.app, &identity.instance_id),
+        "",
+    ));
+    Plan {
+        requests,
         afterwards: Some(format!(
             "waiting at most {} for the instance to register{}",
             humantime::format_duration(wait),
@@ -87,29 +100,29 @@ fn wait_and_clear_override(
         &format!(
             "waiting up to {} for instance {} to register",
             humantime::format_duration(wait),
-            identity.instance_id
+            identity.shown_ids()
         ),
     );
+    let check = EurekaCheck::default();
     let mut said_not_yet = false;
     loop {
-        let lookups = on_every_peer(peers, |peer| {
-            client.instance(peer, &lookup(identity), budget())
-        });
-        if lookups.iter().any(Result::is_ok) {
-            return clear_overrides(settings, client, &lookups, budget);
-        }
-        let answers: Vec<Answer> = lookups.into_iter().filter_map(Result::err).collect();
+        let not_located = match locate(settings, client, &budget, &check) {
+            Ok(located) => return clear_overrides(settings, client, &located, budget),
+            Err(not_located) => not_located,
+        };
         let remaining = deadline.saturating_duration_since(clock.now());
         if remaining.is_zero() {
-            return Err(never_registered(settings, &answers, wait));
+            return Err(never_registered(settings, &not_located, wait));
         }
         if !said_not_yet {
             log::info(
                 "not_registered_yet",
                 &format!(
                     "instance {} is not registered yet ({}); asking again every {}s",
-                    identity.instance_id,
-                    summary(peers, &answers),
+                    identity.shown_ids(),
+                    not_located
+                        .explanation
+                        .unwrap_or_else(|| summary(peers, &not_located.answers)),
                     POLL_INTERVAL.as_secs()
                 ),
             );
@@ -127,25 +140,27 @@ fn time_left(settings: &Settings, clock: &dyn Clock, hard_end: Instant) -> Durat
         .min(hard_end.saturating_duration_since(clock.now()))
 }
 
-fn never_registered(settings: &Settings, answers: &[Answer], wait: Duration) -> HookFailed {
-    let id = &settings.identity.instance_id;
-    let exit = failure_exit(answers);
-    let message = match exit {
-        Exit::NotRegistered => format!(
-            "instance {id} did not register within {} (check the instance id with `eureka-hook status`)",
-            humantime::format_duration(wait)
+fn never_registered(settings: &Settings, not_located: &NotLocated, wait: Duration) -> HookFailed {
+    let ids = settings.identity.shown_ids();
+    let wait = humantime::format_duration(wait);
+    let exit = failure_exit(&not_located.answers);
+    let message = match (exit, &not_located.explanation) {
+        (Exit::NotRegistered, Some(why)) => {
+            format!("instance {ids} did not register within {wait}: {why}")
+        }
+        (Exit::NotRegistered, None) => format!(
+            "instance {ids} did not register within {wait} (check the instance id with `eureka-hook status`)"
         ),
         _ => format!(
-            "could not check instance {id} within {}: {}",
-            humantime::format_duration(wait),
-            summary(&settings.registry.peers, answers)
+            "could not check instance {ids} within {wait}: {}",
+            summary(&settings.registry.peers, &not_located.answers)
         ),
     };
     HookFailed { exit, message }
 }
 
-fn log_registered(peers: &[Peer], lookups: &[Result<Instance, Answer>], identity: &Identity) {
-    for (peer, lookup) in peers.iter().zip(lookups) {
+fn log_registered(peers: &[Peer], located: &Located) {
+    for (peer, lookup) in peers.iter().zip(&located.lookups) {
         let (message, status) = match lookup {
             Ok(instance) => (
                 format!(
@@ -157,38 +172,67 @@ fn log_registered(peers: &[Peer], lookups: &[Result<Instance, Answer>], identity
             ),
             Err(answer) => (format!("peer {peer}: {answer}"), answer.status_label()),
         };
-        let id = &identity.instance_id;
-        log_peer(Level::Info, "registered", &message, id, peer, &status);
+        log_peer(
+            Level::Info,
+            "registered",
+            &message,
+            &located.id,
+            peer,
+            &status,
+        );
     }
 }
 
 fn clear_overrides(
     settings: &Settings,
     client: &EurekaClient,
-    lookups: &[Result<Instance, Answer>],
+    located: &Located,
     budget: impl Fn() -> Duration + Sync,
 ) -> Result<(), HookFailed> {
     let identity = &settings.identity;
-    let id = &identity.instance_id;
-    log_registered(&settings.registry.peers, lookups, identity);
-    let overridden: Vec<(&Peer, &Instance)> = settings
-        .registry
-        .peers
-        .iter()
-        .zip(lookups)
-        .filter_map(|(peer, lookup)| Some((peer, lookup.as_ref().ok()?)))
+    let id = &located.id;
+    if let Some(why) = &located.matched_because {
+        log::info(
+            "instance_matched",
+            &format!(
+                "instance {} is not registered, but {why}: using it",
+                identity.shown_ids()
+            ),
+        );
+    }
+    log_registered(&settings.registry.peers, located);
+    let registered = || {
+        settings
+            .registry
+            .peers
+            .iter()
+            .zip(&located.lookups)
+            .filter_map(|(peer, lookup)| Some((peer, lookup.as_ref().ok()?)))
+    };
+    let overridden: Vec<(&Peer, &Instance)> = registered()
         .filter(|(_, instance)| instance.overridden_status.is_some())
         .collect();
     let Some((_, first)) = overridden.first() else {
-        log::info(
-            "no_override",
-            &format!("instance {id} carries no status override: nothing to clear"),
-        );
+        if registered().any(|(_, instance)| instance.status == InstanceStatus::OutOfService) {
+            log::warn(
+                "out_of_service_by_the_app",
+                &format!(
+                    "instance {id} is OUT_OF_SERVICE by its own report, with no status override: \
+                     no override is to blame and nothing was removed (the app, e.g. its health \
+                     indicator or its own code, sets that status)"
+                ),
+            );
+        } else {
+            log::info(
+                "no_override",
+                &format!("instance {id} carries no status override: nothing to clear"),
+            );
+        }
         return Ok(());
     };
     let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
     let answers = on_every_peer(&peers, |peer| {
-        client.answer(peer, &clear_override(identity), budget())
+        client.answer(peer, &clear_override(&identity.app, id), budget())
     });
     log_answers(&peers, &answers, id, "remove the status override");
     if answers.iter().all(Answer::is_accepted) {
@@ -231,7 +275,7 @@ mod tests {
         let lookups = double
             .requests()
             .iter()
-            .filter(|request| request.method == "GET")
+            .filter(|request| request.path == "/eureka/apps/DEMO/pod-0:demo:8080")
             .count();
         assert_eq!(
             lookups, 6,

@@ -14,13 +14,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use super::candidates::mark_candidates;
 use super::drain_end::{Evidence, PeerEvidence, hold_drain};
+use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
-use super::find::{find_this_pod, list_app_on};
+use super::find::{find_in_listings, find_this_pod};
 use super::plan::{Plan, PlannedRequest};
 use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
-use super::requests::{listing, live_record, mark};
+use super::requests::{listing, lookup, mark};
 use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting};
 use crate::clock::Clock;
 use crate::drain::Sleeper;
@@ -77,18 +79,20 @@ pub fn prestop(
 pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<'_> {
     let identity = &settings.identity;
     let id = &identity.instance_id;
-    let put = PlannedRequest::always(mark(&identity.app, id), "");
+    let puts = identity
+        .candidates()
+        .into_iter()
+        .map(|id| PlannedRequest::always(mark(&identity.app, id), ""));
     let window = humantime::format_duration(drain);
     if drain.is_zero() {
         return Plan {
-            requests: vec![
-                put,
-                PlannedRequest::on(
+            requests: puts
+                .chain([PlannedRequest::on(
                     "on 404",
                     listing(&identity.app),
                     ", to find this pod's instance by host and port",
-                ),
-            ],
+                )])
+                .collect(),
             afterwards: Some(format!("then hold the pod for {window} (drain)")),
         };
     }
@@ -102,13 +106,13 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
         None => format!("then hold the pod for {window} (drain)"),
     };
     Plan {
-        requests: vec![
-            PlannedRequest::always(
-                listing(&identity.app),
-                "  (before the mark: puts the listing in the response cache; on 404, this pod's \
-                 instance is looked for in it)",
-            ),
-            put,
+        requests: std::iter::once(PlannedRequest::always(
+            listing(&identity.app),
+            "  (before the mark: puts the listing in the response cache; on 404, this pod's \
+             instance is looked for in it)",
+        ))
+        .chain(puts)
+        .chain([
             PlannedRequest::on(
                 "during the drain, where accepted",
                 listing(&identity.app),
@@ -119,14 +123,15 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
             ),
             PlannedRequest::on(
                 "if the instance is still listed",
-                live_record(&identity.app, id),
+                lookup(&identity.app, id),
                 format!(
                     "  ({} after the mark: its live record; if the override is gone, the PUT \
                      once more)",
                     humantime::format_duration(watch.server_cache + REMARK_MARGIN)
                 ),
             ),
-        ],
+        ])
+        .collect(),
         afterwards: Some(ending),
     }
 }
@@ -151,49 +156,53 @@ fn mark_out_of_service(
     let answers = |marks: &[PeerMark]| -> Vec<Answer> {
         marks.iter().map(|mark| mark.answer.clone()).collect()
     };
-    let mut marks = on_every_peer(peers, |peer| {
-        let listed = primes.then(|| {
+    let budget = LISTING_BUDGET.min(settings.registry.request_timeout / 2);
+    // The listings first, on every peer at once; their limit is short, so a peer that hangs
+    // delays the marks on the others by that much at most.
+    let listings_before: Vec<_> = if primes {
+        on_every_peer(peers, |peer| {
             let at = clock.now();
-            let request = listing(&identity.app);
-            let budget = LISTING_BUDGET.min(settings.registry.request_timeout / 2);
-            (at, client.instances(peer, &request, budget))
-        });
-        let marked_at = clock.now();
-        let answer = mark_on_peer(settings, client, peer, &identity.instance_id);
-        PeerMark {
-            primed: listed,
+            Some((at, client.instances(peer, &listing(&identity.app), budget)))
+        })
+    } else {
+        vec![None; peers.len()]
+    };
+    let marked_at = clock.now();
+    let (marked_id, first_answers) = mark_candidates(settings, client);
+    let mut marks: Vec<PeerMark> = listings_before
+        .into_iter()
+        .zip(first_answers)
+        .map(|(primed, answer)| PeerMark {
+            primed,
             answer,
             marked_at,
-        }
-    });
-    log_answers(
-        peers,
-        &answers(&marks),
-        &identity.instance_id,
-        "set OUT_OF_SERVICE",
-    );
-    if accepted_anywhere(&answers(&marks), peers.len(), &identity.instance_id) {
-        return (marks, Ok(identity.instance_id.clone()));
+        })
+        .collect();
+    if accepted_anywhere(&answers(&marks), peers.len(), &marked_id) {
+        return (marks, Ok(marked_id));
     }
     let mut explanation = None;
     if marks.iter().any(|mark| mark.answer == Answer::NotFound) {
         let not_found = not_found_peers(peers, &answers(&marks));
-        let listings: Vec<_> = if primes {
-            marks
+        let found = if primes {
+            let listings: Vec<_> = marks
                 .iter()
                 .filter(|mark| mark.answer == Answer::NotFound)
                 .filter_map(|mark| mark.primed.as_ref().map(|(_, listing)| listing.clone()))
-                .collect()
+                .collect();
+            let timeout = settings.registry.request_timeout;
+            let check = EurekaCheck::default();
+            find_in_listings(settings, client, &not_found, &listings, timeout, &check)
         } else {
-            list_app_on(settings, client, &not_found)
+            find_this_pod(settings, client, &not_found)
         };
-        match find_this_pod(identity, &not_found, &listings) {
+        match found {
             (Some(id), why) => {
                 log::info(
                     "instance_matched",
                     &format!(
                         "instance {} is not registered, but {why}: marking it instead",
-                        identity.instance_id
+                        identity.shown_ids()
                     ),
                 );
                 let again = on_every_peer(peers, |peer| {
@@ -288,7 +297,7 @@ fn watch_plan(
 }
 
 fn not_marked(settings: &Settings, answers: &[Answer], explanation: Option<String>) -> HookFailed {
-    let id = &settings.identity.instance_id;
+    let id = settings.identity.shown_ids();
     let exit = failure_exit(answers);
     let message = match (exit, explanation) {
         (Exit::NotRegistered, Some(why)) => {
@@ -353,10 +362,16 @@ mod tests {
             .iter()
             .map(|request| format!("{} {}", request.method, request.path))
             .collect();
+        let mut puts = sent[1..3].to_vec();
+        puts.sort();
         assert_eq!(
-            sent[..2],
+            sent[0], "GET /eureka/apps/DEMO",
+            "the listing first: {sent:?}"
+        );
+        assert_eq!(
+            puts,
             [
-                "GET /eureka/apps/DEMO",
+                "PUT /eureka/apps/DEMO/pod-0:demo/status",
                 "PUT /eureka/apps/DEMO/pod-0:demo:8080/status"
             ]
         );
@@ -378,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn without_a_drain_prestop_sends_only_the_put() {
+    fn without_a_drain_prestop_sends_only_the_puts() {
         let double = EurekaDouble::start();
         double.register(InstanceSpec::new("demo", "pod-0", 8080));
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
@@ -398,7 +413,7 @@ mod tests {
             .iter()
             .map(|request| request.method.clone())
             .collect();
-        assert_eq!(methods, ["PUT"]);
+        assert_eq!(methods, ["PUT", "PUT"], "one for each of Spring's ids");
     }
 
     #[test]

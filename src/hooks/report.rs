@@ -4,7 +4,7 @@
 use crate::eureka::Answer;
 use crate::exit::Exit;
 use crate::log::{self, Level};
-use crate::settings::{IdSource, Peer, Settings};
+use crate::settings::{Peer, Settings};
 use crate::values::InstanceId;
 
 /// Logs which instance, app and peers this run acts on.
@@ -19,13 +19,9 @@ pub fn log_target(settings: &Settings) {
     log::info(
         "resolved",
         &format!(
-            "instance {} of app {} ({}), {} peer(s): {}",
-            identity.instance_id,
+            "{}; app {}, {} peer(s): {}",
+            identity.explain(),
             identity.app.registry_name(),
-            match identity.id_source {
-                IdSource::SpringDefault => "default id {hostname}:{app}:{port}",
-                IdSource::Given => "id as given",
-            },
             peers.len(),
             peers.join(", ")
         ),

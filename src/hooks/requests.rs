@@ -2,7 +2,6 @@
 //! (to send it) and its plan (for `--dry-run`) call.
 
 use crate::eureka::{InstanceStatus, RegistryRequest};
-use crate::settings::Identity;
 use crate::values::{AppName, InstanceId};
 
 /// prestop: mark `id` `OUT_OF_SERVICE`.
@@ -20,23 +19,18 @@ pub fn listing(app: &AppName) -> RegistryRequest<'_> {
     RegistryRequest::CompactApplication { app }
 }
 
-/// poststart and status: this instance, read from the registry itself.
-pub fn lookup(identity: &Identity) -> RegistryRequest<'_> {
-    RegistryRequest::Instance {
-        app: &identity.app,
-        id: &identity.instance_id,
-    }
-}
-
-/// prestop's watch: the live record of the marked instance `id`, to tell whether it lost the mark.
-pub fn live_record<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
+/// poststart and status: instance `id`, read from the registry itself.
+pub fn lookup<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
     RegistryRequest::Instance { app, id }
 }
 
-/// poststart: remove this instance's status override.
-pub fn clear_override(identity: &Identity) -> RegistryRequest<'_> {
-    RegistryRequest::ClearOverride {
-        app: &identity.app,
-        id: &identity.instance_id,
-    }
+/// poststart: remove the status override of instance `id`.
+pub fn clear_override<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
+    RegistryRequest::ClearOverride { app, id }
+}
+
+/// After an app listing of 404: whether the peer is a Eureka server at all (its registry's
+/// recent changes, a small document).
+pub fn eureka_check<'a>() -> RegistryRequest<'a> {
+    RegistryRequest::Delta
 }

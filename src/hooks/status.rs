@@ -6,52 +6,81 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 
-use super::fan_out::on_every_peer;
-use super::find::{find_this_pod, list_app_on};
+use super::eureka_check::EurekaCheck;
+use super::locate::{NotLocated, locate};
 use super::plan::{Plan, PlannedRequest};
-use super::report::{failure_exit, not_found_peers, summary};
-use super::requests::lookup;
+use super::report::{failure_exit, summary};
+use super::requests::{listing, lookup};
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
 use crate::settings::Settings;
 
 /// Writes this instance's status and override on every peer to `out`, for a person.
 pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -> Result<()> {
-    let peers = &settings.registry.peers;
-    let lookups = on_every_peer(peers, |peer| {
-        client.instance(
-            peer,
-            &lookup(&settings.identity),
-            settings.registry.request_timeout,
-        )
-    });
-    out.write_all(table(settings, &lookups).as_bytes())
+    let timeout = settings.registry.request_timeout;
+    let identity = &settings.identity;
+    let (text, outcome) = match locate(settings, client, &|| timeout, &EurekaCheck::default()) {
+        Ok(located) => {
+            let mut heading = format!(
+                "instance {} of app {}\n",
+                located.id,
+                identity.app.registry_name()
+            );
+            if let Some(why) = &located.matched_because {
+                // Writing to a String cannot fail.
+                let _ = writeln!(
+                    heading,
+                    "(not {}: {why}; --instance-id {} makes this the id)",
+                    identity.shown_ids(),
+                    located.id
+                );
+            }
+            (table(heading, settings, &located.lookups), Ok(()))
+        }
+        Err(not_located) => {
+            let heading = format!(
+                "instance {} of app {}\n",
+                identity.shown_ids(),
+                identity.app.registry_name()
+            );
+            let rows: Vec<Result<Instance, Answer>> =
+                not_located.answers.iter().cloned().map(Err).collect();
+            let failure = unknown_everywhere(settings, &not_located);
+            (table(heading, settings, &rows), Err(failure))
+        }
+    };
+    out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("writing the status table to stdout")?;
-    if lookups.iter().any(Result::is_ok) {
-        return Ok(());
-    }
-    let answers: Vec<Answer> = lookups.into_iter().filter_map(Result::err).collect();
-    Err(unknown_everywhere(settings, client, &answers).into())
+    Ok(outcome?)
 }
 
 /// What status asks each peer.
 pub fn plan(settings: &Settings) -> Plan<'_> {
+    let identity = &settings.identity;
+    let mut requests: Vec<PlannedRequest> = identity
+        .candidates()
+        .into_iter()
+        .map(|id| PlannedRequest::always(lookup(&identity.app, id), ""))
+        .collect();
+    requests.push(PlannedRequest::on(
+        "if no id is registered",
+        listing(&identity.app),
+        ", to find this pod's instance by host and port",
+    ));
     Plan {
-        requests: vec![PlannedRequest::always(lookup(&settings.identity), "")],
+        requests,
         afterwards: None,
     }
 }
 
-fn table(settings: &Settings, lookups: &[Result<Instance, Answer>]) -> String {
-    let mut table = format!(
-        "instance {} of app {}\n{:<44} {:<16} {:<16} {}\n",
-        settings.identity.instance_id,
-        settings.identity.app.registry_name(),
-        "PEER",
-        "STATUS",
-        "OVERRIDE",
-        "LAST CHANGE"
+fn table(heading: String, settings: &Settings, lookups: &[Result<Instance, Answer>]) -> String {
+    let mut table = heading;
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        table,
+        "{:<44} {:<16} {:<16} LAST CHANGE",
+        "PEER", "STATUS", "OVERRIDE"
     );
     for (peer, lookup) in settings.registry.peers.iter().zip(lookups) {
         let row = match lookup {
@@ -76,28 +105,18 @@ fn table(settings: &Settings, lookups: &[Result<Instance, Answer>]) -> String {
     table
 }
 
-fn unknown_everywhere(
-    settings: &Settings,
-    client: &EurekaClient,
-    answers: &[Answer],
-) -> HookFailed {
-    let id = &settings.identity.instance_id;
-    let peers = &settings.registry.peers;
-    let exit = failure_exit(answers);
-    let message = if exit == Exit::NotRegistered {
-        let not_found = not_found_peers(peers, answers);
-        let listings = list_app_on(settings, client, &not_found);
-        match find_this_pod(&settings.identity, &not_found, &listings) {
-            (Some(matched), why) => format!(
-                "instance {id} is not registered on any peer, but {why}: pass --instance-id {matched}"
-            ),
-            (None, why) => format!("instance {id} is not registered on any peer: {why}"),
+fn unknown_everywhere(settings: &Settings, not_located: &NotLocated) -> HookFailed {
+    let ids = settings.identity.shown_ids();
+    let exit = failure_exit(&not_located.answers);
+    let message = match (exit, &not_located.explanation) {
+        (Exit::NotRegistered, Some(why)) => {
+            format!("instance {ids} is not registered on any peer: {why}")
         }
-    } else {
-        format!(
-            "instance {id} is not known to any peer: {}",
-            summary(peers, answers)
-        )
+        (Exit::NotRegistered, None) => format!("instance {ids} is not registered on any peer"),
+        _ => format!(
+            "instance {ids} is not known to any peer: {}",
+            summary(&settings.registry.peers, &not_located.answers)
+        ),
     };
     HookFailed { exit, message }
 }

@@ -1,112 +1,632 @@
-//! What identifies this instance in the registry: its app, its instance id (and where that came
-//! from), the host and addresses it registered with, and its port.
+//! What identifies this instance in the registry: the app it registered under, the instance id
+//! (or the two ids Spring Cloud may have used) and where it came from, and the host, addresses
+//! and port it registered with; all from the inputs the app itself reads.
+//!
+//! Order: the hook's own flags and variables, then Spring's variables, then Spring Cloud's own
+//! look-up on this machine (`host`). The machine is injected ([`Machine`]).
 
-use anyhow::{Context, Result};
+use std::fmt::Write as _;
 
-use super::vars::{self, EnvLookup, first_env};
+use anyhow::Result;
+
+use super::host::{HostSource, looked_up_host, spring_address};
+use super::machine::Machine;
+use super::spring_id::{RegisteredPort, SpringIds, spring_ids, spring_port};
+use super::vars::{self, EnvLookup};
 use crate::cli::CommonArgs;
 use crate::exit::BadInput;
 use crate::values::{self, AppName, InstanceId};
 
 const DEFAULT_PORT: u16 = 8080;
 
-/// The machine's hostname, asked only when no flag or variable gives one.
-pub type HostnameLookup<'a> = &'a dyn Fn() -> std::io::Result<String>;
-
 /// Where the instance id came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdSource {
-    /// --instance-id or one of its variables.
-    Given,
-    /// Built as Spring Cloud does by default: `{hostname}:{app}:{port}`.
-    SpringDefault,
+    /// Given outright by the flag or variable named.
+    Given(&'static str),
+    /// Spring Cloud's `{host}:{app}:{index}`, with the index from the variable named (none when
+    /// the port is random and no variable gives one).
+    Spring { index_from: Option<&'static str> },
+    /// Spring Cloud's rule with no index in the environment: `{host}:{app}:{port}` when the
+    /// app's config file sets `server.port`, else `{host}:{app}`; both are tried.
+    SpringWithOrWithoutPort,
 }
 
 #[derive(Clone, Debug)]
 pub struct Identity {
-    /// From --app or its variables; required.
+    /// The app as registered: --app or its variables (`EUREKA_APP`, `EUREKA_INSTANCE_APPNAME`,
+    /// `SPRING_APPLICATION_NAME`); required.
     pub app: AppName,
-    /// From --instance-id or its variables, else `{hostname}:{app}:{port}`.
+    /// The id to try first: given, or built as Spring Cloud builds it.
     pub instance_id: InstanceId,
+    /// The id to try as well when the environment does not say which of Spring's two it is.
+    pub other_candidate: Option<InstanceId>,
     pub id_source: IdSource,
-    /// From --hostname or its variable, or the machine; `None` only if an id was given and the
-    /// machine could not say.
+    /// The host the id is built on and the registry may show as `hostName`; `None` only if an id
+    /// was given and the machine could not say.
     pub hostname: Option<String>,
+    /// Where the host came from.
+    pub host_source: Option<HostSource>,
     /// From `$POD_IP` (the Downward API convention): matched against `ipAddr` after a 404.
     pub pod_ip: Option<String>,
-    /// From --port or its variables, or 8080.
-    pub port: u16,
+    /// This machine's first non-loopback IPv4 address, the one Spring Cloud registers as `ipAddr`.
+    pub interface_address: Option<String>,
+    /// From `EUREKA_INSTANCE_HOSTNAME` and `EUREKA_INSTANCE_IPADDRESS`: the `hostName` and
+    /// `ipAddr` the app registers instead of its own, when set.
+    pub registered_as: Vec<String>,
+    /// From --port, `EUREKA_PORT`, `SERVER_PORT`, `PORT`, or 8080, as Spring Cloud registers it.
+    pub port: RegisteredPort,
+    /// Things worth a warning that do not stop the hook.
+    pub warnings: Vec<String>,
 }
 
 impl Identity {
-    pub fn resolve(
-        common: &CommonArgs,
-        env: EnvLookup,
-        machine_hostname: HostnameLookup,
-    ) -> Result<Identity> {
+    pub fn resolve(common: &CommonArgs, env: EnvLookup, machine: &dyn Machine) -> Result<Identity> {
         let app = match common.app.clone() {
             Some(app) => app,
-            None => first_env(vars::APP, env, AppName::parse)?.ok_or_else(|| {
-                BadInput::new(format!(
-                    "no application name: pass --app NAME or set {}",
-                    vars::APP.join(" or ")
-                ))
-            })?,
+            None => named_env(vars::APP, env, AppName::parse)?
+                .map(|(app, _)| app)
+                .ok_or_else(|| {
+                    BadInput::new(format!(
+                        "no application name: pass --app NAME or set {}",
+                        vars::APP.join(" or ")
+                    ))
+                })?,
         };
-        let port =
-            vars::pick(common.port, vars::PORT, env, values::parse_port)?.unwrap_or(DEFAULT_PORT);
-        let given_hostname = vars::pick(
+        let port = registered_port(common.port, env);
+        let interface_address = machine
+            .ipv4_addresses()
+            .ok()
+            .and_then(|addresses| spring_address(&addresses));
+        let given_host = named(
             common.hostname.clone(),
+            "--hostname",
             vars::HOSTNAME,
             env,
             values::parse_hostname,
         )?;
-        let given_id = vars::pick(
+        let (hostname, host_source) = if let Some((host, from)) = given_host {
+            (Some(host), Some(HostSource::Given(from)))
+        } else {
+            let hosts_file = machine.hosts_file().ok();
+            let kernel = || machine.hostname().ok().filter(|name| !name.is_empty());
+            looked_up_host(hosts_file.as_deref(), interface_address, kernel)
+                .map_or((None, None), |(host, source)| (Some(host), Some(source)))
+        };
+        let given_id = named(
             common.instance_id.clone(),
+            "--instance-id",
             vars::INSTANCE_ID,
             env,
             InstanceId::parse,
         )?;
-        let (hostname, instance_id, id_source) = match (given_hostname, given_id) {
-            (hostname, Some(id)) => (
-                hostname.or_else(|| machine_hostname().ok()),
-                id,
-                IdSource::Given,
-            ),
-            (given_hostname, None) => {
-                let hostname = match given_hostname {
-                    Some(hostname) => hostname,
-                    None => checked_machine_hostname(machine_hostname)?,
-                };
-                let id = InstanceId::spring_default(&hostname, &app, port);
-                (Some(hostname), id, IdSource::SpringDefault)
+        let mut warnings = Vec::new();
+        // A port the id does not need is no reason to fail: it only narrows the fallback.
+        let port = match (port, &given_id) {
+            (Ok(port), _) => port,
+            (Err(err), Some(_)) if err.is::<BadInput>() => {
+                warnings.push(format!(
+                    "{err:#}; the instance id is given, so the fallback matches any port"
+                ));
+                RegisteredPort::Random
             }
+            (Err(err), _) => return Err(err),
+        };
+        let (instance_id, other_candidate, id_source) = if let Some((id, from)) = given_id {
+            (id, None, IdSource::Given(from))
+        } else {
+            let host = hostname.as_deref().ok_or_else(|| {
+                BadInput::new(
+                    "cannot build the default instance id: this machine has no \
+                     non-loopback IPv4 address and its hostname cannot be read: pass \
+                     --hostname or --instance-id",
+                )
+            })?;
+            spring_default(host, &app, common, env, port)?
         };
         Ok(Identity {
             app,
             instance_id,
+            other_candidate,
             id_source,
             hostname,
-            pod_ip: env(vars::POD_IP).filter(|ip| !ip.trim().is_empty()),
+            host_source,
+            pod_ip: set(env, vars::POD_IP),
+            interface_address: interface_address.map(|address| address.to_string()),
+            registered_as: vars::REGISTERED_ADDRESSES
+                .iter()
+                .filter_map(|var| set(env, var))
+                .collect(),
             port,
+            warnings,
         })
+    }
+
+    /// The ids to look up, in order.
+    pub fn candidates(&self) -> Vec<&InstanceId> {
+        std::iter::once(&self.instance_id)
+            .chain(&self.other_candidate)
+            .collect()
+    }
+
+    /// The candidate ids for a message: `a` or `a (or b)`.
+    pub fn shown_ids(&self) -> String {
+        match &self.other_candidate {
+            Some(other) => format!("{} (or {other})", self.instance_id),
+            None => self.instance_id.to_string(),
+        }
     }
 
     /// The host names and IP addresses this instance may have registered with.
     pub fn addresses(&self) -> impl Iterator<Item = &str> {
-        self.hostname.iter().chain(&self.pod_ip).map(String::as_str)
+        let mut seen: Vec<&str> = Vec::new();
+        for address in self
+            .hostname
+            .iter()
+            .chain(&self.pod_ip)
+            .chain(&self.interface_address)
+            .chain(&self.registered_as)
+        {
+            if !seen.iter().any(|known| known.eq_ignore_ascii_case(address)) {
+                seen.push(address);
+            }
+        }
+        seen.into_iter()
+    }
+
+    /// Which id(s) the hook uses and why, for --dry-run and the first log line.
+    pub fn explain(&self) -> String {
+        let mut text = match self.id_source {
+            IdSource::Given(from) => format!("instance id {} from {from}", self.instance_id),
+            IdSource::Spring {
+                index_from: Some(index_from),
+            } => format!(
+                "instance id {} built as Spring Cloud does, {{host}}:{{app}}:{{index}} with the \
+                 index from {index_from}",
+                self.instance_id
+            ),
+            IdSource::Spring { index_from: None } => format!(
+                "instance id {} built as Spring Cloud does, {{host}}:{{app}} (the port is random \
+                 and neither {} nor {} is set)",
+                self.instance_id,
+                vars::SPRING_INSTANCE_INDEX,
+                vars::SERVER_PORT
+            ),
+            IdSource::SpringWithOrWithoutPort => format!(
+                "instance id {} or {}, built as Spring Cloud does: neither {} nor {} is set, so \
+                 the index is server.port from the app's own config file, or missing; both are tried",
+                self.instance_id,
+                self.other_candidate.as_ref().map_or("", InstanceId::as_str),
+                vars::SPRING_INSTANCE_INDEX,
+                vars::SERVER_PORT,
+            ),
+        };
+        if let (Some(host), Some(source)) = (&self.hostname, &self.host_source) {
+            // Writing to a String cannot fail.
+            let _ = write!(text, "; host {host}: {}", source.describe());
+        }
+        text
     }
 }
 
-fn checked_machine_hostname(machine_hostname: HostnameLookup) -> Result<String> {
-    let hostname = machine_hostname()
-        .context("reading this machine's hostname")
-        .and_then(|name| values::parse_hostname(&name).map_err(anyhow::Error::msg))
-        .map_err(|err| {
-            BadInput::new(format!(
-                "cannot build the default instance id from this machine's hostname ({err:#}): \
-                 pass --hostname or --instance-id"
-            ))
-        })?;
-    Ok(hostname)
+/// Spring Cloud's id, or its two candidates, on `host`.
+fn spring_default(
+    host: &str,
+    app: &AppName,
+    common: &CommonArgs,
+    env: EnvLookup,
+    port: RegisteredPort,
+) -> Result<(InstanceId, Option<InstanceId>, IdSource)> {
+    // The id keeps spring.application.name as the app has it; the hook's own app setting stands
+    // in for it when it is only in the app's config file.
+    let spring_name = named_env(&[vars::SPRING_APP_NAME], env, AppName::parse)?;
+    let app_part = match (&spring_name, &common.app, set(env, vars::APP[0])) {
+        (Some((name, _)), _, _) => Some(name.as_given().to_string()),
+        (None, Some(flag), _) => Some(flag.as_given().to_string()),
+        (None, None, Some(_)) => Some(app.as_given().to_string()),
+        // Only EUREKA_INSTANCE_APPNAME: Spring has no application name for the id.
+        (None, None, None) => None,
+    };
+    let index = [vars::SPRING_INSTANCE_INDEX, vars::SERVER_PORT]
+        .into_iter()
+        .find_map(|var| set(env, var).map(|text| (text, var)));
+    let ids = spring_ids(
+        host,
+        app_part.as_deref(),
+        index.as_ref().map(|(text, _)| text.as_str()),
+        port,
+    );
+    let checked = |text: &str, blame: &str| {
+        InstanceId::parse(text).map_err(|message| {
+            BadInput::new(format!("{blame}: the instance id it makes {message}"))
+        })
+    };
+    let blame = index.as_ref().map_or("--hostname", |(_, var)| var);
+    Ok(match ids {
+        SpringIds::Known(id) => (
+            checked(&id, blame)?,
+            None,
+            IdSource::Spring {
+                index_from: index.map(|(_, var)| var),
+            },
+        ),
+        SpringIds::EitherOf {
+            with_port,
+            without_port,
+        } => (
+            checked(&with_port, blame)?,
+            Some(checked(&without_port, blame)?),
+            IdSource::SpringWithOrWithoutPort,
+        ),
+    })
+}
+
+/// --port or `EUREKA_PORT` (1 to 65535), else Spring's `SERVER_PORT`, then `PORT` (as Spring
+/// parses them; 0 is a random port), else 8080.
+fn registered_port(flag: Option<u16>, env: EnvLookup) -> Result<RegisteredPort> {
+    if let Some(port) = named(flag, "--port", &vars::PORT[..1], env, values::parse_port)? {
+        return Ok(RegisteredPort::Known(port.0));
+    }
+    for var in &vars::PORT[1..] {
+        if let Some(text) = set(env, var) {
+            return spring_port(&text).ok_or_else(|| {
+                BadInput::new(format!(
+                    "{var}: '{}' is not a port number: give a number from 0 (a random port) to 65535",
+                    text.escape_debug()
+                ))
+                .into()
+            });
+        }
+    }
+    Ok(RegisteredPort::Known(DEFAULT_PORT))
+}
+
+/// A variable's value, `None` when unset or empty.
+fn set(env: EnvLookup, var: &str) -> Option<String> {
+    env(var).filter(|value| !value.is_empty())
+}
+
+/// The flag's value, else the first of `vars` that is set, parsed, with the name it came from.
+fn named<T>(
+    flag: Option<T>,
+    flag_name: &'static str,
+    vars: &[&'static str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<(T, &'static str)>> {
+    match flag {
+        Some(value) => Ok(Some((value, flag_name))),
+        None => named_env(vars, env, parse),
+    }
+}
+
+/// The first of `vars` that is set, parsed, with its name; a parse error names the variable.
+fn named_env<T>(
+    vars: &[&'static str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<(T, &'static str)>> {
+    for var in vars {
+        if let Some(text) = set(env, var) {
+            return parse(&text)
+                .map(|value| Some((value, *var)))
+                .map_err(|message| BadInput::new(format!("{var}: {message}")).into());
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use crate::settings::machine::fake::FakeMachine;
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    const HOSTS: &str = "127.0.0.1\tlocalhost\n\
+        10.244.1.17\tweb-0.web.shop.svc.cluster.local\tweb-0\n";
+
+    fn resolve(args: &[&str], vars: &[(&str, &str)], machine: &FakeMachine) -> Result<Identity> {
+        let cli = Cli::try_parse_from(["eureka-hook", "status"].iter().chain(args)).unwrap();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Identity::resolve(&cli.common, &|name| vars.get(name).cloned(), machine)
+    }
+
+    fn ids(args: &[&str], vars: &[(&str, &str)]) -> Vec<String> {
+        let machine = FakeMachine::named("kernel-name").with_address("10.244.1.17", HOSTS);
+        let identity = resolve(args, vars, &machine).unwrap();
+        identity
+            .candidates()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const FQDN: &str = "web-0.web.shop.svc.cluster.local";
+
+    #[test]
+    fn an_explicit_id_wins_and_names_where_it_came_from() {
+        for (vars, from) in [
+            (
+                &[
+                    ("EUREKA_INSTANCE_INSTANCEID", "a"),
+                    ("EUREKA_INSTANCE_INSTANCE_ID", "b"),
+                ][..],
+                "EUREKA_INSTANCE_INSTANCEID",
+            ),
+            (
+                &[("EUREKA_INSTANCE_INSTANCE_ID", "b")][..],
+                "EUREKA_INSTANCE_INSTANCE_ID",
+            ),
+            (
+                &[
+                    ("EUREKA_INSTANCE_ID", "c"),
+                    ("EUREKA_INSTANCE_INSTANCEID", "a"),
+                ][..],
+                "EUREKA_INSTANCE_ID",
+            ),
+        ] {
+            let machine = FakeMachine::named("k");
+            let mut all = vars.to_vec();
+            all.extend([("SPRING_APPLICATION_NAME", "demo"), ("SERVER_PORT", "0")]);
+            let identity = resolve(&[], &all, &machine).unwrap();
+            assert_eq!(identity.id_source, IdSource::Given(from));
+            assert_eq!(identity.candidates().len(), 1);
+            assert_eq!(
+                identity.port,
+                RegisteredPort::Random,
+                "SERVER_PORT=0 is no reason to fail"
+            );
+        }
+        assert_eq!(
+            ids(
+                &["--instance-id", "flag-id", "--app", "demo"],
+                &[("EUREKA_INSTANCE_ID", "x")]
+            ),
+            ["flag-id"]
+        );
+    }
+
+    #[test]
+    fn the_index_is_the_spring_instance_id_else_server_port_as_written() {
+        let app = ("SPRING_APPLICATION_NAME", "demo-Service");
+        assert_eq!(
+            ids(
+                &[],
+                &[
+                    app,
+                    ("SPRING_APPLICATION_INSTANCE_ID", "blue-3"),
+                    ("SERVER_PORT", "9090")
+                ]
+            ),
+            [format!("{FQDN}:demo-Service:blue-3")]
+        );
+        assert_eq!(
+            ids(&[], &[app, ("SERVER_PORT", "08080")]),
+            [format!("{FQDN}:demo-Service:08080")]
+        );
+        assert_eq!(
+            ids(&[], &[app, ("SERVER_PORT", "0")]),
+            [format!("{FQDN}:demo-Service:0")]
+        );
+    }
+
+    #[test]
+    fn without_an_index_both_of_springs_ids_are_candidates() {
+        assert_eq!(
+            ids(&[], &[("SPRING_APPLICATION_NAME", "demo")]),
+            [format!("{FQDN}:demo:8080"), format!("{FQDN}:demo")]
+        );
+        // --port gives the port of the first candidate, not an index.
+        assert_eq!(
+            ids(&["--port", "9000"], &[("SPRING_APPLICATION_NAME", "demo")]),
+            [format!("{FQDN}:demo:9000"), format!("{FQDN}:demo")]
+        );
+        assert_eq!(
+            ids(
+                &[],
+                &[("SPRING_APPLICATION_NAME", "demo"), ("PORT", "7000")]
+            ),
+            [format!("{FQDN}:demo:7000"), format!("{FQDN}:demo")]
+        );
+        // A random port cannot be part of a candidate.
+        let machine = FakeMachine::named("k");
+        let random = resolve(
+            &[],
+            &[("SPRING_APPLICATION_NAME", "demo"), ("PORT", "0")],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(random.candidates(), [&InstanceId::parse("k:demo").unwrap()]);
+        assert!(
+            random
+                .explain()
+                .contains("{host}:{app} (the port is random"),
+            "{}",
+            random.explain()
+        );
+    }
+
+    #[test]
+    fn the_registered_app_and_the_ids_app_part_follow_spring() {
+        let machine = FakeMachine::named("pod-0");
+        let identity = resolve(
+            &[],
+            &[
+                ("EUREKA_INSTANCE_APPNAME", "orders-v2"),
+                ("SPRING_APPLICATION_NAME", "Orders"),
+                ("SERVER_PORT", "8080"),
+            ],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(identity.app.registry_name(), "ORDERS-V2");
+        assert_eq!(identity.instance_id.as_str(), "pod-0:Orders:8080");
+
+        let only_appname = resolve(
+            &[],
+            &[
+                ("EUREKA_INSTANCE_APPNAME", "orders"),
+                ("SERVER_PORT", "8080"),
+            ],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(only_appname.instance_id.as_str(), "pod-0:8080");
+
+        let flag = resolve(&["--app", "orders"], &[("SERVER_PORT", "8080")], &machine).unwrap();
+        assert_eq!(flag.instance_id.as_str(), "pod-0:orders:8080");
+        let flag_and_spring = resolve(
+            &["--app", "ORDERS"],
+            &[
+                ("SPRING_APPLICATION_NAME", "orders"),
+                ("SERVER_PORT", "8080"),
+            ],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(flag_and_spring.instance_id.as_str(), "pod-0:orders:8080");
+        assert_eq!(flag_and_spring.app.registry_name(), "ORDERS");
+    }
+
+    #[test]
+    fn the_host_follows_the_flag_then_spring_then_the_hosts_file_then_the_address() {
+        let machine = FakeMachine::named("kernel-name").with_address("10.244.1.17", HOSTS);
+        let app = ("SPRING_APPLICATION_NAME", "demo");
+        let port = ("SERVER_PORT", "8080");
+        let host = |args: &[&str], vars: &[(&str, &str)]| {
+            let mut all = vec![app, port];
+            all.extend_from_slice(vars);
+            let identity = resolve(args, &all, &machine).unwrap();
+            (identity.hostname.unwrap(), identity.host_source.unwrap())
+        };
+        assert_eq!(
+            host(&["--hostname", "flag"], &[("EUREKA_HOSTNAME", "var")]),
+            ("flag".into(), HostSource::Given("--hostname"))
+        );
+        assert_eq!(
+            host(
+                &[],
+                &[
+                    ("EUREKA_HOSTNAME", "var"),
+                    ("SPRING_CLOUD_CLIENT_HOSTNAME", "s")
+                ]
+            ),
+            ("var".into(), HostSource::Given("EUREKA_HOSTNAME"))
+        );
+        assert_eq!(
+            host(&[], &[("SPRING_CLOUD_CLIENT_HOSTNAME", "spring-host")]),
+            (
+                "spring-host".into(),
+                HostSource::Given("SPRING_CLOUD_CLIENT_HOSTNAME")
+            )
+        );
+        let address = "10.244.1.17".parse().unwrap();
+        assert_eq!(
+            host(&[], &[]),
+            (FQDN.into(), HostSource::HostsFile(address))
+        );
+
+        let unnamed = FakeMachine::named("kernel-name").with_address("10.244.1.99", HOSTS);
+        let identity = resolve(&[], &[app, port], &unnamed).unwrap();
+        assert_eq!(identity.instance_id.as_str(), "10.244.1.99:demo:8080");
+
+        let no_address = FakeMachine::named("kernel-name");
+        let identity = resolve(&[], &[app, port], &no_address).unwrap();
+        assert_eq!(identity.instance_id.as_str(), "kernel-name:demo:8080");
+        assert_eq!(identity.host_source, Some(HostSource::KernelHostname));
+    }
+
+    #[test]
+    fn the_interface_address_and_pod_ip_are_addresses_of_this_pod_once_each() {
+        let machine = FakeMachine::named("k").with_address("10.244.1.17", HOSTS);
+        let identity = resolve(
+            &["--app", "demo"],
+            &[
+                ("POD_IP", "10.244.1.17"),
+                ("EUREKA_HOSTNAME", "Web-0"),
+                ("EUREKA_INSTANCE_HOSTNAME", "web-0"),
+                ("EUREKA_INSTANCE_IPADDRESS", "192.168.9.9"),
+            ],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(
+            identity.addresses().collect::<Vec<_>>(),
+            ["Web-0", "10.244.1.17", "192.168.9.9"]
+        );
+    }
+
+    #[test]
+    fn bad_spring_values_are_bad_input_naming_the_variable() {
+        let machine = FakeMachine::named("k");
+        for (var, value) in [
+            ("SERVER_PORT", "http"),
+            ("SERVER_PORT", " 80"),
+            ("PORT", "70000"),
+            ("EUREKA_PORT", "0"),
+            ("SPRING_APPLICATION_INSTANCE_ID", "a b"),
+            ("SPRING_CLOUD_CLIENT_HOSTNAME", "bad host"),
+            ("SPRING_APPLICATION_NAME", "two words"),
+        ] {
+            let err = resolve(&["--app", "demo"], &[(var, value)], &machine).unwrap_err();
+            assert!(err.downcast_ref::<BadInput>().is_some(), "{var}: {err:#}");
+            assert!(format!("{err:#}").starts_with(var), "{var}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn a_bad_port_beside_a_given_id_is_only_a_warning() {
+        let machine = FakeMachine::named("k");
+        let identity = resolve(
+            &["--app", "demo"],
+            &[
+                ("SERVER_PORT", "${PORT}"),
+                ("EUREKA_INSTANCE_INSTANCEID", "demo-1"),
+            ],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(identity.port, RegisteredPort::Random);
+        assert!(
+            identity.warnings[0].starts_with("SERVER_PORT: '${PORT}' is not a port number")
+                && identity.warnings[0].ends_with("the fallback matches any port"),
+            "{:?}",
+            identity.warnings
+        );
+    }
+
+    #[test]
+    fn no_host_at_all_is_bad_input_unless_an_id_is_given() {
+        let nothing = FakeMachine::default();
+        let err = resolve(&["--app", "demo"], &[], &nothing).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("--hostname or --instance-id"),
+            "{err:#}"
+        );
+        let identity = resolve(&["--app", "demo", "--instance-id", "x"], &[], &nothing).unwrap();
+        assert_eq!(identity.hostname, None);
+    }
+
+    #[test]
+    fn the_explanation_says_which_ids_and_why() {
+        let machine = FakeMachine::named("k").with_address("10.244.1.17", HOSTS);
+        let identity = resolve(&[], &[("SPRING_APPLICATION_NAME", "demo")], &machine).unwrap();
+        let text = identity.explain();
+        assert!(
+            text.starts_with(&format!(
+                "instance id {FQDN}:demo:8080 or {FQDN}:demo, built as Spring Cloud does"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("SPRING_APPLICATION_INSTANCE_ID nor SERVER_PORT"),
+            "{text}"
+        );
+        assert!(text.contains("/etc/hosts name of 10.244.1.17"), "{text}");
+    }
 }

@@ -2,20 +2,29 @@
 //!
 //! Each value comes from its flag, else from the first of its environment variables that is set
 //! (`vars` lists them), else from its default. Every failure here is bad input (exit 2, nothing
-//! sent) and its message names the flag or variable to fix. The environment and the machine's
-//! hostname are injected, so tests never touch the process environment. The only I/O is reading
-//! the CA and credentials files and asking for the hostname when it is needed.
+//! sent) and its message names the flag or variable to fix. The environment and the machine
+//! ([`Machine`]: hostname, `/etc/hosts`, interface addresses) are injected, so tests never touch
+//! the process environment or the real machine. The only I/O is reading the CA and credentials
+//! files and asking the machine what Spring Cloud would ask it.
 
+pub mod host;
 mod identity;
+pub mod machine;
+pub mod misspelled;
 mod registry;
+mod spring_id;
 pub mod vars;
 
 use std::time::Duration;
 
 use anyhow::Result;
 
-pub use identity::{HostnameLookup, IdSource, Identity};
+#[cfg(test)]
+pub use identity::IdSource;
+pub use identity::Identity;
+pub use machine::Machine;
 pub use registry::{Peer, Registry};
+pub use spring_id::RegisteredPort;
 pub use vars::EnvLookup;
 
 use crate::cli::{Cli, CommonArgs, HookCommand};
@@ -72,11 +81,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(
-        cli: &Cli,
-        env: EnvLookup,
-        machine_hostname: HostnameLookup,
-    ) -> Result<Settings> {
+    pub fn resolve(cli: &Cli, env: EnvLookup, machine: &dyn Machine) -> Result<Settings> {
         let common = &cli.common;
         let mut warnings = Vec::new();
         let hook = resolve_hook(&cli.command, env)?;
@@ -84,7 +89,8 @@ impl Settings {
             warnings.extend(after_propagation_warning(*drain, watch));
         }
         let urls = Registry::service_urls(common, env, &mut warnings)?;
-        let identity = Identity::resolve(common, env, machine_hostname)?;
+        let mut identity = Identity::resolve(common, env, machine)?;
+        warnings.append(&mut identity.warnings);
         let registry = Registry::resolve(urls, common, env)?;
         let dry_run = flag_or_env_bool(common.dry_run, vars::DRY_RUN, env)?;
         Ok(Settings {
@@ -186,6 +192,7 @@ fn parse_log_format(text: &str) -> Result<LogFormat, String> {
 mod tests {
     use super::*;
     use clap::Parser;
+    use machine::fake::FakeMachine;
     use std::collections::HashMap;
     use std::path::PathBuf;
 
@@ -198,7 +205,7 @@ mod tests {
         Settings::resolve(
             &cli,
             &|name| vars.get(name).cloned(),
-            &|| Ok("pod-0".into()),
+            &FakeMachine::named("pod-0"),
         )
     }
 
@@ -219,9 +226,18 @@ mod tests {
             settings.registry.peers[0].to_string(),
             registry::DEFAULT_EUREKA_URL
         );
-        assert_eq!(settings.identity.port, 8080);
-        assert_eq!(settings.identity.instance_id.as_str(), "pod-0:demo:8080");
-        assert_eq!(settings.identity.id_source, IdSource::SpringDefault);
+        assert_eq!(settings.identity.port, RegisteredPort::Known(8080));
+        let candidates: Vec<&str> = settings
+            .identity
+            .candidates()
+            .into_iter()
+            .map(values::InstanceId::as_str)
+            .collect();
+        assert_eq!(candidates, ["pod-0:demo:8080", "pod-0:demo"]);
+        assert_eq!(
+            settings.identity.id_source,
+            IdSource::SpringWithOrWithoutPort
+        );
         assert_eq!(settings.registry.request_timeout, Duration::from_secs(5));
         assert_eq!(
             settings.hook,
@@ -251,7 +267,7 @@ mod tests {
         ];
         let settings = resolve_with(&["status"], &vars).unwrap();
         assert_eq!(settings.identity.app.as_given(), "from-eureka-app");
-        assert_eq!(settings.identity.port, 9001);
+        assert_eq!(settings.identity.port, RegisteredPort::Known(9001));
         assert_eq!(
             settings.registry.peers[0].to_string(),
             "http://first:8761/eureka/"
@@ -259,7 +275,7 @@ mod tests {
 
         let settings = resolve_with(&["status", "--app", "flag", "--port", "7000"], &vars).unwrap();
         assert_eq!(settings.identity.app.as_given(), "flag");
-        assert_eq!(settings.identity.port, 7000);
+        assert_eq!(settings.identity.port, RegisteredPort::Known(7000));
 
         let settings = resolve_with(
             &["status"],
@@ -283,7 +299,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(settings.identity.instance_id.as_str(), "second");
-        assert_eq!(settings.identity.id_source, IdSource::Given);
+        assert_eq!(
+            settings.identity.id_source,
+            IdSource::Given("EUREKA_INSTANCE_INSTANCEID")
+        );
     }
 
     #[test]
@@ -372,14 +391,12 @@ mod tests {
         for (var, value) in [
             ("EUREKA_PORT", "0"),
             ("SERVER_PORT", "70000"),
-            ("EUREKA_APP", ""),
             ("EUREKA_HOOK_DRAIN", "-3s"),
             ("EUREKA_HOOK_AFTER_PROPAGATION", "soon"),
             ("EUREKA_HOOK_SERVER_CACHE", "-30s"),
             ("EUREKA_HOOK_REQUEST_TIMEOUT", "forever"),
             ("EUREKA_URL", "ftp://eureka/"),
             ("EUREKA_HOSTNAME", "bad host"),
-            ("EUREKA_INSTANCE_ID", ""),
             ("EUREKA_HOOK_DRY_RUN", "perhaps"),
         ] {
             let vars = [(var, value), ("SPRING_APPLICATION_NAME", "demo")];

@@ -61,8 +61,36 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The service URLs; a warning when the command line carries credentials.
+    /// The service URLs, each server once; a warning when the command line carries credentials
+    /// or a URL is listed twice.
     pub fn service_urls(
+        common: &CommonArgs,
+        env: EnvLookup,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<GivenUrl>> {
+        let urls = Registry::listed_urls(common, env, warnings)?;
+        let mut distinct: Vec<GivenUrl> = Vec::with_capacity(urls.len());
+        for (url, credentials) in urls {
+            match distinct
+                .iter_mut()
+                .find(|(known, _)| known.is_same_as(&url))
+            {
+                Some((known, known_credentials)) => {
+                    warnings.push(format!(
+                        "{known} is listed more than once (with or without a trailing slash, or \
+                         in another case): it is asked once"
+                    ));
+                    if known_credentials.is_none() {
+                        *known_credentials = credentials;
+                    }
+                }
+                None => distinct.push((url, credentials)),
+            }
+        }
+        Ok(distinct)
+    }
+
+    fn listed_urls(
         common: &CommonArgs,
         env: EnvLookup,
         warnings: &mut Vec<String>,
@@ -240,6 +268,30 @@ fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    #[test]
+    fn a_server_listed_twice_is_asked_once_with_a_warning() {
+        let cli = Cli::try_parse_from(["eureka-hook", "status"]).unwrap();
+        let list =
+            "http://a:8761/eureka,http://A:8761/eureka/,http://b/eureka/,http://a:8761/Eureka/";
+        let env = |name: &str| (name == "EUREKA_URL").then(|| list.to_string());
+        let mut warnings = Vec::new();
+        let urls = Registry::service_urls(&cli.common, &env, &mut warnings).unwrap();
+        let shown: Vec<String> = urls.iter().map(|(url, _)| url.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "http://a:8761/eureka/",
+                "http://b/eureka/",
+                "http://a:8761/Eureka/"
+            ],
+            "the path is case-sensitive, the host is not"
+        );
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("http://a:8761/eureka/ is listed more than once"));
+    }
 
     #[test]
     fn a_peer_shows_the_user_only_when_its_own_url_carried_the_credentials() {

@@ -12,9 +12,21 @@ use crate::exit::BadInput;
 use crate::values;
 
 pub const EUREKA_URL: &[&str] = &["EUREKA_URL", "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE"];
-pub const APP: &[&str] = &["EUREKA_APP", "SPRING_APPLICATION_NAME"];
-pub const PORT: &[&str] = &["EUREKA_PORT", "SERVER_PORT"];
-pub const HOSTNAME: &[&str] = &["EUREKA_HOSTNAME"];
+/// The registered app; Spring's own order after the hook's variable.
+pub const APP: &[&str] = &["EUREKA_APP", "EUREKA_INSTANCE_APPNAME", SPRING_APP_NAME];
+/// The registered port; after the hook's variable, Spring's `server.port`, then `port`.
+pub const PORT: &[&str] = &["EUREKA_PORT", SERVER_PORT, "PORT"];
+pub const HOSTNAME: &[&str] = &["EUREKA_HOSTNAME", "SPRING_CLOUD_CLIENT_HOSTNAME"];
+/// Spring's `spring.application.name`: the `{app}` of the instance id.
+pub const SPRING_APP_NAME: &str = "SPRING_APPLICATION_NAME";
+/// Spring's `spring.application.instance_id`: the `{index}` of the instance id when set.
+pub const SPRING_INSTANCE_INDEX: &str = "SPRING_APPLICATION_INSTANCE_ID";
+/// Spring's `server.port`: the `{index}` of the instance id otherwise, as written.
+pub const SERVER_PORT: &str = "SERVER_PORT";
+/// Spring's `eureka.instance.hostname` and `eureka.instance.ip-address`: what the instance
+/// registers as `hostName` and `ipAddr` when set; no flag (only the fallback compares them).
+pub const REGISTERED_ADDRESSES: &[&str] =
+    &["EUREKA_INSTANCE_HOSTNAME", "EUREKA_INSTANCE_IPADDRESS"];
 pub const INSTANCE_ID: &[&str] = &[
     "EUREKA_INSTANCE_ID",
     "EUREKA_INSTANCE_INSTANCEID",

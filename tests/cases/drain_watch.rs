@@ -99,11 +99,12 @@ fn listing_gets(double: &EurekaDouble) -> Vec<RecordedRequest> {
         .collect()
 }
 
+/// The PUT the registry accepted (the other of Spring's two ids is a 404).
 fn the_put(double: &EurekaDouble) -> RecordedRequest {
     let puts: Vec<RecordedRequest> = double
         .requests()
         .into_iter()
-        .filter(|request| request.method == "PUT")
+        .filter(|request| request.method == "PUT" && request.status == 200)
         .collect();
     assert_eq!(puts.len(), 1, "{puts:?}");
     puts[0].clone()
@@ -208,7 +209,7 @@ fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_d
     let double = cached_registry(CACHE);
     // A lost write: the peer answers 200 and changes nothing.
     double.script(
-        ScriptedReply::on("PUT", "/status?value=OUT_OF_SERVICE")
+        ScriptedReply::on("PUT", &format!("/{DEFAULT_ID}/status?value=OUT_OF_SERVICE"))
             .times(1)
             .status(200),
     );
@@ -232,7 +233,10 @@ fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_d
         .assert_stderr_contains("set OUT_OF_SERVICE again done")
         .assert_stderr_contains("drain of 12s held in full")
         .assert_stderr_contains("had lost the mark");
-    let puts = sent(&double, "PUT");
+    let puts: Vec<String> = sent(&double, "PUT")
+        .into_iter()
+        .filter(|put| put.contains(DEFAULT_ID))
+        .collect();
     assert_eq!(puts.len(), 2, "the mark and one re-mark: {puts:?}");
     let live_reads: Vec<String> = sent(&double, "GET")
         .into_iter()
@@ -353,4 +357,99 @@ fn sigterm_ends_the_drain_at_once_while_a_poll_hangs() {
     outcome
         .assert_code(0)
         .assert_stderr_contains("drain cut short by SIGTERM");
+}
+
+/// Forwards TCP connections to `target` and counts the bytes both ways.
+struct CountingProxy {
+    addr: std::net::SocketAddr,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CountingProxy {
+    fn start(target: std::net::SocketAddr) -> CountingProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let counter = Arc::clone(&counter);
+                    std::thread::spawn(move || {
+                        let mut buffer = [0u8; 16 * 1024];
+                        while let Ok(read @ 1..) = std::io::Read::read(&mut from, &mut buffer) {
+                            counter.fetch_add(read as u64, Ordering::SeqCst);
+                            if std::io::Write::write_all(&mut to, &buffer[..read]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        CountingProxy { addr, bytes }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}/eureka/", self.addr)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The bytes one drain costs a peer of a 200-instance app, measured on the wire (both ways,
+/// headers included) at a 1 s cache and scaled to a real server's 30 s: the prime and 30 polls.
+/// Prints the figure the README gives (`cargo test -- --nocapture bytes_one_drain_costs`).
+#[test]
+fn bytes_one_drain_costs_a_peer_of_a_200_instance_app() {
+    let double = EurekaDouble::builder()
+        .response_cache_interval(CACHE)
+        .start();
+    for pod in 0..200 {
+        let host = format!("pod-{pod}");
+        let ip = format!("10.0.{}.{}", pod / 250, pod % 250 + 1);
+        double.register(InstanceSpec::new(APP, &host, 8080).ip_addr(&ip));
+    }
+    let proxy = CountingProxy::start(double.addr());
+    // The PUT alone, as a drain of 0 s sends it.
+    watching_prestop(&proxy.base_url(), &["--drain", "0s"])
+        .run()
+        .assert_code(0);
+    let put_bytes = proxy.bytes();
+    double.clear_requests();
+    // Undo the mark, so the next run marks an UP instance again.
+    double.set_override(APP, DEFAULT_ID, "UP");
+    std::thread::sleep(2 * CACHE);
+    watching_prestop(
+        &proxy.base_url(),
+        &["--server-cache", "1s", "--drain", "3s"],
+    )
+    .run()
+    .assert_code(0);
+    let drain_bytes = proxy.bytes() - put_bytes;
+    let gets = listing_gets(&double).len() as u64;
+    assert!(gets >= 2, "the prime and a poll");
+    let per_get = (drain_bytes - put_bytes) / gets;
+    let per_drain = put_bytes + 31 * per_get;
+    eprintln!(
+        "drain-bytes | 200 instances | the PUTs {put_bytes} B | listing exchange {per_get} B \
+         (prime + {} poll(s) measured: {drain_bytes} B with the PUT) | one 30 s cache period \
+         (PUT + prime + 30 polls): {per_drain} B",
+        gets - 1
+    );
+    assert!(
+        per_get < 64 * 1024,
+        "a poll of 200 instances moved {per_get} B"
+    );
 }

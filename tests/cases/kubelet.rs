@@ -3,6 +3,7 @@
 //! SIGTERM. The registry must show OUT_OF_SERVICE, then the drain must pass, then SIGTERM, all
 //! within the grace period.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -13,12 +14,15 @@ const GRACE_PERIOD: Duration = Duration::from_secs(10);
 const DRAIN: Duration = Duration::from_millis(800);
 
 /// A long-running "application": it exits 0 on SIGTERM, as a Spring Boot app shuts down.
-fn start_application() -> Child {
-    Command::new("sh")
-        .args(["-c", "trap 'exit 0' TERM; while :; do sleep 0.02; done"])
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("sh starts the stand-in application")
+fn start_application() -> KilledOnDrop {
+    KilledOnDrop(
+        Command::new("sh")
+            .args(["-c", "trap 'exit 0' TERM; while :; do sleep 0.02; done"])
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("sh starts the stand-in application"),
+    )
 }
 
 /// Waits for `child` until `deadline`; kills it (SIGKILL) if it is still running then, as
@@ -39,21 +43,25 @@ fn wait_or_kill(child: &mut Child, deadline: Instant) -> (Instant, bool) {
 
 /// Runs prestop as kubelet does, killed at `deadline`; returns when it ended and its exit code.
 fn run_prestop(args: &[&str], eureka_url: String, deadline: Instant) -> (Instant, Option<i32>) {
-    let mut prestop = hook(args)
-        .env("EUREKA_URL", eureka_url)
-        .command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (finished, killed) = wait_or_kill(&mut prestop, deadline);
+    let mut prestop = KilledOnDrop(
+        hook(args)
+            .env("EUREKA_URL", eureka_url)
+            .command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    let (finished, killed) = wait_or_kill(&mut prestop.0, deadline);
     assert!(!killed, "preStop outlived the grace period");
-    (finished, prestop.wait().unwrap().code())
+    (finished, prestop.0.wait().unwrap().code())
 }
 
-/// Sends SIGTERM to the application and waits for it until `deadline`; returns when it exited.
-fn terminate(application: &mut Child, deadline: Instant) -> Instant {
-    let pid = application.id().to_string();
+/// Sends SIGTERM to the application and waits for it until `deadline` (it must stop within the
+/// grace period); returns its exit code (0: it stopped on SIGTERM).
+fn terminate(application: &mut KilledOnDrop, deadline: Instant) -> Option<i32> {
+    let pid = application.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -61,9 +69,9 @@ fn terminate(application: &mut Child, deadline: Instant) -> Instant {
             .unwrap()
             .success()
     );
-    let (exited, killed) = wait_or_kill(application, deadline);
+    let (_, killed) = wait_or_kill(&mut application.0, deadline);
     assert!(!killed, "the application had no time left to stop");
-    exited
+    application.0.wait().unwrap().code()
 }
 
 #[test]
@@ -81,14 +89,18 @@ fn kubelet_order_is_out_of_service_then_drain_then_sigterm_within_the_grace_peri
     );
     assert_eq!(code, Some(0));
     assert!(
-        application.try_wait().unwrap().is_none(),
+        application.0.try_wait().unwrap().is_none(),
         "the app must still run during preStop"
     );
     assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
 
     // Then SIGTERM to the application, which has what is left of the grace period.
-    let sigterm_sent = Instant::now();
-    let application_exited = terminate(&mut application, deadline);
+    let application_code = terminate(&mut application, deadline);
+    assert_eq!(
+        application_code,
+        Some(0),
+        "the application stopped on SIGTERM"
+    );
 
     let marked = double
         .requests()
@@ -97,17 +109,8 @@ fn kubelet_order_is_out_of_service_then_drain_then_sigterm_within_the_grace_peri
         .map(|request| request.at)
         .expect("the status PUT reached the registry");
     assert!(
-        grace_started <= marked,
-        "marked before the grace period started?"
-    );
-    assert!(
         hook_finished.duration_since(marked) >= DRAIN,
         "the drain ({DRAIN:?}) passed between OUT_OF_SERVICE and the end of preStop"
-    );
-    assert!(hook_finished <= sigterm_sent, "SIGTERM only after preStop");
-    assert!(
-        application_exited - grace_started <= GRACE_PERIOD,
-        "all within the grace period"
     );
 }
 
@@ -135,5 +138,10 @@ fn kubelet_order_holds_when_eureka_is_down_the_drain_is_still_held() {
         hook_finished - grace_started >= DRAIN,
         "the drain is held even without a registry"
     );
-    terminate(&mut application, deadline);
+    let application_code = terminate(&mut application, deadline);
+    assert_eq!(
+        application_code,
+        Some(0),
+        "the application stopped on SIGTERM"
+    );
 }

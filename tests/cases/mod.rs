@@ -6,6 +6,9 @@ mod prestop;
 /// prestop's drain follows the registry: propagation logged, lost marks re-sent, --after-propagation.
 mod drain_watch;
 
+/// The instance id as Spring Cloud builds it, on every hook; the fallbacks and diagnoses around it.
+mod identity;
+
 /// poststart: waiting for registration and clearing stale overrides.
 mod poststart;
 
@@ -18,13 +21,19 @@ mod bad_input;
 /// The static musl release binary in an empty root.
 mod static_binary;
 
+/// The release files in dist/: checksums and the crate list each binary carries.
+mod dist;
+
+/// The image, for each platform, built from the Dockerfile and run against the double.
+mod image;
+
 /// Every fault a registry can show: bounded time, the drain held, the right exit code, no secret shown.
 mod faults;
 
 /// A Eureka client library we did not write registers against the double; the hook drains it.
 mod real_client;
 
-/// The pod specs in examples/ run as written; the Dockerfile builds the tested binary.
+/// The pod specs in examples/ run as written.
 mod examples;
 
 /// --log-file and --log-format.

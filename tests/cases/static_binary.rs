@@ -1,19 +1,31 @@
 //! The release binary as it ships: static musl, run in a root that holds nothing else.
+//!
+//! `EUREKA_HOOK_STATIC_BIN` names the binary and `EUREKA_HOOK_STATIC_TARGET` its target (default
+//! x86_64-unknown-linux-musl); the test command runs these for the aarch64 binary too, under qemu.
 
 use std::path::PathBuf;
-use std::process::Command;
+
+use goblin::elf::header::{EM_AARCH64, EM_X86_64};
 
 use crate::support::*;
 
-const TARGET: &str = "x86_64-unknown-linux-musl";
+/// The target the binary under test was built for.
+fn static_target() -> String {
+    std::env::var("EUREKA_HOOK_STATIC_TARGET")
+        .ok()
+        .filter(|target| !target.is_empty())
+        .unwrap_or_else(|| "x86_64-unknown-linux-musl".into())
+}
 
-/// The binary `scripts/build-static.sh` builds (the test command runs it first).
+/// The binary `scripts/dist.sh` (through `scripts/build-static.sh`) builds; the test command
+/// builds it first.
 fn static_binary() -> PathBuf {
     let path = std::env::var_os("EUREKA_HOOK_STATIC_BIN")
+        .filter(|path| !path.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("target/{TARGET}/release/eureka-hook"))
+                .join(format!("target/{}/release/eureka-hook", static_target()))
         });
     assert!(
         path.is_file(),
@@ -23,7 +35,17 @@ fn static_binary() -> PathBuf {
     path
 }
 
+/// The ELF machine a musl target triple runs on.
+pub fn elf_machine(target: &str) -> u16 {
+    match target.split('-').next() {
+        Some("x86_64") => EM_X86_64,
+        Some("aarch64") => EM_AARCH64,
+        _ => panic!("no ELF machine known for the target {target}"),
+    }
+}
+
 #[test]
+#[ignore = "needs the static release binary; scripts/test.sh builds it and runs this"]
 fn release_binary_is_statically_linked() {
     let bytes = std::fs::read(static_binary()).unwrap();
     let elf = goblin::elf::Elf::parse(&bytes).unwrap();
@@ -37,26 +59,28 @@ fn release_binary_is_statically_linked() {
         "needs shared libraries: {:?}",
         elf.libraries
     );
-    assert_eq!(elf.header.e_machine, goblin::elf::header::EM_X86_64);
+    assert_eq!(elf.header.e_machine, elf_machine(&static_target()));
 }
 
 #[test]
+#[ignore = "needs the static release binary; scripts/test.sh builds it and runs this"]
 fn release_binary_reports_its_target() {
     hook(&["--version"])
         .binary(static_binary())
         .run()
         .assert_code(0)
-        .assert_stdout_contains(&format!("eureka-hook 0.1.0 ({TARGET})"));
+        .assert_stdout_contains(&format!(
+            "eureka-hook {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            static_target()
+        ));
 }
 
 #[test]
+#[ignore = "needs root for chroot and the static release binary; scripts/test.sh runs it"]
 fn release_binary_runs_prestop_in_an_empty_root() {
     assert!(
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|out| out.stdout == b"0\n")
-            .unwrap_or(false),
+        running_as_root(),
         "this test needs root for chroot (CI and the dev machines run as root)"
     );
     let root = std::env::temp_dir().join(format!("eureka-hook-empty-root-{}", std::process::id()));
@@ -70,8 +94,8 @@ fn release_binary_runs_prestop_in_an_empty_root() {
     assert_eq!(entries, ["eureka-hook"], "the root holds only the binary");
 
     let double = registry_with_instance();
-    // No libc, no shell, no CA store, no /etc/hosts or resolv.conf: only the binary.
-    let chroot = PathBuf::from("/usr/sbin/chroot");
+    // No libc, no shell, no CA store, no /etc/hosts or resolv.conf: only the binary. (An aarch64
+    // binary runs through the binfmt_misc handler, whose qemu the kernel opened beforehand.)
     let outcome = hook(&[
         root.to_str().unwrap(),
         "/eureka-hook",
@@ -81,7 +105,7 @@ fn release_binary_runs_prestop_in_an_empty_root() {
         "--drain",
         "100ms",
     ])
-    .binary(chroot)
+    .binary(find_on_path("chroot"))
     .env("EUREKA_URL", double.base_url())
     .run();
     std::fs::remove_dir_all(&root).unwrap();

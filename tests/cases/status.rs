@@ -40,12 +40,27 @@ fn status_shows_each_peers_view_on_stdout() {
 }
 
 #[test]
-fn status_of_an_unregistered_instance_exits_3_and_suggests_the_registered_id() {
+fn status_of_an_unregistered_id_shows_the_instance_with_this_host_and_port() {
     let double = EurekaDouble::start();
     double.register(InstanceSpec::new(APP, HOST, 8080).instance_id("custom-id"));
     hook(&["status", "--app", APP])
         .env("EUREKA_URL", double.base_url())
         .run()
+        .assert_code(0)
+        .assert_stdout_contains("instance custom-id of app DEMO-SERVICE")
+        .assert_stdout_contains(
+            "custom-id is the one instance of DEMO-SERVICE registered with host pod-0",
+        )
+        .assert_stdout_contains("--instance-id custom-id makes this the id");
+}
+
+#[test]
+fn status_of_an_instance_nobody_has_exits_3_and_names_the_registered_ids() {
+    let double = EurekaDouble::start();
+    double.register(InstanceSpec::new(APP, "pod-9", 8080));
+    hook(&["status", "--app", APP])
+        .env("EUREKA_URL", double.base_url())
+        .run()
         .assert_code(3)
-        .assert_stderr_contains("pass --instance-id custom-id");
+        .assert_stderr_contains("registered ids for DEMO-SERVICE: pod-9:demo-service:8080");
 }

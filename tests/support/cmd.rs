@@ -5,6 +5,7 @@
 //! stderr.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -18,10 +19,21 @@ const SHORTEST_CHECKED_PASSWORD: usize = 4;
 /// A command line for the binary under test, with `--hostname pod-0` unless a test says otherwise.
 pub fn hook(args: &[&str]) -> Hook {
     Hook {
-        binary: PathBuf::from(env!("CARGO_BIN_EXE_eureka-hook")),
+        binary: binary_under_test(),
         args: args.iter().map(|arg| arg.to_string()).collect(),
         env: vec![("EUREKA_HOSTNAME".into(), super::HOST.into())],
     }
+}
+
+/// `EUREKA_HOOK_BIN` when set (the test command points it at the aarch64 release binary, which
+/// runs under qemu), else the binary cargo built for these tests.
+pub fn binary_under_test() -> PathBuf {
+    std::env::var_os("EUREKA_HOOK_BIN")
+        .filter(|path| !path.is_empty())
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_eureka-hook")),
+            PathBuf::from,
+        )
 }
 
 pub struct Hook {
@@ -58,9 +70,15 @@ impl Hook {
         command
     }
 
+    /// Starts the command in a process group of its own, so that whatever it starts in turn is
+    /// killed with it when the test fails (see [`Running`]'s `Drop`).
     pub fn spawn(&self) -> Running {
+        // Before the spawn: the child may run a while before `spawn` returns here, and a lower
+        // bound on its time must not miss that.
+        let started = Instant::now();
         let child = self
             .command()
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -68,7 +86,7 @@ impl Hook {
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", self.binary.display()));
         Running {
             child,
-            started: Instant::now(),
+            started,
             description: self.describe(),
             passwords: self.passwords(),
         }
@@ -154,7 +172,8 @@ fn url_passwords(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A started hook.
+/// A started hook (or wrapper); dropped before it was waited for (a test that failed meanwhile),
+/// it kills its whole process group and reaps it, so no test leaves a process behind.
 pub struct Running {
     child: Child,
     started: Instant,
@@ -175,7 +194,7 @@ impl Running {
                 break status;
             }
             if self.started.elapsed() > HARD_LIMIT {
-                let _ = self.child.kill();
+                // Drop kills the process group.
                 panic!("`{}` ran past {HARD_LIMIT:?}", self.description);
             }
             thread::sleep(Duration::from_millis(5));
@@ -185,7 +204,7 @@ impl Running {
             code: status.code(),
             stdout: stdout.join().unwrap(),
             stderr: stderr.join().unwrap(),
-            description: self.description,
+            description: std::mem::take(&mut self.description),
         };
         for password in &self.passwords {
             outcome.assert_never_shows(password);
@@ -193,6 +212,38 @@ impl Running {
         outcome.assert_no_panic();
         outcome
     }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        kill_process_group(&mut self.child);
+    }
+}
+
+/// A child process a test started itself (spawn it with `process_group(0)`): its process group is
+/// killed and the child reaped when the guard is dropped, whether the test passed or not.
+pub struct KilledOnDrop(pub Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        kill_process_group(&mut self.0);
+    }
+}
+
+/// Kills `child`'s process group (the child leads it: spawned with `process_group(0)`) and the
+/// child, and reaps it, unless it exited and was reaped already. The group is signalled while its
+/// leader is unreaped, so the group id cannot have been reused by someone else.
+pub fn kill_process_group(child: &mut Child) {
+    if !matches!(child.try_wait(), Ok(None)) {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
@@ -325,5 +376,37 @@ fn the_harness_finds_every_password_a_test_hands_the_hook() {
             "from-the-flag",
             "from-the-url"
         ]
+    );
+}
+
+#[test]
+fn a_run_dropped_before_it_ended_leaves_no_process_behind() {
+    // A child that starts a grandchild of its own, as the Python client starts hooks.
+    let running = hook(&["-c", "sleep 30 & sleep 30"])
+        .binary(PathBuf::from("/bin/sh"))
+        .spawn();
+    let group = format!("-{}", running.pid());
+    let group_alive = || {
+        Command::new("kill")
+            .args(["-0", "--", &group])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    let started = Instant::now();
+    while !group_alive() && started.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(group_alive(), "the child's process group never showed up");
+    drop(running);
+    // The grandchild is killed too; its new parent (init) reaps it a moment later.
+    let dropped = Instant::now();
+    while group_alive() && dropped.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        !group_alive(),
+        "a process of the dropped run is still there"
     );
 }

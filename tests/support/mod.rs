@@ -5,7 +5,7 @@ pub mod cmd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use cmd::{Hook, Outcome, hook, run_all};
+pub use cmd::{Hook, KilledOnDrop, Outcome, binary_under_test, hook, run_all};
 pub use eureka_double::{
     EurekaDouble, FaultPeer, InstanceSpec, RecordedRequest, ScriptedReply, TlsFront,
 };

@@ -2,11 +2,16 @@
 //! `ApplicationsResource`, `ApplicationResource`, `InstanceResource` and `InstancesResource`, with
 //! their status codes, bodies and content types. Callers bring the registry lock and the clock.
 
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
 use crate::lease::Lease;
 use crate::pairs;
 use crate::registration::{self, Unparsable};
 use crate::registry::{Registry, StatusChange};
-use crate::render::{self, Format};
+use crate::render::{self, Detail, Format};
 use crate::reply::Reply;
 use crate::response_cache::{CacheKey, Entity};
 use crate::status::Status;
@@ -34,6 +39,10 @@ pub(crate) struct Call {
     pub(crate) params: Vec<(String, String)>,
     pub(crate) replication: bool,
     pub(crate) format: Format,
+    /// `X-Eureka-Accept`; only the cached reads look at it.
+    pub(crate) detail: Detail,
+    /// `Accept-Encoding` names gzip; only the cached reads look at it.
+    pub(crate) gzip: bool,
     pub(crate) now: i64,
 }
 
@@ -91,6 +100,10 @@ pub(crate) fn handle(registry: &mut Registry, request: &ApiRequest, now: i64) ->
         params: uri::query_params(query),
         replication: request.header(REPLICATION_HEADER) == Some("true"),
         format: Format::from_accept(request.header("Accept")),
+        detail: Detail::from_header(request.header("X-Eureka-Accept")),
+        gzip: request
+            .header("Accept-Encoding")
+            .is_some_and(|encodings| encodings.contains("gzip")),
         now,
     };
     // Jersey answers HEAD with the GET resource.
@@ -123,15 +136,29 @@ pub(crate) fn handle(registry: &mut Registry, request: &ApiRequest, now: i64) ->
 }
 
 /// `GET apps/`, `apps/delta`, `apps/{APP}`: through the response cache; an empty payload is 404.
+/// With `Accept-Encoding: gzip` the cached payload goes out compressed, as `getGZIP` serves it.
 fn cached(registry: &mut Registry, entity: Entity, call: &Call) -> Reply {
     let key = CacheKey {
         entity,
         format: call.format,
+        detail: call.detail,
     };
     match registry.cached_payload(key, call.now) {
+        Some(payload) if call.gzip => {
+            Reply::with_body(200, call.format.content_type(), gzip(payload.as_bytes()))
+                .header("Content-Encoding", "gzip")
+        }
         Some(payload) => Reply::with_body(200, call.format.content_type(), payload),
         None => Reply::empty(404),
     }
+}
+
+fn gzip(payload: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder
+        .write_all(payload)
+        .and_then(|()| encoder.finish())
+        .expect("compressing into memory cannot fail")
 }
 
 fn instance(lease: Option<&Lease>, call: &Call) -> Reply {

@@ -4,9 +4,11 @@
 //!
 //! [`EurekaDouble`] answers the Eureka REST API as the real server does: registration, heartbeats,
 //! cancel, status overrides and their removal with the server's override rules, instance,
-//! application, full-registry and delta reads in JSON or XML, the read-only response cache, lease
-//! expiry and eviction, HTTP Basic authentication and CSRF rejection. It records every request and
-//! can script faults ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, and a [`TlsFront`]
+//! application, full-registry and delta reads in JSON or XML (full, or compact for
+//! `X-Eureka-Accept: compact`; gzip-compressed for `Accept-Encoding: gzip`), the read-only
+//! response cache, lease expiry and eviction, HTTP Basic authentication and CSRF rejection. It
+//! records every request with the size of the body it answered and can script faults
+//! ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, and a [`TlsFront`]
 //! serves a double over HTTPS with a self-signed certificate.
 //!
 //! ```no_run

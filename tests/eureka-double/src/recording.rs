@@ -15,6 +15,9 @@ pub struct RecordedRequest {
     pub body: String,
     /// The status the double answered; 0 while unanswered (still in progress, or hanging).
     pub status: u16,
+    /// The length of the answer's body as sent (compressed when gzip was asked for); 0 while
+    /// unanswered. Status line and headers are not counted.
+    pub response_body_bytes: usize,
     pub at: Instant,
 }
 
@@ -40,13 +43,14 @@ impl RequestLog {
         self.last_sequence
     }
 
-    pub(crate) fn answered(&mut self, sequence: u64, status: u16) {
+    pub(crate) fn answered(&mut self, sequence: u64, status: u16, body_bytes: usize) {
         if let Some((_, request)) = self
             .entries
             .iter_mut()
             .find(|(entry, _)| *entry == sequence)
         {
             request.status = status;
+            request.response_body_bytes = body_bytes;
         }
     }
 

@@ -380,7 +380,11 @@ impl Registry {
                 if leases.is_empty() {
                     return None;
                 }
-                Some(render::application(&AppGroup { name, leases }, key.format))
+                Some(render::application(
+                    &AppGroup { name, leases },
+                    key.format,
+                    key.detail,
+                ))
             }
             Entity::AllApps => {
                 let groups = self.all_app_groups();
@@ -389,6 +393,7 @@ impl Registry {
                     &reconcile_hash_code(&groups),
                     &groups,
                     key.format,
+                    key.detail,
                 ))
             }
             Entity::Delta => {
@@ -400,6 +405,7 @@ impl Registry {
                     &hash_code,
                     &groups,
                     key.format,
+                    key.detail,
                 ))
             }
         }
@@ -468,7 +474,7 @@ fn reconcile_hash_code(groups: &[AppGroup]) -> String {
 mod tests {
     use super::*;
     use crate::instance::DataCenter;
-    use crate::render::Format;
+    use crate::render::{Detail, Format};
 
     fn registry(lease_expiration_enabled: bool) -> Registry {
         Registry::new(RegistryConfig {
@@ -632,6 +638,7 @@ mod tests {
         let app = CacheKey {
             entity: Entity::App("DEMO".into()),
             format: Format::Json,
+            detail: Detail::Full,
         };
         assert!(registry.cached_payload(app, 90_001).is_some());
         registry.evict(90_001);
@@ -654,6 +661,7 @@ mod tests {
         let app = CacheKey {
             entity: Entity::App("DEMO".into()),
             format: Format::Json,
+            detail: Detail::Full,
         };
         assert_eq!(registry.cached_payload(app.clone(), 0), None);
         registry.register(instance("pod-0", Status::Up, 1), false, 1);
@@ -685,6 +693,7 @@ mod tests {
         let app = CacheKey {
             entity: Entity::App("DEMO".into()),
             format: Format::Json,
+            detail: Detail::Full,
         };
         registry.register(instance("pod-0", Status::Up, 1), false, 1);
         let registered = registry.cached_payload(app.clone(), 2).expect("listed");
@@ -714,6 +723,7 @@ mod tests {
         let delta = CacheKey {
             entity: Entity::Delta,
             format: Format::Json,
+            detail: Detail::Full,
         };
         let payload = registry.cached_payload(delta, 190_003).expect("delta");
         let document: serde_json::Value = serde_json::from_str(&payload).expect("json");

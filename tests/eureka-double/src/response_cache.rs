@@ -3,10 +3,12 @@
 //! invalidates (renewals do not) and that drops entries 180 s after writing them, and a read-only
 //! copy that answers reads and is refreshed from it only by a timer. A miss in the read-only copy
 //! is filled at once, so a first read is fresh and later reads can be up to one interval stale.
+//! A key is the entity, the format and the form (full or compact), as the server's `Key` is; a
+//! gzip answer is the same cached payload compressed, so it shares its key.
 
 use std::collections::HashMap;
 
-use crate::render::Format;
+use crate::render::{Detail, Format};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Entity {
@@ -20,6 +22,7 @@ pub(crate) enum Entity {
 pub(crate) struct CacheKey {
     pub(crate) entity: Entity,
     pub(crate) format: Format,
+    pub(crate) detail: Detail,
 }
 
 /// A rendered document, or `None` for the server's empty payload (an unknown app: 404).

@@ -11,7 +11,8 @@ use crate::reply::Reply;
 /// A script fires for every matching request unless limited with [`times`](Self::times). Scripts
 /// are tried in the order they were added; the first one that matches and is not used up wins.
 /// Scripts run before authentication, like a proxy in front of the server would, and requests
-/// they answer are recorded like any other.
+/// they answer are recorded like any other. A script that never fired fails the test when the
+/// double is dropped (it scripted a fault the test never exercised).
 #[derive(Clone, Debug)]
 pub struct ScriptedReply {
     method: Option<String>,
@@ -19,6 +20,7 @@ pub struct ScriptedReply {
     remaining: Option<usize>,
     delay: Duration,
     outcome: Outcome,
+    fired: usize,
 }
 
 /// What happens after the delay.
@@ -43,6 +45,7 @@ impl ScriptedReply {
             remaining: None,
             delay: Duration::ZERO,
             outcome: Outcome::Normal,
+            fired: 0,
         }
     }
 
@@ -149,7 +152,23 @@ impl Scripts {
         if let Some(remaining) = &mut script.remaining {
             *remaining -= 1;
         }
+        script.fired += 1;
         Some((script.delay, script.outcome.clone()))
+    }
+
+    /// The scripts that no request ever matched, described for a failure message.
+    pub(crate) fn never_fired(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|script| script.fired == 0)
+            .map(|script| {
+                format!(
+                    "{} requests containing {:?}",
+                    script.method.as_deref().unwrap_or("any"),
+                    script.target_contains
+                )
+            })
+            .collect()
     }
 }
 
@@ -183,7 +202,12 @@ mod tests {
         scripts.add(ScriptedReply::on("DELETE", "/status").status(500));
         assert!(scripts.take("PUT", "/eureka/apps/A/a/status").is_none());
         assert!(scripts.take("DELETE", "/eureka/apps/A/a").is_none());
+        assert_eq!(
+            scripts.never_fired(),
+            ["DELETE requests containing \"/status\""]
+        );
         assert!(scripts.take("DELETE", "/eureka/apps/A/a/status").is_some());
+        assert!(scripts.never_fired().is_empty());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! every path (401 with `WWW-Authenticate: Basic realm="Realm"`), and optionally CSRF protection
 //! left on, which rejects every POST, PUT, DELETE and PATCH with 403 even with good credentials.
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -54,31 +56,11 @@ fn forbidden(path: &str, now: i64) -> Reply {
     Reply::with_body(403, "application/json", body.to_string())
 }
 
-/// `2025-11-25T06:23:00.000+00:00` from epoch milliseconds (proleptic Gregorian, UTC).
+/// `2025-11-25T06:23:00.000+00:00` (as Spring Boot writes it) from epoch milliseconds.
 fn iso_timestamp(epoch_ms: i64) -> String {
-    let (seconds, millis) = (epoch_ms.div_euclid(1000), epoch_ms.rem_euclid(1000));
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}+00:00",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
+    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(epoch_ms).unwrap_or_default());
+    let utc = humantime::format_rfc3339_millis(at).to_string();
+    format!("{}+00:00", utc.trim_end_matches('Z'))
 }
 
 #[cfg(test)]

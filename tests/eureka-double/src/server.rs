@@ -16,7 +16,7 @@ use crate::clock::now_ms;
 use crate::housekeeping::{self, Timers};
 use crate::recording::{RecordedRequest, RequestLog};
 use crate::registry::{Registry, RegistryConfig};
-use crate::render::Format;
+use crate::render::{Detail, Format};
 use crate::reply::Reply;
 use crate::script::{Outcome, ScriptedReply, Scripts};
 use crate::security::Security;
@@ -158,7 +158,8 @@ impl DoubleBuilder {
     }
 }
 
-/// An in-process Eureka server on 127.0.0.1; dropping it stops it and joins its threads.
+/// An in-process Eureka server on 127.0.0.1; dropping it stops it and joins its threads, and fails
+/// the test (panics, unless it is panicking already) if a [`ScriptedReply`] never fired.
 pub struct EurekaDouble {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -277,6 +278,13 @@ impl Drop for EurekaDouble {
                 let _ = handler.join();
             }
         }
+        let never_fired = lock(&self.shared.scripts).never_fired();
+        if !never_fired.is_empty() && !thread::panicking() {
+            panic!(
+                "the double was dropped with scripted replies no request used: {}",
+                never_fired.join("; ")
+            );
+        }
     }
 }
 
@@ -285,6 +293,8 @@ fn direct_call(params: Vec<(String, String)>) -> Call {
         params,
         replication: false,
         format: Format::Json,
+        detail: Detail::Full,
+        gzip: false,
         now: now_ms(),
     }
 }
@@ -338,6 +348,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         headers: headers.clone(),
         body: body.clone(),
         status: 0,
+        response_body_bytes: 0,
         at,
     });
     let api_request = ApiRequest {
@@ -349,7 +360,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
     let Some(reply) = decide(shared, &api_request) else {
         return;
     };
-    lock(&shared.log).answered(sequence, reply.status);
+    lock(&shared.log).answered(sequence, reply.status, reply.body.len());
     let _ = request.respond(into_response(reply));
 }
 

@@ -13,9 +13,11 @@
 //!   and (c) `eureka-hook prestop --drain D --after-propagation A`, which ends each drain A after
 //!   the server's cache showed the change.
 //!
-//! It prints a table (mode, requests, failed, failure %, time taken, mean hold per pod) and writes
-//! `docs/rolling-update/results.json` and `docs/rolling-update/failures.svg`. The exit code is 1
-//! when mode (b) or (c) had a failed request, 2 when the demo could not run.
+//! It prints a table (mode, requests, failed, failure %, time taken, mean hold per pod) and
+//! writes `results.json` and `failures.svg` into `target/demos/rolling-update/` (with
+//! `--update-docs`, into the tracked `docs/rolling-update/` the README shows; `--out DIR` anywhere
+//! else). The exit code is 1 when mode (b) or (c) had a failed request, 2 when the demo could not
+//! run.
 //!
 //! Run: `cargo run --release --example rolling_update [-- --help]`
 

@@ -43,7 +43,7 @@ impl HookBinary {
         let mut build = Command::new(cargo);
         build
             .args(["build", "--quiet", "--bin", "eureka-hook"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
+            .current_dir(eureka_hook_demos::repo_root());
         if profile_dir.ends_with("release") {
             build.arg("--release");
         }

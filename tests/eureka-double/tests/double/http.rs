@@ -1,33 +1,19 @@
 //! The double's behaviour over real HTTP beyond the transcript: routing and encoding, XML,
 //! caching, delta, lease expiry, Basic auth and CSRF, request recording, scripted faults, and the
 //! byte-level fault peers, and the TLS front.
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use crate::support::{eventually, get_json, just_after_cache_refresh, send, try_send};
 use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply, TlsFront};
-use support::{get_json, send, try_send};
 
 const JSON: (&str, &str) = ("Accept", "application/json");
 
 fn demo(host: &str) -> InstanceSpec {
     InstanceSpec::new("demo-service", host, 8080)
-}
-
-fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    condition()
 }
 
 #[test]
@@ -172,19 +158,6 @@ fn without_accept_json_the_documents_are_xstream_xml() {
     );
     let by_id = send("GET", &format!("{base}instances/{id}"), &[], None);
     assert_eq!(by_id.body, instance.body);
-}
-
-/// Sleeps until just after the double's next cache refresh, which runs at multiples of
-/// `interval` since the epoch, so that the next steps fall well inside one interval.
-fn just_after_cache_refresh(interval: Duration) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    let until_refresh = interval.as_millis() - now % interval.as_millis();
-    thread::sleep(Duration::from_millis(
-        u64::try_from(until_refresh).unwrap() + 50,
-    ));
 }
 
 #[test]
@@ -379,7 +352,7 @@ fn requests_are_recorded_raw_and_in_order() {
         ],
         Some("{}"),
     );
-    send(
+    let instance = send(
         "GET",
         &format!("{}apps/DEMO-SERVICE/{id}", eureka.base_url()),
         &[JSON],
@@ -400,7 +373,12 @@ fn requests_are_recorded_raw_and_in_order() {
         (Some("value=OUT_OF_SERVICE"), "{}", 200)
     );
     assert_eq!(put.header("x-netflix-discovery-replication"), Some("false"));
-    assert!(requests[0].at <= requests[1].at);
+    // The size of each answer's body as sent: none for the PUT, the document for the GET.
+    assert_eq!(
+        (put.response_body_bytes, requests[1].response_body_bytes),
+        (0, instance.bytes.len())
+    );
+    assert!(!instance.bytes.is_empty());
     eureka.clear_requests();
     assert!(eureka.requests().is_empty());
 }
@@ -667,4 +645,13 @@ fn tls_front_forwards_nothing_when_the_handshake_fails() {
     assert!(!answer.starts_with(b"HTTP/"));
     assert_eq!(front.handshakes(), 0);
     assert!(eureka.requests().is_empty());
+}
+
+#[test]
+#[should_panic(expected = "scripted replies no request used: PUT requests containing \"/status\"")]
+fn a_double_dropped_with_a_script_no_request_used_fails_the_test() {
+    let eureka = EurekaDouble::start();
+    eureka.script(ScriptedReply::on("PUT", "/status").status(503));
+    eureka.script(ScriptedReply::on("GET", "/apps/").status(500));
+    send("GET", &format!("{}apps/", eureka.base_url()), &[], None);
 }

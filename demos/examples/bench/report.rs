@@ -5,8 +5,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 
-use crate::tools::repo_root;
-
 /// One line of the table. `met` is `None` for rows without a target.
 pub struct Row {
     pub metric: String,
@@ -119,14 +117,18 @@ pub fn print_rows(rows: &[Row]) {
     print_table(&HEADER, &cells);
 }
 
-pub fn json_path() -> PathBuf {
-    repo_root().join("docs/benchmark.json")
+/// `docs/benchmark.json` with `--update-docs`, else `target/demos/benchmark.json`.
+pub fn json_path(update_docs: bool) -> PathBuf {
+    eureka_hook_demos::results_path("benchmark.json", update_docs)
 }
 
-/// Rewrites `docs/benchmark.json`: `update` gets the current top-level object (empty when the
-/// file is missing or not an object) and changes the keys it owns.
-pub fn update_json(update: impl FnOnce(&mut Map<String, Value>)) -> Result<PathBuf> {
-    let path = json_path();
+/// Rewrites the results file ([`json_path`]): `update` gets the current top-level object (empty
+/// when the file is missing or not an object) and changes the keys it owns.
+pub fn update_json(
+    update_docs: bool,
+    update: impl FnOnce(&mut Map<String, Value>),
+) -> Result<PathBuf> {
+    let path = json_path(update_docs);
     let mut document = std::fs::read_to_string(&path)
         .ok()
         .and_then(|text| serde_json::from_str::<Value>(&text).ok())

@@ -363,7 +363,7 @@ pub fn run(options: &Options) -> Result<()> {
         "variants": records,
         "text_by_crate_shipped": crates,
     });
-    let path = report::update_json(|map| {
+    let path = report::update_json(options.update_docs, |map| {
         map.insert("size_lab".to_owned(), lab);
     })?;
     println!("written to the size_lab key of {}", path.display());
@@ -420,7 +420,7 @@ fn build(variant: &Variant) -> Result<PathBuf> {
 }
 
 /// Copies what building eureka-hook needs: the manifest and lock file, build.rs, src/, the build
-/// script, and the double (a workspace member).
+/// script, and the other workspace members' manifests and sources (the double, the demos).
 fn copy_repository(to: &Path) -> Result<()> {
     let root = repo_root();
     if to.exists() {
@@ -434,6 +434,8 @@ fn copy_repository(to: &Path) -> Result<()> {
         "scripts/build-static.sh",
         "tests/eureka-double/Cargo.toml",
         "tests/eureka-double/src",
+        "demos/Cargo.toml",
+        "demos/src",
     ] {
         copy(&root.join(path), &to.join(path))?;
     }

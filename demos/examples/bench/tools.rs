@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail, ensure};
 /// GNU time: `-f %M` prints the waited child's `ru_maxrss` in KiB.
 pub const GNU_TIME: &str = "/usr/bin/time";
 
-/// The repository root (the root package's manifest directory).
-pub fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    eureka_hook_demos::repo_root()
 }
 
 /// Fails, with the Debian package to install, when a program the benchmark runs is missing.
@@ -55,7 +55,7 @@ pub fn find_in_path(program: &str) -> Option<PathBuf> {
 /// Runs `scripts/build-static.sh` with extra environment (empty for the shipped build) and
 /// returns the absolute path of the binary it printed on its last stdout line.
 pub fn build_static(env: &[(&str, OsString)]) -> Result<PathBuf> {
-    build_static_in(repo_root(), env)
+    build_static_in(&repo_root(), env)
 }
 
 /// [`build_static`] for a copy of the repository at `root`.

@@ -87,9 +87,14 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = interval)]
     pub request_timeout: Duration,
 
-    /// Directory for results.json and failures.svg [default: docs/rolling-update in this repository]
+    /// Directory for results.json and failures.svg [default: target/demos/rolling-update, or
+    /// docs/rolling-update with --update-docs]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Write the results into docs/rolling-update (tracked, shown in the README)
+    #[arg(long, conflicts_with = "out")]
+    pub update_docs: bool,
 }
 
 /// What one service instance needs to know; the demo passes all of it.
@@ -132,7 +137,8 @@ pub struct Settings {
     pub rate_per_second: u32,
     /// Connect and read timeout of each consumer request.
     pub request_timeout: Duration,
-    /// From --out, else `docs/rolling-update` in this repository.
+    /// From --out, else `target/demos/rolling-update`, or `docs/rolling-update` with
+    /// --update-docs.
     pub out_dir: PathBuf,
 }
 
@@ -151,7 +157,7 @@ impl Settings {
             rate_per_second: args.rate,
             request_timeout: args.request_timeout,
             out_dir: args.out.clone().unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/rolling-update")
+                eureka_hook_demos::results_path("rolling-update", args.update_docs)
             }),
         }
     }

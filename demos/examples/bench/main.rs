@@ -1,7 +1,8 @@
 //! The benchmark of issue 5: `eureka-hook prestop --drain 0s` against the recipe teams paste today,
 //! `sh -c "curl -s -X PUT …/status?value=OUT_OF_SERVICE; sleep 0"`, side by side in one run on
 //! loopback against the in-process Eureka double; the shipped binary's size; and 500 hooks started
-//! at once. Prints a table and writes the same to `docs/benchmark.json`.
+//! at once. Prints a table and writes the same to `target/demos/benchmark.json` (to the tracked
+//! `docs/benchmark.json` with `--update-docs`).
 //!
 //! Run: `cargo run --release --example bench` (from the repository; `-- --help` for options).
 //!
@@ -24,15 +25,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use serde_json::{Value, json};
 
 use crate::report::Row;
 use crate::scenario::{Scenario, Stampede, Subject};
 use crate::stats::{Summary, median_u64, show};
 use crate::tools::BinaryInfo;
-
-const USAGE: &str = "usage: cargo run --release --example bench -- [--iterations 50] [--warmup 5] \
-[--rss-runs 10] [--concurrent 500] [--size-lab]";
 
 /// The targets of issue 5.
 const SPEEDUP_TARGET: f64 = 8.0;
@@ -41,60 +40,43 @@ const SIZE_TARGET_BYTES: u64 = 3 * 1024 * 1024 / 2;
 /// eureka-hook's default `--request-timeout`, passed explicitly to the 500 hooks.
 const STAMPEDE_REQUEST_TIMEOUT: &str = "5s";
 
+/// Measures `eureka-hook prestop` against the curl recipe on loopback; results go to
+/// target/demos/benchmark.json (docs/benchmark.json with --update-docs).
+#[derive(Parser)]
+#[command(name = "bench")]
 pub struct Options {
-    /// Timed runs of each, after the warm-up.
+    /// Timed runs of each, after the warm-up
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = at_least(1))]
     pub iterations: usize,
-    /// Discarded runs of each before the timed ones.
+    /// Discarded runs of each before the timed ones
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = at_least(0))]
     pub warmup: usize,
-    /// Runs of each under GNU time.
+    /// Runs of each under GNU time
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = at_least(1))]
     pub rss_runs: usize,
-    /// Hooks started at once.
+    /// Hooks started at once
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = at_least(1))]
     pub concurrent: usize,
+    /// Rebuild the shipped binary under other profiles and features and measure each instead
+    #[arg(long)]
     pub size_lab: bool,
+    /// Write the results into docs/ (tracked) instead of target/demos/
+    #[arg(long)]
+    pub update_docs: bool,
 }
 
-impl Options {
-    fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-        let mut options = Options {
-            iterations: 50,
-            warmup: 5,
-            rss_runs: 10,
-            concurrent: 500,
-            size_lab: false,
-        };
-        while let Some(flag) = args.next() {
-            let mut count = |least: usize| -> Result<usize, String> {
-                args.next()
-                    .and_then(|value| value.parse().ok())
-                    .filter(|value| *value >= least)
-                    .ok_or_else(|| format!("{flag} needs a whole number of at least {least}"))
-            };
-            match flag.as_str() {
-                "--iterations" => options.iterations = count(1)?,
-                "--warmup" => options.warmup = count(0)?,
-                "--rss-runs" => options.rss_runs = count(1)?,
-                "--concurrent" => options.concurrent = count(1)?,
-                "--size-lab" => options.size_lab = true,
-                "-h" | "--help" => return Err(String::new()),
-                other => return Err(format!("unknown argument {other}")),
-            }
-        }
-        Ok(options)
+/// A whole number of at least `least`.
+fn at_least(least: usize) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |text| {
+        text.parse()
+            .ok()
+            .filter(|value| *value >= least)
+            .ok_or_else(|| format!("needs a whole number of at least {least}"))
     }
 }
 
 fn main() -> ExitCode {
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) if message.is_empty() => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("bench: {message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let options = Options::parse();
     let outcome = if options.size_lab {
         size_lab::run(&options)
     } else {
@@ -239,8 +221,9 @@ fn benchmark(options: &Options) -> Result<()> {
     }
     if stampede.failures.len() > 10 {
         println!(
-            "- ... and {} more failed hooks (all in docs/benchmark.json)",
-            stampede.failures.len() - 10
+            "- ... and {} more failed hooks (all in {})",
+            stampede.failures.len() - 10,
+            report::json_path(options.update_docs).display()
         );
     }
 
@@ -261,7 +244,7 @@ fn benchmark(options: &Options) -> Result<()> {
     );
     let mut document = results.to_json(&scenario, &rows, &notes, warmup_failures, machine)?;
     document["source"] = source;
-    let path = report::update_json(|map| {
+    let path = report::update_json(options.update_docs, |map| {
         let size_lab = map.remove("size_lab");
         map.clear();
         if let Value::Object(fields) = document {
@@ -668,4 +651,25 @@ impl Results<'_> {
 /// `1234 KiB (1.21 MiB)`.
 pub fn kib(value: u64) -> String {
     format!("{value} KiB ({:.2} MiB)", value as f64 / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn options_parse_with_their_defaults_and_bounds() {
+        Options::command().debug_assert();
+        let defaults = Options::try_parse_from(["bench"]).unwrap();
+        assert_eq!(
+            (defaults.iterations, defaults.warmup, defaults.rss_runs),
+            (50, 5, 10)
+        );
+        assert!(!defaults.update_docs && !defaults.size_lab);
+        let given = Options::try_parse_from(["bench", "--warmup", "0", "--update-docs"]).unwrap();
+        assert_eq!(given.warmup, 0);
+        assert!(given.update_docs);
+        assert!(Options::try_parse_from(["bench", "--iterations", "0"]).is_err());
+    }
 }

@@ -78,7 +78,9 @@ fn build_hook() -> Result<PathBuf, Box<dyn Error>> {
         .ok_or("cannot locate the target directory")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "--bin", "eureka-hook"]);
+    build
+        .args(["build", "--quiet", "--bin", "eureka-hook"])
+        .current_dir(eureka_hook_demos::repo_root());
     if profile_dir.ends_with("release") {
         build.arg("--release");
     }

@@ -1,0 +1,52 @@
+//! What the demo programs (this crate's examples) share: where the repository is, and where their
+//! results go unless they are asked to update the committed ones under `docs/`.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (this crate sits in `demos/` inside it).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// Where a run's results go: `docs/{name}` in the repository when `update_docs`, else
+/// `demos/{name}` in the target directory the running example was built in, so that an ordinary
+/// run leaves tracked files alone.
+pub fn results_path(name: &str, update_docs: bool) -> PathBuf {
+    if update_docs {
+        repo_root().join("docs").join(name)
+    } else {
+        target_dir().join("demos").join(name)
+    }
+}
+
+/// `target/` (or `CARGO_TARGET_DIR`): the running program is `<target>/<profile>/examples/<name>`.
+fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_stay_under_the_target_directory_unless_the_docs_are_to_be_updated() {
+        let root = repo_root();
+        assert!(root.join("Cargo.toml").is_file() && root.join("demos").is_dir());
+        // This test runs as `<target>/<profile>/deps/<name>`, one level deep like an example.
+        let exe = std::env::current_exe().unwrap();
+        let target = exe.parent().unwrap().parent().unwrap().parent().unwrap();
+        assert_eq!(
+            results_path("benchmark.json", false),
+            target.join("demos/benchmark.json")
+        );
+        assert_eq!(
+            results_path("rolling-update", true),
+            root.join("docs/rolling-update")
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! Asking about every candidate id at once: when the environment does not say which of Spring
+//! Cloud's two ids the app has, every request goes to both, on every peer, in one round (a PUT or
+//! GET for an id that is not registered is a harmless 404), so the time bounds stay as they are.
+
+use std::time::Duration;
+
+use super::fan_out::on_each;
+use super::report::log_answers;
+use super::requests::{lookup, mark};
+use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::log;
+use crate::settings::{Peer, Settings};
+use crate::values::InstanceId;
+
+/// Each peer's copy of an instance, or what the peer answered, in peer order.
+pub type Lookups = Vec<Result<Instance, Answer>>;
+
+/// `operation` for every candidate id on every peer at once: one row per candidate (in order),
+/// one entry per peer (in order).
+fn on_every_candidate<T: Send>(
+    settings: &Settings,
+    operation: impl Fn(&InstanceId, &Peer) -> T + Sync,
+) -> Vec<(InstanceId, Vec<T>)> {
+    let peers = &settings.registry.peers;
+    let ids = settings.identity.candidates();
+    let pairs: Vec<(&InstanceId, &Peer)> = ids
+        .iter()
+        .flat_map(|id| peers.iter().map(move |peer| (*id, peer)))
+        .collect();
+    let mut results = on_each(&pairs, |(id, peer)| operation(id, peer)).into_iter();
+    ids.into_iter()
+        .map(|id| (id.clone(), results.by_ref().take(peers.len()).collect()))
+        .collect()
+}
+
+/// prestop's first round: `OUT_OF_SERVICE` for every candidate on every peer. Returns the id a
+/// peer accepted (else the first candidate) and each peer's answer for it, and logs them.
+pub fn mark_candidates(settings: &Settings, client: &EurekaClient) -> (InstanceId, Vec<Answer>) {
+    let identity = &settings.identity;
+    let timeout = settings.registry.request_timeout;
+    let rows = on_every_candidate(settings, |id, peer| {
+        client.answer(peer, &mark(&identity.app, id), timeout)
+    });
+    let peers = &settings.registry.peers;
+    if let Some((id, answers)) = rows
+        .iter()
+        .find(|(_, answers)| answers.iter().any(Answer::is_accepted))
+    {
+        log_answers(peers, answers, id, "set OUT_OF_SERVICE");
+        say_which_candidate(settings, id);
+        return (id.clone(), answers.clone());
+    }
+    let answers = per_peer(&rows);
+    let action = match rows.len() {
+        1 => "set OUT_OF_SERVICE".to_string(),
+        _ => format!("set OUT_OF_SERVICE on {}", identity.shown_ids()),
+    };
+    log_answers(peers, &answers, &identity.instance_id, &action);
+    (identity.instance_id.clone(), answers)
+}
+
+/// The first round of poststart and status: every candidate read from every peer. Returns the
+/// first candidate some peer knows, with each peer's answer for it; else each peer's answer.
+pub fn look_up_candidates(
+    settings: &Settings,
+    client: &EurekaClient,
+    budget: &(dyn Fn() -> Duration + Sync),
+) -> Result<(InstanceId, Lookups), Vec<Answer>> {
+    let identity = &settings.identity;
+    let rows = on_every_candidate(settings, |id, peer| {
+        client.instance(peer, &lookup(&identity.app, id), budget())
+    });
+    let mut rows = rows;
+    if let Some(found) = rows
+        .iter()
+        .position(|(_, lookups)| lookups.iter().any(Result::is_ok))
+    {
+        let (id, lookups) = rows.swap_remove(found);
+        say_which_candidate(settings, &id);
+        return Ok((id, lookups));
+    }
+    let answers: Vec<(InstanceId, Vec<Answer>)> = rows
+        .into_iter()
+        .map(|(id, lookups)| (id, lookups.into_iter().filter_map(Result::err).collect()))
+        .collect();
+    Err(per_peer(&answers))
+}
+
+/// With two candidates, which one this pod's instance has.
+fn say_which_candidate(settings: &Settings, id: &InstanceId) {
+    let identity = &settings.identity;
+    if let Some(other) = identity.candidates().into_iter().find(|other| *other != id) {
+        log::debug(
+            "candidate_found",
+            &format!("instance {id} is registered ({other} is not): using it"),
+        );
+    }
+}
+
+/// Each peer's answer when no candidate was accepted anywhere: 404 if it knows none of them,
+/// else its first other answer (a failure says more than a 404 for the wrong candidate).
+fn per_peer(rows: &[(InstanceId, Vec<Answer>)]) -> Vec<Answer> {
+    let peer_count = rows.first().map_or(0, |(_, answers)| answers.len());
+    (0..peer_count)
+        .map(|peer| {
+            rows.iter()
+                .map(|(_, answers)| &answers[peer])
+                .find(|answer| **answer != Answer::NotFound)
+                .cloned()
+                .unwrap_or(Answer::NotFound)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::hooks::test_support::settings_for;
+    use eureka_double::{EurekaDouble, InstanceSpec};
+
+    #[test]
+    fn the_candidate_the_registry_knows_is_marked_in_the_same_round() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-0", 8080).instance_id("pod-0:demo"));
+        let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
+        let client = EurekaClient::new(None, &SystemClock);
+        let (id, answers) = mark_candidates(&settings, &client);
+        assert_eq!(id.as_str(), "pod-0:demo");
+        assert!(answers[0].is_accepted());
+        let puts = double
+            .requests()
+            .iter()
+            .filter(|request| request.method == "PUT")
+            .count();
+        assert_eq!(puts, 2, "both candidates at once");
+        let state = double.instance("demo", "pod-0:demo").unwrap();
+        assert_eq!(state.overridden_status, "OUT_OF_SERVICE");
+    }
+
+    #[test]
+    fn a_failure_on_a_peer_outweighs_a_404_for_the_other_candidate() {
+        let failed = Answer::Unavailable {
+            reason: "refused".into(),
+            status: None,
+        };
+        let id = |text| InstanceId::parse(text).unwrap();
+        let rows = [
+            (id("a"), vec![Answer::NotFound, Answer::NotFound]),
+            (id("b"), vec![failed.clone(), Answer::NotFound]),
+        ];
+        assert_eq!(per_peer(&rows), [failed, Answer::NotFound]);
+    }
+}

@@ -1,0 +1,147 @@
+//! Which registered instance is this pod's, for poststart and status: every candidate id read
+//! directly from every peer (never from the registry's response cache), and only when no peer
+//! knows any of them, the one instance of the app with this pod's host and port, read directly
+//! in its turn. prestop does the same with its PUTs (`candidates::mark_candidates`, then `find`).
+
+use std::time::Duration;
+
+use super::candidates::look_up_candidates;
+use super::eureka_check::EurekaCheck;
+use super::fan_out::on_every_peer;
+use super::find::find_this_pod_within;
+use super::report::not_found_peers;
+use super::requests::lookup;
+use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::settings::Settings;
+use crate::values::InstanceId;
+
+/// This pod's instance, as every peer sees it.
+pub struct Located {
+    pub id: InstanceId,
+    /// Each peer's copy of the instance, or what the peer answered.
+    pub lookups: Vec<Result<Instance, Answer>>,
+    /// Why this id, when it is none of the candidates but the instance with this pod's host and
+    /// port.
+    pub matched_because: Option<String>,
+}
+
+/// Why no instance was found: each peer's answer, and what the app's listing said.
+pub struct NotLocated {
+    pub answers: Vec<Answer>,
+    pub explanation: Option<String>,
+}
+
+/// Finds this pod's instance; each request is limited by `budget()` at the time it starts.
+pub fn locate(
+    settings: &Settings,
+    client: &EurekaClient,
+    budget: &(dyn Fn() -> Duration + Sync),
+    check: &EurekaCheck,
+) -> Result<Located, NotLocated> {
+    let answers = match look_up_candidates(settings, client, budget) {
+        Ok((id, lookups)) => {
+            return Ok(Located {
+                id,
+                lookups,
+                matched_because: None,
+            });
+        }
+        Err(answers) => answers,
+    };
+    let peers = &settings.registry.peers;
+    if !answers.contains(&Answer::NotFound) {
+        return Err(NotLocated {
+            answers,
+            explanation: None,
+        });
+    }
+    let unknown_on = not_found_peers(peers, &answers);
+    let (matched, why) = find_this_pod_within(settings, client, &unknown_on, budget(), check);
+    let Some(id) = matched else {
+        return Err(NotLocated {
+            answers,
+            explanation: Some(why),
+        });
+    };
+    if settings.identity.candidates().contains(&&id) {
+        // Just read directly and not found: only the registry's cached listing still has it.
+        return Err(NotLocated {
+            answers,
+            explanation: Some(format!(
+                "{id} is not registered (the registry's cached listing may still show it)"
+            )),
+        });
+    }
+    let app = &settings.identity.app;
+    let lookups = on_every_peer(peers, |peer| {
+        client.instance(peer, &lookup(app, &id), budget())
+    });
+    if lookups.iter().any(Result::is_ok) {
+        return Ok(Located {
+            id,
+            lookups,
+            matched_because: Some(why),
+        });
+    }
+    Err(NotLocated {
+        answers: lookups.into_iter().filter_map(Result::err).collect(),
+        explanation: Some(format!("{why}, but it was gone when read")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::hooks::test_support::settings_for;
+    use eureka_double::{EurekaDouble, InstanceSpec};
+
+    fn located(double: &EurekaDouble) -> Result<Located, NotLocated> {
+        let settings = settings_for(&double.base_url(), &["status", "--app", "demo"]);
+        let client = EurekaClient::new(None, &SystemClock);
+        let budget = || Duration::from_secs(5);
+        locate(&settings, &client, &budget, &EurekaCheck::default())
+    }
+
+    #[test]
+    fn the_second_candidate_is_found_by_a_direct_look_up() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-0", 8080).instance_id("pod-0:demo"));
+        let found = located(&double).ok().unwrap();
+        assert_eq!(found.id.as_str(), "pod-0:demo");
+        assert!(found.matched_because.is_none());
+        assert!(
+            double
+                .requests()
+                .iter()
+                .all(|r| r.path != "/eureka/apps/DEMO"),
+            "no listing needed"
+        );
+    }
+
+    #[test]
+    fn an_instance_with_this_host_and_port_is_found_when_no_candidate_is_registered() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-0", 8080).instance_id("custom-7"));
+        let found = located(&double).ok().unwrap();
+        assert_eq!(found.id.as_str(), "custom-7");
+        assert!(
+            found
+                .matched_because
+                .unwrap()
+                .contains("host pod-0 and port 8080"),
+        );
+        assert!(found.lookups[0].is_ok());
+    }
+
+    #[test]
+    fn nothing_found_says_why() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-9", 8080));
+        let Err(not_located) = located(&double) else {
+            panic!("found an instance of another pod");
+        };
+        assert_eq!(not_located.answers, [Answer::NotFound]);
+        assert!(not_located.explanation.unwrap().contains("pod-9:demo:8080"));
+    }
+}

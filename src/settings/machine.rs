@@ -1,0 +1,161 @@
+//! What the hook asks the machine it runs on, behind the [`Machine`] trait so that settings can
+//! be resolved in tests without the real hostname, `/etc/hosts` or network interfaces: the
+//! kernel hostname, the text of `/etc/hosts`, and the IPv4 addresses of the interfaces
+//! (`getifaddrs(3)`). Reading only; the choices are made in `host`.
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::net::Ipv4Addr;
+
+use super::host::InterfaceAddress;
+
+/// Where the system keeps its host names; the same file Java's name service reads.
+pub const HOSTS_FILE: &str = "/etc/hosts";
+
+/// The machine the hook runs on.
+pub trait Machine {
+    /// The kernel hostname.
+    fn hostname(&self) -> io::Result<String>;
+    /// The text of `/etc/hosts`.
+    fn hosts_file(&self) -> io::Result<String>;
+    /// The IPv4 addresses of the network interfaces, in `getifaddrs` order.
+    fn ipv4_addresses(&self) -> io::Result<Vec<InterfaceAddress>>;
+}
+
+/// The machine this process runs on.
+pub struct ThisMachine;
+
+impl Machine for ThisMachine {
+    fn hostname(&self) -> io::Result<String> {
+        hostname::get().map(|name| name.to_string_lossy().into_owned())
+    }
+
+    fn hosts_file(&self) -> io::Result<String> {
+        std::fs::read_to_string(HOSTS_FILE)
+    }
+
+    fn ipv4_addresses(&self) -> io::Result<Vec<InterfaceAddress>> {
+        let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+        // SAFETY: getifaddrs fills `list` with a linked list that is freed below, once.
+        if unsafe { libc::getifaddrs(&raw mut list) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut found = Vec::new();
+        let mut cursor = list;
+        while !cursor.is_null() {
+            // SAFETY: `cursor` is a node of the list getifaddrs returned, not yet freed.
+            let entry = unsafe { &*cursor };
+            cursor = entry.ifa_next;
+            if entry.ifa_addr.is_null() || entry.ifa_name.is_null() {
+                continue;
+            }
+            // SAFETY: ifa_addr is non-null and points at a sockaddr whose family gives its type.
+            let family = unsafe { (*entry.ifa_addr).sa_family };
+            if i32::from(family) != libc::AF_INET {
+                continue;
+            }
+            // SAFETY: for AF_INET, ifa_addr points at a sockaddr_in (read unaligned: a
+            // sockaddr is only 2-byte aligned).
+            let sockaddr =
+                unsafe { std::ptr::read_unaligned(entry.ifa_addr.cast::<libc::sockaddr_in>()) };
+            let address = Ipv4Addr::from(u32::from_be(sockaddr.sin_addr.s_addr));
+            // SAFETY: ifa_name is a NUL-terminated interface name (or an `eth0:1` label).
+            let name = unsafe { CStr::from_ptr(entry.ifa_name) }
+                .to_string_lossy()
+                .into_owned();
+            let device = name.split(':').next().unwrap_or_default();
+            let index = CString::new(device).map_or(0, |device| {
+                // SAFETY: a valid NUL-terminated string that outlives the call.
+                unsafe { libc::if_nametoindex(device.as_ptr()) }
+            });
+            let up_and_running = libc::c_uint::try_from(libc::IFF_UP | libc::IFF_RUNNING)
+                .unwrap_or(libc::c_uint::MAX);
+            found.push(InterfaceAddress {
+                index,
+                name,
+                up: entry.ifa_flags & up_and_running == up_and_running,
+                address,
+            });
+        }
+        // SAFETY: `list` came from a successful getifaddrs and is freed once.
+        unsafe { libc::freeifaddrs(list) };
+        Ok(found)
+    }
+}
+
+/// A machine made up for tests.
+#[cfg(test)]
+pub mod fake {
+    use super::{InterfaceAddress, Machine, io};
+
+    #[derive(Clone, Debug, Default)]
+    pub struct FakeMachine {
+        pub hostname: Option<String>,
+        pub hosts_file: Option<String>,
+        pub addresses: Vec<InterfaceAddress>,
+    }
+
+    impl FakeMachine {
+        /// A machine known only by its kernel hostname: no hosts file, no interface address.
+        pub fn named(hostname: &str) -> FakeMachine {
+            FakeMachine {
+                hostname: Some(hostname.into()),
+                ..FakeMachine::default()
+            }
+        }
+
+        /// This machine, with `address` on `eth0` (index 2) and `hosts` as its hosts file.
+        pub fn with_address(mut self, address: &str, hosts: &str) -> FakeMachine {
+            self.addresses = vec![
+                InterfaceAddress {
+                    index: 1,
+                    name: "lo".into(),
+                    up: true,
+                    address: "127.0.0.1".parse().unwrap(),
+                },
+                InterfaceAddress {
+                    index: 2,
+                    name: "eth0".into(),
+                    up: true,
+                    address: address.parse().unwrap(),
+                },
+            ];
+            self.hosts_file = Some(hosts.into());
+            self
+        }
+    }
+
+    fn missing(what: &str) -> io::Error {
+        io::Error::new(io::ErrorKind::NotFound, format!("no {what} on this fake"))
+    }
+
+    impl Machine for FakeMachine {
+        fn hostname(&self) -> io::Result<String> {
+            self.hostname.clone().ok_or_else(|| missing("hostname"))
+        }
+
+        fn hosts_file(&self) -> io::Result<String> {
+            self.hosts_file.clone().ok_or_else(|| missing("hosts file"))
+        }
+
+        fn ipv4_addresses(&self) -> io::Result<Vec<InterfaceAddress>> {
+            Ok(self.addresses.clone())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_machine_lists_its_loopback_address_on_interface_one() {
+        let addresses = ThisMachine.ipv4_addresses().unwrap();
+        let loopback = addresses
+            .iter()
+            .find(|entry| entry.address.is_loopback())
+            .expect("every Linux network namespace has lo with 127.0.0.1 (is lo up?)");
+        assert_eq!(loopback.name, "lo");
+        assert_eq!(loopback.index, 1);
+    }
+}

@@ -1,0 +1,300 @@
+//! Warnings for set variables that look like misspellings of a variable the hook reads.
+//!
+//! A defaultZone variable spelled in a way nobody reads is silently ignored and the hook talks
+//! to `localhost:8761`; the user only sees a connection error. Names are compared after
+//! normalising (upper case, `_` `-` `.` dropped), so `EUREKA_CLIENT_SERVICE_URL_DEFAULTZONE`,
+//! `EUREKA_CLIENT_SERVICEURL_DEFAULT-ZONE` and `eureka.client.serviceurl.defaultzone` all meet
+//! `EUREKA_CLIENT_SERVICEURL_DEFAULTZONE`; a one-letter slip (`SPRING_APPLICATION_NAM`) is
+//! caught by an edit distance of one on names long enough for that not to be a coincidence.
+//! Only names with one of our prefixes are looked at, so unrelated variables never warn.
+
+/// Every variable the hook reads, with the exact spellings it accepts; a test holds it to `vars`.
+pub const READ_VARIABLES: &[&str] = &[
+    "EUREKA_URL",
+    "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+    "EUREKA_APP",
+    "EUREKA_INSTANCE_APPNAME",
+    "SPRING_APPLICATION_NAME",
+    "EUREKA_PORT",
+    "SERVER_PORT",
+    "PORT",
+    "EUREKA_HOSTNAME",
+    "SPRING_CLOUD_CLIENT_HOSTNAME",
+    "EUREKA_INSTANCE_ID",
+    "EUREKA_INSTANCE_INSTANCEID",
+    "EUREKA_INSTANCE_INSTANCE_ID",
+    "SPRING_APPLICATION_INSTANCE_ID",
+    "EUREKA_INSTANCE_HOSTNAME",
+    "EUREKA_INSTANCE_IPADDRESS",
+    "EUREKA_USERNAME",
+    "EUREKA_PASSWORD",
+    "EUREKA_HOOK_DRAIN",
+    "EUREKA_HOOK_AFTER_PROPAGATION",
+    "EUREKA_HOOK_SERVER_CACHE",
+    "EUREKA_HOOK_WAIT",
+    "EUREKA_HOOK_STRICT",
+    "EUREKA_HOOK_VERBOSE",
+    "EUREKA_HOOK_QUIET",
+    "EUREKA_HOOK_LOG_FORMAT",
+    "EUREKA_HOOK_LOG_FILE",
+    "EUREKA_HOOK_CACERT",
+    "EUREKA_HOOK_CREDENTIALS_FILE",
+    "EUREKA_HOOK_REQUEST_TIMEOUT",
+    "EUREKA_HOOK_DRY_RUN",
+    "POD_IP",
+];
+
+/// Spring Cloud's `spring.cloud.inetutils.*` settings, which change the host Spring finds but
+/// which the hook does not apply.
+const INETUTILS_PREFIX: &str = "SPRINGCLOUDINETUTILS";
+
+/// Names with these (normalised) prefixes are compared; everything else is left alone.
+const WATCHED_PREFIXES: &[&str] = &["EUREKA", "SPRING", "SERVER", "PODIP"];
+
+/// Below this normalised length only an exact normalised match counts, because one edit turns
+/// short names into each other (`EUREKAAPP`/`EUREKAURL` are two edits apart, but close).
+const MIN_LEN_FOR_ONE_EDIT: usize = 12;
+
+/// A variable that is set, not read, and close to one that is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LikelyMisspelling {
+    pub set: String,
+    pub meant: &'static str,
+}
+
+impl std::fmt::Display for LikelyMisspelling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is set but eureka-hook does not read it: did you mean {}?",
+            self.set, self.meant
+        )
+    }
+}
+
+fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.'))
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// True when `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (shorter, longer) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if longer.len() - shorter.len() > 1 {
+        return false;
+    }
+    let common_prefix = shorter
+        .iter()
+        .zip(longer.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if shorter.len() == longer.len() {
+        let rest_a = &shorter[common_prefix..];
+        let rest_b = &longer[common_prefix..];
+        rest_a.len() <= 1 && rest_b.len() <= 1 // identical or one substitution at the end
+            || rest_a[1..] == rest_b[1..] // one substitution
+            || (rest_a.len() >= 2
+                && rest_a[0] == rest_b[1]
+                && rest_a[1] == rest_b[0]
+                && rest_a[2..] == rest_b[2..]) // one swap
+    } else {
+        shorter[common_prefix..] == longer[common_prefix + 1..] // one insertion
+    }
+}
+
+/// A warning for each set variable that looks like a misspelling of one in [`READ_VARIABLES`],
+/// or that is a `spring.cloud.inetutils` setting; `set_names` are the names of the set
+/// variables (their values are never looked at).
+pub fn warnings<'a>(set_names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let names: Vec<&str> = set_names.into_iter().collect();
+    let mut warnings: Vec<String> = likely_misspellings(names.iter().copied())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    warnings.extend(
+        names
+            .iter()
+            .filter(|name| normalise(name).starts_with(INETUTILS_PREFIX))
+            .map(|name| {
+                format!(
+                    "{name} is set: it changes the host Spring Cloud finds for the instance id, \
+                     but eureka-hook does not apply it; if the id's host differs, give it with \
+                     SPRING_CLOUD_CLIENT_HOSTNAME or --hostname"
+                )
+            }),
+    );
+    warnings
+}
+
+/// The set variables that look like misspellings of [`READ_VARIABLES`], in the order given.
+pub fn likely_misspellings<'a>(
+    set_names: impl IntoIterator<Item = &'a str>,
+) -> Vec<LikelyMisspelling> {
+    let known: Vec<(&'static str, String)> = READ_VARIABLES
+        .iter()
+        .map(|name| (*name, normalise(name)))
+        .collect();
+    let mut found = Vec::new();
+    for set in set_names {
+        if READ_VARIABLES.contains(&set) {
+            continue;
+        }
+        let normalised = normalise(set);
+        if !WATCHED_PREFIXES
+            .iter()
+            .any(|prefix| normalised.starts_with(prefix))
+        {
+            continue;
+        }
+        let meant = known.iter().find_map(|(name, known)| {
+            let close = *known == normalised
+                || (known.len() >= MIN_LEN_FOR_ONE_EDIT && within_one_edit(known, &normalised));
+            close.then_some(*name)
+        });
+        if let Some(meant) = meant {
+            found.push(LikelyMisspelling {
+                set: set.to_string(),
+                meant,
+            });
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meant_for(name: &str) -> Option<&'static str> {
+        likely_misspellings([name]).first().map(|found| found.meant)
+    }
+
+    #[test]
+    fn the_reported_spellings_are_caught() {
+        for (set, meant) in [
+            (
+                "EUREKA_CLIENT_SERVICE_URL_DEFAULTZONE",
+                "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+            ),
+            (
+                "EUREKA_CLIENT_SERVICEURL_DEFAULT_ZONE",
+                "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+            ),
+            (
+                "EUREKA_CLIENT_SERVICEURL_DEFAULT-ZONE",
+                "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+            ),
+            (
+                "eureka.client.serviceUrl.defaultZone",
+                "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+            ),
+            (
+                "EUREKA_CLIENT_SERVICEURL_DEFAULTZOEN",
+                "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+            ),
+            ("SPRING_APPLICATION_NAM", "SPRING_APPLICATION_NAME"),
+            ("SPRING_APPLICATIONNAME", "SPRING_APPLICATION_NAME"),
+            ("EUREKA_INSTANCE_INSTANCE-ID", "EUREKA_INSTANCE_INSTANCEID"),
+            ("SERVERPORT", "SERVER_PORT"),
+            ("EUREKA_HOOK_LOGFILE", "EUREKA_HOOK_LOG_FILE"),
+            (
+                "EUREKA_HOOK_CREDENTIAL_FILE",
+                "EUREKA_HOOK_CREDENTIALS_FILE",
+            ),
+        ] {
+            assert_eq!(meant_for(set), Some(meant), "{set}");
+        }
+    }
+
+    #[test]
+    fn names_the_hook_reads_and_unrelated_names_never_warn() {
+        for name in READ_VARIABLES
+            .iter()
+            .copied()
+            .chain([
+                "PATH",
+                "HOME",
+                "JAVA_OPTS",
+                "SPRING_PROFILES_ACTIVE",
+                "EUREKA_CLIENT_ENABLED",
+            ])
+            .chain([
+                "SERVER_SERVLET_CONTEXT_PATH",
+                "SPRING_DATASOURCE_URL",
+                "EUREKA_DEBUG",
+            ])
+        {
+            assert_eq!(meant_for(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn short_names_need_an_exact_normalised_match() {
+        assert_eq!(meant_for("EUREKA_AP"), None);
+        assert_eq!(meant_for("EUREKA-APP"), Some("EUREKA_APP"));
+    }
+
+    #[test]
+    fn one_edit_means_exactly_one() {
+        assert!(within_one_edit("ABCDEF", "ABCDEF"));
+        assert!(within_one_edit("ABCDEF", "ABCDE"));
+        assert!(within_one_edit("ABCDEF", "ABXDEF"));
+        assert!(within_one_edit("ABCDEF", "ABDCEF"));
+        assert!(within_one_edit("ABCDEF", "XABCDEF"));
+        assert!(!within_one_edit("ABCDEF", "ABDCFE"));
+        assert!(!within_one_edit("ABCDEF", "ABCD"));
+        assert!(!within_one_edit("ABCDEF", "XBCDEY"));
+    }
+
+    #[test]
+    fn every_variable_a_setting_is_read_from_is_known_here() {
+        use crate::settings::vars;
+        let mut read: Vec<&str> = vars::BY_FLAG
+            .iter()
+            .flat_map(|(_, names)| names.iter().copied())
+            .chain([
+                vars::USERNAME,
+                vars::PASSWORD,
+                vars::POD_IP,
+                vars::SPRING_APP_NAME,
+                vars::SPRING_INSTANCE_INDEX,
+                vars::SERVER_PORT,
+            ])
+            .chain(vars::REGISTERED_ADDRESSES.iter().copied())
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        let mut listed = READ_VARIABLES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(read, listed);
+    }
+
+    #[test]
+    fn inetutils_settings_are_named_as_not_applied() {
+        let found = warnings(["SPRING_CLOUD_INETUTILS_PREFERREDNETWORKS", "PATH"]);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("SPRING_CLOUD_INETUTILS_PREFERREDNETWORKS is set")
+                && found[0].contains("--hostname"),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn the_warning_names_both_variables() {
+        let found = likely_misspellings(["SPRING_APPLICATION_NAM"]);
+        assert_eq!(
+            found[0].to_string(),
+            "SPRING_APPLICATION_NAM is set but eureka-hook does not read it: \
+             did you mean SPRING_APPLICATION_NAME?"
+        );
+    }
+}
