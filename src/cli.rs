@@ -131,7 +131,7 @@ pub struct PoststartArgs {
 }
 
 /// Flags every subcommand takes; they may come before or after the subcommand.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct CommonArgs {
     /// Eureka service URLs, comma-separated as Spring's defaultZone
     /// [env: EUREKA_URL, EUREKA_CLIENT_SERVICEURL_DEFAULTZONE] [default: http://localhost:8761/eureka/]
@@ -193,6 +193,45 @@ pub struct CommonArgs {
     pub quiet: bool,
 }
 
+/// The log flags (`--log-file`, `--log-format`, `-v`, `-q`) of a command line that clap refused,
+/// so that its error still reaches --log-file in --log-format. clap stops at the first error, even
+/// with `ignore_errors`, and would miss a `--log-file` that follows a bad value; so these four are
+/// picked out of the arguments by hand, in the forms clap accepts for them (`--flag VALUE`,
+/// `--flag=VALUE`, up to a `--`). A value that is not valid here is left out.
+pub fn log_args_despite_errors(args: impl IntoIterator<Item = std::ffi::OsString>) -> CommonArgs {
+    use clap::ValueEnum;
+    let mut common = CommonArgs::default();
+    let mut args = args.into_iter().skip(1);
+    while let Some(arg) = args.next() {
+        let Some(arg) = arg.to_str().map(str::to_string) else {
+            continue;
+        };
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.into())),
+            _ => (arg, None),
+        };
+        match flag.as_str() {
+            "--" => break,
+            "-v" | "--verbose" => common.verbose = true,
+            "-q" | "--quiet" => common.quiet = true,
+            "--log-file" => {
+                common.log_file = inline_value
+                    .map(PathBuf::from)
+                    .or_else(|| args.next().map(PathBuf::from));
+            }
+            "--log-format" => {
+                let value = inline_value.or_else(|| args.next().and_then(|v| v.into_string().ok()));
+                common.log_format = value.and_then(|v| LogFormat::from_str(&v, true).ok());
+            }
+            _ => {}
+        }
+    }
+    if common.verbose && common.quiet {
+        (common.verbose, common.quiet) = (false, false);
+    }
+    common
+}
+
 fn app_name(text: &str) -> Result<values::AppName, String> {
     values::AppName::parse(text)
 }
@@ -240,6 +279,41 @@ mod tests {
                 .to_string();
             assert!(err.contains(flag), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn log_flags_are_found_in_a_command_line_clap_refused() {
+        let args = |list: &[&str]| {
+            log_args_despite_errors(
+                std::iter::once("eureka-hook")
+                    .chain(list.iter().copied())
+                    .map(std::ffi::OsString::from),
+            )
+        };
+        let common = args(&[
+            "prestop",
+            "--drain",
+            "soon",
+            "--log-file",
+            "/l",
+            "--log-format=json",
+            "-v",
+        ]);
+        assert_eq!(common.log_file, Some(PathBuf::from("/l")));
+        assert_eq!(common.log_format, Some(LogFormat::Json));
+        assert!(common.verbose && !common.quiet);
+        let common = args(&[
+            "--log-file=/m",
+            "--log-format",
+            "xml",
+            "-q",
+            "--",
+            "--log-file",
+            "/n",
+        ]);
+        assert_eq!(common.log_file, Some(PathBuf::from("/m")));
+        assert_eq!(common.log_format, None);
+        assert!(common.quiet);
     }
 
     #[test]
