@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
 use super::vars::{self, EnvLookup, first_env, path_from, source_name};
 use crate::cli::CommonArgs;
+use crate::eureka::tls;
 use crate::exit::BadInput;
 use crate::redact::{Credentials, Secret};
 use crate::values::{self, ServiceUrl};
@@ -317,6 +319,12 @@ fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> 
         ))
         .into());
     }
+    let ders: Vec<_> = certificates
+        .iter()
+        .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
+        .collect();
+    tls::client_config(&ders)
+        .map_err(|problem| BadInput::new(format!("{source}: {}: {problem}", path.display())))?;
     Ok(certificates)
 }
 
