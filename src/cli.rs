@@ -221,7 +221,10 @@ pub fn log_args_despite_errors(args: impl IntoIterator<Item = std::ffi::OsString
             }
             "--log-format" => {
                 let value = inline_value.or_else(|| args.next().and_then(|v| v.into_string().ok()));
-                common.log_format = value.and_then(|v| LogFormat::from_str(&v, true).ok());
+                // The last valid one: clap refuses a repeated flag anyway.
+                if let Some(format) = value.and_then(|v| LogFormat::from_str(&v, true).ok()) {
+                    common.log_format = Some(format);
+                }
             }
             _ => {}
         }
@@ -314,6 +317,8 @@ mod tests {
         assert_eq!(common.log_file, Some(PathBuf::from("/m")));
         assert_eq!(common.log_format, None);
         assert!(common.quiet);
+        let common = args(&["--log-format", "json", "--log-format", "xml"]);
+        assert_eq!(common.log_format, Some(LogFormat::Json));
     }
 
     #[test]
