@@ -161,11 +161,12 @@ pub struct CommonArgs {
     #[arg(long, value_name = "DURATION", global = true, value_parser = values::parse_request_timeout, allow_hyphen_values = true)]
     pub request_timeout: Option<Duration>,
 
-    /// PEM file of CA certificates to trust instead of the built-in Mozilla roots [env: EUREKA_HOOK_CACERT]
+    /// PEM file of CA certificates to trust instead of the built-in Mozilla roots; a self-signed
+    /// server certificate in it is trusted even if marked CA:TRUE [env: EUREKA_HOOK_CACERT]
     #[arg(long, value_name = "FILE", global = true)]
     pub cacert: Option<PathBuf>,
 
-    /// File holding `user:password` for HTTP Basic auth, e.g. a mounted Secret
+    /// File holding exactly one line `user:password` for HTTP Basic auth, e.g. a mounted Secret
     /// [env: EUREKA_HOOK_CREDENTIALS_FILE]; or set EUREKA_USERNAME and EUREKA_PASSWORD
     #[arg(long, value_name = "FILE", global = true)]
     pub credentials_file: Option<PathBuf>,

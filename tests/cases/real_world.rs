@@ -568,6 +568,34 @@ fn files_signals_and_servers() -> Vec<Row> {
             own_log(&fifo).keep(RemoveOnDrop(fifo)).keep(dir)
         }),
         Row::new(
+            "--log-file is a FIFO whose reader never reads",
+            Works,
+            move |_| {
+                use std::os::unix::fs::OpenOptionsExt;
+                let dir = file("fifo-dir", "");
+                let fifo = format!("{}.fifo", dir.path_str());
+                let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+                assert!(made.unwrap().success(), "mkfifo failed");
+                let stalled_reader = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(&fifo)
+                    .unwrap();
+                // Fill the pipe first, so every line the hook writes finds it full.
+                let mut filler = std::fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(&fifo)
+                    .unwrap();
+                while std::io::Write::write(&mut filler, &[b'.'; 4096]).is_ok() {}
+                own_log(&fifo)
+                    .keep(stalled_reader)
+                    .keep(filler)
+                    .keep(RemoveOnDrop(fifo))
+                    .keep(dir)
+            },
+        ),
+        Row::new(
             "--log-file in a directory that does not exist",
             Works,
             move |_| own_log("/nonexistent/dir/hook.log"),
