@@ -10,17 +10,19 @@
 //!   the pipe is full. The descriptor is non-blocking (the flag belongs to our own open file
 //!   description, not to PID 1's), so a full pipe gives `EAGAIN` and the line is dropped.
 //!
-//! Lines go to the writer thread through a bounded queue; when the queue is full the line is
-//! dropped and counted, so a stuck writer costs memory for `capacity` lines at most.
+//! Lines go to the writer thread through a bounded queue (a `Mutex<VecDeque>` and a `Condvar`,
+//! far smaller in the binary than `std::sync::mpsc`); when the queue is full the line is dropped
+//! and counted, so a stuck writer costs memory for `capacity` lines at most.
 //! [`LogFile::finish`] gives the writer a bounded time to drain before the process exits.
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Why the log file gets no lines.
 #[derive(Debug)]
@@ -57,15 +59,37 @@ pub struct LogFileReport {
     pub unfinished: bool,
 }
 
-enum Message {
-    Line(String),
-    Finish(mpsc::Sender<LogFileReport>),
+/// What the hook and the writer thread share.
+#[derive(Default)]
+struct Queue {
+    /// The open's outcome, once the writer thread has one.
+    opened: Option<io::Result<()>>,
+    lines: VecDeque<String>,
+    /// Lines dropped because the queue was full.
+    overflowed: usize,
+    /// The hook is exiting: write what is queued, then report.
+    finishing: bool,
+    /// The writer's report, once it has written everything queued.
+    report: Option<LogFileReport>,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // A panic elsewhere cannot leave the queue in a state that matters for logging.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The sending side of the log file; the file itself lives in the writer thread.
 pub struct LogFile {
-    queue: SyncSender<Message>,
-    dropped_before_queue: usize,
+    shared: Arc<Shared>,
+    capacity: usize,
 }
 
 /// Opens `path` for appending without ever blocking on a FIFO and without waiting more than
@@ -95,60 +119,75 @@ where
     W: Write + Send + 'static,
     F: FnOnce() -> io::Result<W> + Send + 'static,
 {
-    let (opened_tx, opened_rx) = mpsc::channel::<io::Result<()>>();
-    let (queue, lines) = mpsc::sync_channel::<Message>(capacity);
+    let shared = Arc::new(Shared::default());
+    let writer_side = Arc::clone(&shared);
     let spawned = thread::Builder::new()
         .name("log-file".into())
-        .spawn(move || match opener() {
-            Ok(file) => {
-                if opened_tx.send(Ok(())).is_ok() {
-                    write_lines(file, lines);
-                }
-            }
-            Err(err) => {
-                let _ = opened_tx.send(Err(err));
+        .spawn(move || {
+            let outcome = opener();
+            let file = {
+                let mut queue = writer_side.lock();
+                let (outcome, file) = match outcome {
+                    Ok(file) => (Ok(()), Some(file)),
+                    Err(err) => (Err(err), None),
+                };
+                queue.opened = Some(outcome);
+                writer_side.changed.notify_all();
+                file
+            };
+            if let Some(file) = file {
+                write_lines(file, &writer_side);
             }
         });
     if let Err(err) = spawned {
         return Err(LogFileProblem::CannotOpen(err));
     }
-    match opened_rx.recv_timeout(open_bound) {
-        Ok(Ok(())) => Ok(LogFile {
-            queue,
-            dropped_before_queue: 0,
-        }),
-        Ok(Err(err)) if err.raw_os_error() == Some(libc::ENXIO) => Err(LogFileProblem::NoReader),
-        Ok(Err(err)) => Err(LogFileProblem::CannotOpen(err)),
+    let queue = shared.lock();
+    let (mut queue, _) = shared
+        .changed
+        .wait_timeout_while(queue, open_bound, |queue| queue.opened.is_none())
+        .unwrap_or_else(PoisonError::into_inner);
+    match queue.opened.take() {
+        Some(Ok(())) => {
+            drop(queue);
+            Ok(LogFile { shared, capacity })
+        }
+        Some(Err(err)) if err.raw_os_error() == Some(libc::ENXIO) => Err(LogFileProblem::NoReader),
+        Some(Err(err)) => Err(LogFileProblem::CannotOpen(err)),
         // The thread stays blocked in the kernel; it is detached and dies with the process.
-        Err(RecvTimeoutError::Timeout) => Err(LogFileProblem::OpenTimedOut(open_bound)),
-        Err(RecvTimeoutError::Disconnected) => Err(LogFileProblem::CannotOpen(io::Error::other(
-            "the log file thread ended without opening the file",
-        ))),
+        None => Err(LogFileProblem::OpenTimedOut(open_bound)),
     }
 }
 
-fn write_lines<W: Write>(mut file: W, lines: Receiver<Message>) {
+fn write_lines<W: Write>(mut file: W, shared: &Shared) {
     let mut report = LogFileReport::default();
-    for message in lines {
-        match message {
-            Message::Line(line) => match file.write(line.as_bytes()) {
-                Ok(written) if written == line.len() => {}
-                // A partial write into a nearly full pipe: the rest of the line is dropped
-                // rather than waited for; the next line starts after a newline.
-                Ok(_) => {
-                    report.dropped_lines += 1;
-                    let _ = file.write(b"\n");
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => report.dropped_lines += 1,
-                Err(err) => {
-                    report.failed_lines += 1;
-                    report.first_error.get_or_insert_with(|| err.to_string());
-                }
-            },
-            Message::Finish(reply) => {
+    loop {
+        let line = {
+            let queue = shared.lock();
+            let mut queue = shared
+                .changed
+                .wait_while(queue, |queue| queue.lines.is_empty() && !queue.finishing)
+                .unwrap_or_else(PoisonError::into_inner);
+            let Some(line) = queue.lines.pop_front() else {
                 let _ = file.flush();
-                let _ = reply.send(report);
+                queue.report = Some(report);
+                shared.changed.notify_all();
                 return;
+            };
+            line
+        };
+        match file.write(line.as_bytes()) {
+            Ok(written) if written == line.len() => {}
+            // A partial write into a nearly full pipe: the rest of the line is dropped rather
+            // than waited for; the next line starts after a newline.
+            Ok(_) => {
+                report.dropped_lines += 1;
+                let _ = file.write(b"\n");
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => report.dropped_lines += 1,
+            Err(err) => {
+                report.failed_lines += 1;
+                report.first_error.get_or_insert_with(|| err.to_string());
             }
         }
     }
@@ -157,42 +196,36 @@ fn write_lines<W: Write>(mut file: W, lines: Receiver<Message>) {
 impl LogFile {
     /// Queues one line (ending in `\n`); never blocks.
     pub fn write_line(&mut self, line: String) {
-        match self.queue.try_send(Message::Line(line)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.dropped_before_queue += 1;
-            }
+        let mut queue = self.shared.lock();
+        if queue.lines.len() >= self.capacity {
+            queue.overflowed += 1;
+        } else {
+            queue.lines.push_back(line);
+            self.shared.changed.notify_all();
         }
     }
 
     /// Waits at most `bound` for the queued lines to be written, and says how it went.
     pub fn finish(self, bound: Duration) -> LogFileReport {
-        let (reply_tx, reply_rx) = mpsc::channel();
-        let unfinished = LogFileReport {
-            dropped_lines: self.dropped_before_queue,
-            unfinished: true,
-            ..LogFileReport::default()
-        };
-        // The queue may be full of lines a stuck writer will never take, so room for the
-        // finish message is waited for only until the deadline (std has no `send_timeout`).
-        let deadline = Instant::now() + bound;
-        let mut finish = Message::Finish(reply_tx);
-        loop {
-            match self.queue.try_send(finish) {
-                Ok(()) => break,
-                Err(TrySendError::Full(message)) if Instant::now() < deadline => {
-                    finish = message;
-                    thread::sleep(Duration::from_millis(1));
-                }
-                Err(_) => return unfinished,
-            }
-        }
-        match reply_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(mut report) => {
-                report.dropped_lines += self.dropped_before_queue;
+        let mut queue = self.shared.lock();
+        queue.finishing = true;
+        self.shared.changed.notify_all();
+        let (mut queue, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(queue, bound, |queue| queue.report.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        let overflowed = queue.overflowed;
+        match queue.report.take() {
+            Some(mut report) => {
+                report.dropped_lines += overflowed;
                 report
             }
-            Err(_) => unfinished,
+            None => LogFileReport {
+                dropped_lines: overflowed,
+                unfinished: true,
+                ..LogFileReport::default()
+            },
         }
     }
 }
@@ -202,6 +235,7 @@ mod tests {
     use super::*;
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
+    use std::time::Instant;
 
     fn scratch_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("log-file-{name}-{}", std::process::id()));
