@@ -213,19 +213,15 @@ fn empties_and_spellings() -> Vec<Row> {
                 .args(&["--eureka-url", &url])
                 .env("EUREKA_URL", "ftp://nowhere/")
         }),
-        Row::new(
-            "--app beside a SPRING_APPLICATION_NAME with a space",
-            Works,
-            |_| {
-                healthy()
-                    .args(&["--app", APP])
-                    .env("SPRING_APPLICATION_NAME", "demo service")
-            },
-        ),
-        Row::new("--port beside SERVER_PORT=http", Works, |_| {
+        Row::new("--app beside an EUREKA_APP with a space", Works, |_| {
+            healthy()
+                .args(&["--app", APP])
+                .env("EUREKA_APP", "demo service")
+        }),
+        Row::new("--port beside EUREKA_PORT=http", Works, |_| {
             healthy()
                 .args(&["--port", "8080"])
-                .env("SERVER_PORT", "http")
+                .env("EUREKA_PORT", "http")
         }),
         // Spellings
         Row::new("a service URL without the trailing slash", Works, |_| {
