@@ -151,7 +151,7 @@ pub struct PoststartArgs {
 }
 
 /// Flags every subcommand takes; they may come before or after the subcommand.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct CommonArgs {
     /// Eureka service URLs, comma-separated as Spring's defaultZone
     /// [env: EUREKA_URL, EUREKA_CLIENT_SERVICEURL_DEFAULTZONE] [default: http://localhost:8761/eureka/]
@@ -188,11 +188,12 @@ pub struct CommonArgs {
     #[arg(long, value_name = "DURATION", global = true, value_parser = values::parse_request_timeout, allow_hyphen_values = true)]
     pub request_timeout: Option<Duration>,
 
-    /// PEM file of CA certificates to trust instead of the built-in Mozilla roots [env: EUREKA_HOOK_CACERT]
+    /// PEM file of CA certificates to trust instead of the built-in Mozilla roots; a self-signed
+    /// server certificate in it is trusted even if marked CA:TRUE [env: EUREKA_HOOK_CACERT]
     #[arg(long, value_name = "FILE", global = true)]
     pub cacert: Option<PathBuf>,
 
-    /// File holding `user:password` for HTTP Basic auth, e.g. a mounted Secret
+    /// File holding exactly one line `user:password` for HTTP Basic auth, e.g. a mounted Secret
     /// [env: EUREKA_HOOK_CREDENTIALS_FILE]; or set EUREKA_USERNAME and EUREKA_PASSWORD
     #[arg(long, value_name = "FILE", global = true)]
     pub credentials_file: Option<PathBuf>,
@@ -218,6 +219,48 @@ pub struct CommonArgs {
     /// Log only warnings and errors [env: EUREKA_HOOK_QUIET]
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// The log flags (`--log-file`, `--log-format`, `-v`, `-q`) of a command line that clap refused,
+/// so that its error still reaches --log-file in --log-format. clap stops at the first error, even
+/// with `ignore_errors`, and would miss a `--log-file` that follows a bad value; so these four are
+/// picked out of the arguments by hand, in the forms clap accepts for them (`--flag VALUE`,
+/// `--flag=VALUE`, up to a `--`). A value that is not valid here is left out.
+pub fn log_args_despite_errors(args: impl IntoIterator<Item = std::ffi::OsString>) -> CommonArgs {
+    use clap::ValueEnum;
+    let mut common = CommonArgs::default();
+    let mut args = args.into_iter().skip(1);
+    while let Some(arg) = args.next() {
+        let Some(arg) = arg.to_str().map(str::to_string) else {
+            continue;
+        };
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.into())),
+            _ => (arg, None),
+        };
+        match flag.as_str() {
+            "--" => break,
+            "-v" | "--verbose" => common.verbose = true,
+            "-q" | "--quiet" => common.quiet = true,
+            "--log-file" => {
+                common.log_file = inline_value
+                    .map(PathBuf::from)
+                    .or_else(|| args.next().map(PathBuf::from));
+            }
+            "--log-format" => {
+                let value = inline_value.or_else(|| args.next().and_then(|v| v.into_string().ok()));
+                // The last valid one: clap refuses a repeated flag anyway.
+                if let Some(format) = value.and_then(|v| LogFormat::from_str(&v, true).ok()) {
+                    common.log_format = Some(format);
+                }
+            }
+            _ => {}
+        }
+    }
+    if common.verbose && common.quiet {
+        (common.verbose, common.quiet) = (false, false);
+    }
+    common
 }
 
 fn app_name(text: &str) -> Result<values::AppName, String> {
@@ -267,6 +310,43 @@ mod tests {
                 .to_string();
             assert!(err.contains(flag), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn log_flags_are_found_in_a_command_line_clap_refused() {
+        let args = |list: &[&str]| {
+            log_args_despite_errors(
+                std::iter::once("eureka-hook")
+                    .chain(list.iter().copied())
+                    .map(std::ffi::OsString::from),
+            )
+        };
+        let common = args(&[
+            "prestop",
+            "--drain",
+            "soon",
+            "--log-file",
+            "/l",
+            "--log-format=json",
+            "-v",
+        ]);
+        assert_eq!(common.log_file, Some(PathBuf::from("/l")));
+        assert_eq!(common.log_format, Some(LogFormat::Json));
+        assert!(common.verbose && !common.quiet);
+        let common = args(&[
+            "--log-file=/m",
+            "--log-format",
+            "xml",
+            "-q",
+            "--",
+            "--log-file",
+            "/n",
+        ]);
+        assert_eq!(common.log_file, Some(PathBuf::from("/m")));
+        assert_eq!(common.log_format, None);
+        assert!(common.quiet);
+        let common = args(&["--log-format", "json", "--log-format", "xml"]);
+        assert_eq!(common.log_format, Some(LogFormat::Json));
     }
 
     #[test]

@@ -1,19 +1,27 @@
 //! Log lines: one per event, on stderr and (with --log-file) appended to a file too.
 //!
 //! Kubernetes keeps an exec hook's stderr only for the failure event, so a copy can go to
-//! `/proc/1/fd/1` to show in `kubectl logs`. Logging never makes a hook fail: a file that cannot be
-//! opened or written is reported once on stderr and then ignored. Every registered secret is
-//! masked in every line. Text lines read `eureka-hook: LEVEL: message`; JSON lines carry `time`,
-//! `level`, `event`, `message` and any extra fields (a peer's answer adds `instance`, `peer`,
-//! `status`).
+//! `/proc/1/fd/1` to show in `kubectl logs`. Logging never makes a hook fail or wait: the file is
+//! opened and written by its own thread (`log_file`), a file that cannot be opened is reported
+//! once on stderr and then ignored. Messages never hold a password (see `redact`); registered
+//! secrets are masked as a last resort. Text lines read `eureka-hook: LEVEL: message`; JSON lines
+//! carry `time`, `level`, `event`, `message` and any extra fields (a peer's answer adds
+//! `instance`, `peer`, `status`).
 
-use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use crate::log_file::{self, LogFile};
 use crate::redact::{Secret, mask};
+
+/// How long the hook waits for the log file to open (a hung network file system).
+const OPEN_BOUND: Duration = Duration::from_millis(500);
+/// How long the hook waits at exit for queued lines to reach the log file.
+const FINISH_BOUND: Duration = Duration::from_millis(200);
+/// Lines queued for the log file at most; more are dropped (and counted) rather than waited for.
+const QUEUE_CAPACITY: usize = 1024;
 
 /// How log lines are written; also the values of --log-format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -65,7 +73,7 @@ impl Level {
 struct Logger {
     lowest_level: Level,
     format: LogFormat,
-    file: Option<File>,
+    file: Option<LogFile>,
     secrets: Vec<Secret>,
 }
 
@@ -85,13 +93,6 @@ fn logger() -> MutexGuard<'static, Logger> {
 
 /// Applies the log settings; reports (and otherwise ignores) a log file that cannot be opened.
 pub fn init(settings: &LogSettings) {
-    let file_result = settings.file.as_ref().map(|path| {
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|err| (path, err))
-    });
     {
         let mut logger = logger();
         logger.lowest_level = match settings.verbosity {
@@ -101,16 +102,66 @@ pub fn init(settings: &LogSettings) {
         };
         logger.format = settings.format;
     }
-    match file_result {
-        Some(Ok(file)) => logger().file = Some(file),
-        Some(Err((path, err))) => warn(
-            "log_file_unavailable",
-            &format!(
-                "cannot open log file {} ({err}); logging to stderr only",
-                path.display()
+    if let Some(path) = &settings.file {
+        match log_file::open(path, OPEN_BOUND, QUEUE_CAPACITY) {
+            Ok(file) => logger().file = Some(file),
+            Err(problem) => warn(
+                "log_file_unavailable",
+                &format!(
+                    "cannot open log file {} ({problem}); logging to stderr only",
+                    path.display()
+                ),
             ),
-        ),
-        None => {}
+        }
+    }
+}
+
+/// Gives the log file a bounded time to take the queued lines; says on stderr if some were lost.
+pub fn finish() {
+    let Some(file) = logger().file.take() else {
+        return;
+    };
+    let report = file.finish(FINISH_BOUND);
+    let lost = report.dropped_lines + report.failed_lines;
+    if lost > 0 || report.unfinished {
+        let why = report
+            .first_error
+            .as_deref()
+            .unwrap_or("it did not keep up");
+        warn(
+            "log_file_incomplete",
+            &format!(
+                "{lost} log line(s) did not reach the log file{} ({why})",
+                if report.unfinished {
+                    ", and it was still being written at exit"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+}
+
+/// A command-line error from clap: in text format stderr gets clap's own message (with its usage
+/// and tips) and the log file its first line; in JSON both get one JSON line.
+pub fn usage_error(full_text: &str) {
+    let first_line = full_text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
+    let message = format!(
+        "{} (see --help)",
+        first_line.trim_start_matches("error: ").trim_end()
+    );
+    let mut logger = logger();
+    let line = render(&logger, Level::Error, "bad_input", &message, &[]);
+    let stderr_text = match logger.format {
+        LogFormat::Text => full_text.to_string(),
+        LogFormat::Json => line.clone(),
+    };
+    let _ = std::io::stderr().lock().write_all(stderr_text.as_bytes());
+    if let Some(file) = logger.file.as_mut() {
+        file.write_line(line);
     }
 }
 
@@ -155,7 +206,7 @@ pub fn emit_values(level: Level, event: &str, message: &str, fields: &[(&str, se
     // Nothing to do about a log line that cannot be written: the hook's work goes on.
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
     if let Some(file) = logger.file.as_mut() {
-        let _ = file.write_all(line.as_bytes());
+        file.write_line(line);
     }
 }
 
@@ -201,7 +252,7 @@ mod tests {
             lowest_level: Level::Info,
             format,
             file: None,
-            secrets: vec![Secret::new("pa\"ss")],
+            secrets: vec![Secret::new("pa\"ss-word")],
         }
     }
 
@@ -211,7 +262,7 @@ mod tests {
             &test_logger(LogFormat::Text),
             Level::Warn,
             "x",
-            "bad pa\"ss here",
+            "bad pa\"ss-word here",
             &[],
         );
         assert_eq!(line, "eureka-hook: warning: bad *** here\n");
@@ -223,7 +274,7 @@ mod tests {
             &test_logger(LogFormat::Json),
             Level::Info,
             "peer_answer",
-            "peer said pa\"ss",
+            "peer said pa\"ss-word",
             &[
                 ("peer", "http://a/".into()),
                 ("status", "200".into()),

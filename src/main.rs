@@ -11,6 +11,8 @@ mod eureka;
 mod exit;
 mod hooks;
 mod log;
+mod log_file;
+mod output;
 mod redact;
 mod settings;
 mod values;
@@ -19,37 +21,70 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
+use clap::error::ErrorKind;
 
 use crate::clock::SystemClock;
+use crate::settings::vars::ProcessEnv;
 use crate::settings::{Hook, Settings};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            log::error("error", &format!("{err:#}"));
-            exit::from_error(&err).into()
-        }
-    }
+    let env = ProcessEnv::new(|name| std::env::var_os(name));
+    let code = match cli::Cli::try_parse() {
+        Ok(cli) => match run(&cli, &env) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                log::error("error", &format!("{err:#}"));
+                exit::from_error(&err).into()
+            }
+        },
+        Err(err) => usage_error(&err, &env),
+    };
+    log::finish();
+    code
 }
 
-fn run(cli: &cli::Cli) -> Result<()> {
-    let env = |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
-    log::init(&settings::log_settings(&cli.common, &env)?);
+/// clap refused the command line: `--help` and `--version` print as clap does; an error goes to
+/// the log (file and format included, as far as those flags parsed) with any URL password hidden.
+fn usage_error(err: &clap::Error, env: &ProcessEnv) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+    }
+    let common = cli::log_args_despite_errors(std::env::args_os());
+    let (log_settings, _) = settings::log_settings(&common, &|name| env.get(name));
+    log::init(&log_settings);
+    log::usage_error(&redact::redact_url_text(&err.render().to_string()));
+    exit::Exit::BadInput.into()
+}
+
+fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
+    let lookup = |name: &str| env.get(name);
+    let (log_settings, log_problem) = settings::log_settings(&cli.common, &lookup);
+    log::init(&log_settings);
     let names: Vec<String> = std::env::vars_os()
         .map(|(name, _)| name.to_string_lossy().into_owned())
         .collect();
     for warning in settings::misspelled::warnings(names.iter().map(String::as_str)) {
         log::warn("unread_variable", &warning);
     }
-    let settings = Settings::resolve(cli, &env, &settings::machine::ThisMachine)?;
+    let resolved = match log_problem {
+        Some(problem) => Err(problem),
+        None => Settings::resolve(cli, &lookup, &settings::machine::ThisMachine),
+    };
+    env.check()?;
+    let settings = resolved?;
     log::add_secrets(settings.secrets());
     for warning in &settings.warnings {
         log::warn("warning", warning);
     }
+    let mut stdout = output::ReaderMayLeave::new(std::io::stdout());
     if settings.dry_run {
-        return hooks::dry_run(&settings, &mut std::io::stdout());
+        return hooks::dry_run(&settings, &mut stdout);
     }
     let client =
         eureka::EurekaClient::new(settings.registry.ca_certificates.as_deref(), &SystemClock);
@@ -61,6 +96,6 @@ fn run(cli: &cli::Cli) -> Result<()> {
         Hook::Poststart { wait, strict } => {
             hooks::poststart(&settings, &client, &SystemClock, wait, strict)
         }
-        Hook::Status => hooks::status(&settings, &client, &mut std::io::stdout()),
+        Hook::Status => hooks::status(&settings, &client, &mut stdout),
     }
 }

@@ -1,10 +1,15 @@
 //! Keeping credentials out of every line we print.
 //!
-//! A password lives in a [`Secret`], whose `Debug` and `Display` print `(redacted)`. Service URLs are
-//! shown with their password replaced by `***` ([`redact_url_text`] does this even for text that is not
-//! a valid URL, because invalid input is exactly what error messages quote). The logger also masks
-//! every registered secret in every line it writes ([`mask`]), as a last line of defence against an
-//! error message from a library that quotes something it was given.
+//! Redaction is structural: a password lives in a [`Secret`], whose `Debug` and `Display` print
+//! `(redacted)`, and no message ever formats one. A service URL's userinfo is split off before the
+//! URL is parsed, and a URL is quoted only as [`shown_url`] renders it (`user:***@host…`).
+//!
+//! Two last resorts cover text we did not write. [`redact_url_text`] takes userinfo out of any URL
+//! in a library's message (clap quotes an unexpected argument as given). [`mask`] stars out a
+//! registered secret in a log line, but only a secret of at least [`SHORTEST_MASKED`] characters
+//! and only where it stands as a whole token: a short or common password (`eureka`, `x`) would
+//! otherwise star out ordinary words and paths (`/***/`) and, by where the stars fall, give the
+//! password away. Such a password is kept out by structure alone.
 
 use std::fmt;
 
@@ -42,45 +47,76 @@ pub struct Credentials {
     pub password: Secret,
 }
 
-/// `text` with the password of anything that looks like `scheme://user:password@host` replaced by
-/// `***`, so that a URL can be quoted in an error message before (or because) it failed to parse.
+/// One URL as given, for a message: when it has userinfo (everything between `://`, or the start,
+/// and the last `@`), only the user name before the first `:` is kept, as `user:***@`; userinfo
+/// without a `:` is all hidden, as `***@`, since it may be a password alone.
+pub fn shown_url(text: &str) -> String {
+    let (prefix, rest) = match text.find("://") {
+        Some(index) => text.split_at(index + 3),
+        None => ("", text),
+    };
+    match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, location) = rest.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{prefix}{user}:***{location}"),
+                None => format!("{prefix}***{location}"),
+            }
+        }
+        None => text.to_string(),
+    }
+}
+
+/// `text` (a library's message) with the userinfo of every URL in it hidden as [`shown_url`]
+/// does. A URL is taken to end at a quote, a comma, a line end or the next URL, so a password
+/// holding `/`, `?`, `#` or a space is hidden whole.
 pub fn redact_url_text(text: &str) -> String {
     let mut redacted = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(scheme_end) = rest.find("://") {
-        let authority_start = scheme_end + 3;
-        redacted.push_str(&rest[..authority_start]);
-        rest = &rest[authority_start..];
-        let authority_end = rest
-            .find(|c: char| c == '/' || c == ',' || c == '?' || c == '#' || c.is_whitespace())
-            .unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                redacted.push_str(user);
-                if userinfo.contains(':') {
-                    redacted.push_str(":***");
-                }
-                redacted.push_str(&authority[at..]);
-            }
-            None => redacted.push_str(authority),
-        }
-        rest = &rest[authority_end..];
+        let start = scheme_end + 3;
+        redacted.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let next_url = rest.find("://").unwrap_or(rest.len());
+        let end = rest[..next_url]
+            .find(['\'', '"', '`', ',', '\n', '\r', '>'])
+            .unwrap_or(next_url);
+        let url = &rest[..end];
+        // Only the `@` before the end counts; a later URL's own `@` is its business.
+        redacted.push_str(&shown_url(url));
+        rest = &rest[end..];
     }
     redacted.push_str(rest);
     redacted
 }
 
-/// `line` with every occurrence of each secret replaced by `***`.
+/// Secrets shorter than this are never masked by text search (see the module comment).
+pub const SHORTEST_MASKED: usize = 8;
+
+/// `line` with every whole-token occurrence of each secret of [`SHORTEST_MASKED`] characters or
+/// more replaced by `***`.
 pub fn mask(line: &str, secrets: &[Secret]) -> String {
-    secrets
-        .iter()
-        .filter(|secret| !secret.expose().is_empty())
-        .fold(line.to_string(), |masked, secret| {
-            masked.replace(secret.expose(), "***")
-        })
+    let mut masked = line.to_string();
+    for secret in secrets {
+        let secret = secret.expose();
+        if secret.chars().count() < SHORTEST_MASKED {
+            continue;
+        }
+        let mut result = String::with_capacity(masked.len());
+        let mut rest = masked.as_str();
+        while let Some(index) = rest.find(secret) {
+            let before = rest[..index].chars().next_back();
+            let after = rest[index + secret.len()..].chars().next();
+            let whole = !before.is_some_and(char::is_alphanumeric)
+                && !after.is_some_and(char::is_alphanumeric);
+            result.push_str(&rest[..index]);
+            result.push_str(if whole { "***" } else { secret });
+            rest = &rest[index + secret.len()..];
+        }
+        result.push_str(rest);
+        masked = result;
+    }
+    masked
 }
 
 #[cfg(test)]
@@ -108,21 +144,42 @@ mod tests {
             redact_url_text("ftp://u:p@a/,http://v:q@b:1"),
             "ftp://u:***@a/,http://v:***@b:1"
         );
-        assert_eq!(redact_url_text("http://user@host/"), "http://user@host/");
+        assert_eq!(redact_url_text("http://user@host/"), "http://***@host/");
         assert_eq!(redact_url_text("no url here"), "no url here");
     }
 
     #[test]
-    fn url_text_with_at_sign_in_password_is_redacted_up_to_the_last_at() {
-        assert_eq!(
-            redact_url_text("http://user:p@ss@host/"),
-            "http://user:***@host/"
-        );
+    fn url_text_hides_a_password_with_delimiters_whole() {
+        for password in ["p@ss", "pa/ss", "pa?ss", "pa#ss", "pa ss", "pa:ss"] {
+            let text =
+                format!("error: unexpected argument 'http://user:{password}@host/eureka/' found");
+            let redacted = redact_url_text(&text);
+            assert_eq!(
+                redacted, "error: unexpected argument 'http://user:***@host/eureka/' found",
+                "{password}"
+            );
+        }
     }
 
     #[test]
-    fn mask_replaces_every_secret() {
-        let secrets = [Secret::new("pw1"), Secret::new("")];
-        assert_eq!(mask("a pw1 b pw1", &secrets), "a *** b ***");
+    fn a_shown_url_keeps_only_the_user() {
+        assert_eq!(shown_url("https://u:a/b@h:1/e/"), "https://u:***@h:1/e/");
+        assert_eq!(shown_url("u:pw@h/e/"), "u:***@h/e/");
+        assert_eq!(shown_url("http://onlysecret@h/"), "http://***@h/");
+        assert_eq!(shown_url("http://h:8761/eureka/"), "http://h:8761/eureka/");
+    }
+
+    #[test]
+    fn mask_replaces_long_secrets_as_whole_tokens_only() {
+        let secrets = [
+            Secret::new("long-password"),
+            Secret::new("eureka"),
+            Secret::new("x"),
+            Secret::new(""),
+        ];
+        assert_eq!(
+            mask("a long-password b http://h/eureka/ x", &secrets),
+            "a *** b http://h/eureka/ x"
+        );
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Parsers return a `String` message that says what is wrong and what a valid value looks like; the
 //! caller adds which flag or variable it came from. Nothing here does I/O. Parsers never echo a
-//! password: URLs are quoted through `redact::redact_url_text`.
+//! password: a service URL's userinfo is split off before anything else looks at the URL, and a
+//! URL is only ever quoted as `user:***@host…`.
 
 use std::fmt;
 use std::time::Duration;
@@ -11,12 +12,22 @@ use std::time::Duration;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use ureq::http::Uri;
 
-use crate::redact::{Credentials, Secret, redact_url_text};
+use crate::redact::{Credentials, Secret, shown_url};
 
 /// The longest drain or wait we accept; longer values are typing mistakes, not grace periods.
 pub const MAX_HOLD: Duration = Duration::from_secs(24 * 60 * 60);
 /// The longest request timeout we accept.
 pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The longest service URL accepted, and the longest app name and instance id once
+/// percent-encoded. A Eureka server on Tomcat refuses a request whose request line and headers
+/// exceed 8 KiB (`maxHttpHeaderSize`) with a bare 400; with these limits the longest request the
+/// hook sends, `PUT {url}apps/{APP}/{ID}/status?value=OUT_OF_SERVICE`, stays under 4 KiB.
+pub const MAX_SERVICE_URL: usize = 2048;
+pub const MAX_APP_NAME: usize = 512;
+pub const MAX_INSTANCE_ID: usize = 1024;
+/// The longest `user:password` accepted: its Basic header must fit beside the request line.
+pub const MAX_CREDENTIALS: usize = 1024;
 
 /// Characters that must be escaped in one path segment (RFC 3986 `pchar` allows `:` and `@`,
 /// which Eureka instance ids use).
@@ -49,7 +60,9 @@ pub struct AppName(String);
 
 impl AppName {
     pub fn parse(text: &str) -> Result<Self, String> {
-        check_token(text, "an application name such as demo-service").map(|()| AppName(text.into()))
+        check_token(text, "an application name such as demo-service")?;
+        check_encoded_length(text, MAX_APP_NAME)?;
+        Ok(AppName(text.into()))
     }
 
     /// The name as given, for the default instanceId.
@@ -69,8 +82,9 @@ pub struct InstanceId(String);
 
 impl InstanceId {
     pub fn parse(text: &str) -> Result<Self, String> {
-        check_token(text, "an instance id such as pod-0:demo-service:8080")
-            .map(|()| InstanceId(text.into()))
+        check_token(text, "an instance id such as pod-0:demo-service:8080")?;
+        check_encoded_length(text, MAX_INSTANCE_ID)?;
+        Ok(InstanceId(text.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -82,6 +96,17 @@ impl fmt::Display for InstanceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Refuses a path segment too long to send (see [`MAX_INSTANCE_ID`]).
+fn check_encoded_length(text: &str, limit: usize) -> Result<(), String> {
+    let length = encode_path_segment(text).len();
+    if length > limit {
+        return Err(format!(
+            "is too long to send: {length} bytes once percent-encoded, at most {limit}"
+        ));
+    }
+    Ok(())
 }
 
 fn check_token(text: &str, example: &str) -> Result<(), String> {
@@ -182,35 +207,42 @@ pub struct ServiceUrl {
 
 impl ServiceUrl {
     /// The URL, and the credentials its userinfo held (percent-decoded), which the caller keeps.
+    ///
+    /// The userinfo is everything between `://` and the last `@`, split off before the rest is
+    /// parsed, so a password holding `/ ? # @ :` or a space is taken whole rather than cut into a
+    /// host and a path, and no parser ever sees (or quotes) it. Messages show `user:***@`.
     pub fn parse(text: &str) -> Result<(Self, Option<Credentials>), String> {
-        let shown = redact_url_text(text);
-        let uri: Uri = text.parse().map_err(|err| {
+        let shown = shown_url(text);
+        if text.len() > MAX_SERVICE_URL {
+            return Err(format!(
+                "a URL of {} bytes is too long to send: at most {MAX_SERVICE_URL}",
+                text.len()
+            ));
+        }
+        let Some((scheme @ ("http" | "https"), rest)) = text.split_once("://") else {
+            return Err(format!(
+                "'{shown}' must start with http:// or https://, e.g. http://eureka:8761/eureka/"
+            ));
+        };
+        let (userinfo, location) = match rest.rsplit_once('@') {
+            Some((userinfo, location)) => (Some(userinfo), location),
+            None => (None, rest),
+        };
+        let uri: Uri = format!("{scheme}://{location}").parse().map_err(|err| {
             format!("'{shown}' is not a URL ({err}): give http(s)://host:port/eureka/")
         })?;
-        let scheme = match uri.scheme_str() {
-            Some(scheme @ ("http" | "https")) => scheme.to_string(),
-            _ => {
-                return Err(format!(
-                    "'{shown}' must start with http:// or https://, e.g. http://eureka:8761/eureka/"
-                ));
-            }
-        };
-        let authority = uri
+        let host_port = uri
             .authority()
             .map(ureq::http::uri::Authority::as_str)
             .unwrap_or_default();
-        let (userinfo, host_port) = match authority.rsplit_once('@') {
-            Some((userinfo, host_port)) => (Some(userinfo), host_port),
-            None => (None, authority),
-        };
         let host = uri.host().unwrap_or_default();
-        if host.is_empty() {
+        if host.is_empty() || host_port.contains('@') {
             return Err(format!("'{shown}' has no host"));
         }
         if let Some(port_text) = host_port[host.len()..].strip_prefix(':') {
             parse_port(port_text).map_err(|err| format!("'{shown}': the port {err}"))?;
         }
-        if uri.query().is_some() || text.contains('#') {
+        if uri.query().is_some() || location.contains('#') {
             return Err(format!(
                 "'{shown}' must not have a query or fragment: give the base URL, e.g. http://eureka:8761/eureka/"
             ));
@@ -223,7 +255,7 @@ impl ServiceUrl {
             .map(|userinfo| parse_userinfo(userinfo).map_err(|err| format!("'{shown}' {err}")))
             .transpose()?;
         let url = ServiceUrl {
-            scheme,
+            scheme: scheme.to_string(),
             host_port: host_port.to_string(),
             path,
         };
@@ -299,18 +331,30 @@ pub fn parse_service_urls(list: &str) -> Result<Vec<(ServiceUrl, Option<Credenti
     if list.trim().is_empty() {
         return Err("is empty: give http(s)://host:port/eureka/[,URL...]".into());
     }
-    list.split(',')
-        .map(str::trim)
+    let entries: Vec<&str> = list.split(',').map(str::trim).collect();
+    // A ',' in a password splits it across two entries, where neither looks like userinfo any
+    // more; so when the list holds credentials, a broken entry is named by number only.
+    let holds_credentials = list.contains('@');
+    entries
+        .iter()
         .enumerate()
         .map(|(index, entry)| {
+            let number = index + 1;
             if entry.is_empty() {
-                Err(format!(
-                    "entry {} of the list is empty (a stray comma?)",
-                    index + 1
-                ))
-            } else {
-                ServiceUrl::parse(entry)
+                return Err(format!(
+                    "entry {number} of the list is empty (a stray comma?)"
+                ));
             }
+            ServiceUrl::parse(entry).map_err(|err| {
+                if holds_credentials && entries.len() > 1 {
+                    format!(
+                        "entry {number} of the list is not a valid service URL (not shown: the \
+                         list holds credentials; a ',' in a password must be written %2C)"
+                    )
+                } else {
+                    err
+                }
+            })
         })
         .collect()
 }
@@ -404,7 +448,7 @@ mod tests {
     fn bad_service_urls_are_rejected_without_showing_the_password() {
         let cases = [
             ("ftp://u:sekrit@eureka/", "http://"),
-            ("eureka:8761/eureka/", "give http(s)://"),
+            ("eureka:8761/eureka/", "must start with http://"),
             ("http://", "not a URL"),
             ("http://u:sekrit@eureka:99999/eureka/", "port"),
             ("http://u:sekrit@eureka/eureka/?x=1", "query"),
@@ -412,12 +456,62 @@ mod tests {
             ("http://user@eureka/eureka/", "without a password"),
             ("http://:sekrit@eureka/eureka/", "without a username"),
             ("http://u:sekrit@ eureka/", "not a URL"),
+            ("u:sekrit@eureka:8761/eureka/", "http://"),
+            ("http://u:sek/rit@ eureka/", "not a URL"),
+            ("http://sekrit@eureka/eureka/", "without a password"),
         ];
         for (text, expected) in cases {
             let err = ServiceUrl::parse(text).unwrap_err();
             assert!(err.contains(expected), "{text}: {err}");
             assert!(!err.contains("sekrit"), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_password_with_url_delimiters_is_taken_whole_up_to_the_last_at() {
+        for password in [
+            "pa/ss", "pa?ss", "pa#ss", "pa@ss", "pa:ss", "pa ss", "p%ss", "/", "eureka",
+        ] {
+            let text = format!("http://eureka:{password}@registry:8761/eureka/");
+            let (url, credentials) = ServiceUrl::parse(&text).unwrap();
+            assert_eq!(
+                url.to_string(),
+                "http://registry:8761/eureka/",
+                "{password}"
+            );
+            let credentials = credentials.unwrap();
+            assert_eq!(credentials.username, "eureka");
+            assert_eq!(credentials.password.expose(), password);
+        }
+        let (_, credentials) = ServiceUrl::parse("http://u:p%2Fs%40s@h/eureka/").unwrap();
+        assert_eq!(credentials.unwrap().password.expose(), "p/s@s");
+    }
+
+    #[test]
+    fn a_comma_in_a_password_is_never_quoted() {
+        let err = parse_service_urls("http://u:sek,rit@a/eureka/").unwrap_err();
+        assert!(err.contains("entry 1") && !err.contains("sek"), "{err}");
+    }
+
+    #[test]
+    fn values_too_long_to_send_are_refused() {
+        assert!(InstanceId::parse(&"i".repeat(MAX_INSTANCE_ID)).is_ok());
+        assert!(
+            InstanceId::parse(&"i".repeat(MAX_INSTANCE_ID + 1))
+                .unwrap_err()
+                .contains("too long")
+        );
+        assert!(
+            InstanceId::parse(&"/".repeat(MAX_INSTANCE_ID / 2)).is_err(),
+            "encoded length counts"
+        );
+        assert!(AppName::parse(&"a".repeat(MAX_APP_NAME + 1)).is_err());
+        let long_url = format!("http://h/{}/", "p".repeat(MAX_SERVICE_URL));
+        assert!(
+            ServiceUrl::parse(&long_url)
+                .unwrap_err()
+                .contains("too long")
+        );
     }
 
     #[test]

@@ -99,6 +99,18 @@ fn describe_tls_failure(err: &rustls::Error) -> String {
             | CertificateError::NotValidYet
             | CertificateError::NotValidYetContext { .. },
         ) => "the server's certificate is outside its validity period",
+        rustls::Error::InvalidCertificate(CertificateError::Other(other))
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            &format!(
+                "the server presents a CA certificate as its own; give exactly that certificate \
+                 with --cacert ({})",
+                vars::CACERT[0]
+            )
+        }
         rustls::Error::InvalidCertificate(_) => {
             &format!("the server's certificate is not trusted; {give_ca}")
         }

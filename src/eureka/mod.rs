@@ -8,6 +8,7 @@ mod describe;
 mod document;
 mod lookup;
 mod status;
+pub mod tls;
 mod transport;
 
 pub use answer::Answer;

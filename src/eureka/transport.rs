@@ -9,14 +9,15 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
 use ureq::http::{Method, Request, Response};
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::tls::Certificate;
 use ureq::{Agent, Body, RequestExt};
 
 use super::body::{MAX_BODY_BYTES, decoded};
 use super::describe::{describe_body_failure, describe_failure};
 use super::lookup::NamingResolver;
+use super::tls;
 use crate::clock::Clock;
 use crate::log;
 
@@ -114,21 +115,22 @@ pub struct Transport<'clock> {
 impl<'clock> Transport<'clock> {
     /// `ca_certificates` replace the built-in Mozilla roots when given.
     pub fn new(ca_certificates: Option<&[Certificate<'static>]>, clock: &'clock dyn Clock) -> Self {
-        let roots = match ca_certificates {
-            Some(certificates) => RootCerts::new_with_certs(certificates),
-            None => RootCerts::WebPki,
-        };
+        let given: Option<Vec<CertificateDer<'static>>> = ca_certificates.map(|certificates| {
+            certificates
+                .iter()
+                .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
+                .collect()
+        });
         let config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .proxy(None)
             .user_agent(concat!("eureka-hook/", env!("CARGO_PKG_VERSION")))
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
         let agent = Agent::with_parts(
             config,
-            DefaultConnector::default(),
+            tls::connector(given.as_deref()),
             NamingResolver::default(),
         );
         Transport { agent, clock }

@@ -149,31 +149,70 @@ fn after_propagation_warning(drain: Duration, watch: &WatchSettings) -> Option<S
 }
 
 /// Where and how log lines go; resolved first, so that even a bad-input error reaches the log file.
-pub fn log_settings(common: &CommonArgs, env: EnvLookup) -> Result<LogSettings> {
-    let verbose = flag_or_env_bool(common.verbose, vars::VERBOSE, env)?;
-    let quiet = flag_or_env_bool(common.quiet, vars::QUIET, env)?;
-    let verbosity = match (verbose, quiet) {
-        (true, true) => {
-            return Err(BadInput::new(format!(
-                "-v/{} and -q/{} are both on: choose one",
-                vars::VERBOSE[0],
-                vars::QUIET[0]
-            ))
-            .into());
+/// Each setting that is wrong falls back to its default, so the log works; the first such
+/// problem comes back beside the settings, to be reported as bad input once the log is set up.
+pub fn log_settings(common: &CommonArgs, env: EnvLookup) -> (LogSettings, Option<anyhow::Error>) {
+    let mut problem = None;
+    // A flag beats a variable, so -v beats EUREKA_HOOK_QUIET and -q beats EUREKA_HOOK_VERBOSE
+    // (clap already refuses -v with -q).
+    let verbosity = if common.verbose {
+        Verbosity::Verbose
+    } else if common.quiet {
+        Verbosity::Quiet
+    } else {
+        let verbose = keep(
+            &mut problem,
+            first_env(vars::VERBOSE, env, values::parse_bool),
+        )
+        .unwrap_or(false);
+        let quiet = keep(
+            &mut problem,
+            first_env(vars::QUIET, env, values::parse_bool),
+        )
+        .unwrap_or(false);
+        match (verbose, quiet) {
+            (true, true) => {
+                keep::<()>(
+                    &mut problem,
+                    Err(BadInput::new(format!(
+                        "{} and {} are both on: choose one",
+                        vars::VERBOSE[0],
+                        vars::QUIET[0]
+                    ))
+                    .into()),
+                );
+                Verbosity::Normal
+            }
+            (true, false) => Verbosity::Verbose,
+            (false, true) => Verbosity::Quiet,
+            (false, false) => Verbosity::Normal,
         }
-        (true, false) => Verbosity::Verbose,
-        (false, true) => Verbosity::Quiet,
-        (false, false) => Verbosity::Normal,
     };
     let format = match common.log_format {
         Some(format) => format,
-        None => first_env(vars::LOG_FORMAT, env, parse_log_format)?.unwrap_or(LogFormat::Text),
+        None => keep(
+            &mut problem,
+            first_env(vars::LOG_FORMAT, env, parse_log_format),
+        )
+        .unwrap_or(LogFormat::Text),
     };
-    let file = path_from(common.log_file.as_ref(), "--log-file", vars::LOG_FILE, env)?;
-    Ok(LogSettings {
+    let file = keep(
+        &mut problem,
+        path_from(common.log_file.as_ref(), "--log-file", vars::LOG_FILE, env),
+    );
+    let settings = LogSettings {
         verbosity,
         format,
         file,
+    };
+    (settings, problem)
+}
+
+/// The value, or `None` with the first problem kept in `problem`.
+fn keep<T>(problem: &mut Option<anyhow::Error>, result: Result<Option<T>>) -> Option<T> {
+    result.unwrap_or_else(|err| {
+        problem.get_or_insert(err);
+        None
     })
 }
 
@@ -559,14 +598,93 @@ mod tests {
         ]
         .into();
         let env = |name: &str| vars.get(name).map(ToString::to_string);
-        let log = log_settings(&cli.common, &env).unwrap();
+        let (log, problem) = log_settings(&cli.common, &env);
+        assert!(problem.is_none());
         assert_eq!(log.verbosity, Verbosity::Verbose);
         assert_eq!(log.format, LogFormat::Json);
         assert_eq!(log.file, Some(PathBuf::from("/tmp/x")));
 
         let bad = |name: &str| (name == "EUREKA_HOOK_LOG_FORMAT").then(|| "xml".to_string());
         let cli = Cli::try_parse_from(["eureka-hook", "status"]).unwrap();
-        let err = log_settings(&cli.common, &bad).unwrap_err();
-        assert!(format!("{err:#}").starts_with("EUREKA_HOOK_LOG_FORMAT"));
+        let (log, problem) = log_settings(&cli.common, &bad);
+        assert!(format!("{:#}", problem.unwrap()).starts_with("EUREKA_HOOK_LOG_FORMAT"));
+        assert_eq!(
+            log.format,
+            LogFormat::Text,
+            "a bad setting falls back to its default"
+        );
+    }
+
+    #[test]
+    fn a_verbosity_flag_beats_the_variables() {
+        let both = |name: &str| {
+            ["EUREKA_HOOK_VERBOSE", "EUREKA_HOOK_QUIET"]
+                .contains(&name)
+                .then(|| "true".to_string())
+        };
+        for (flag, expected) in [("-v", Verbosity::Verbose), ("-q", Verbosity::Quiet)] {
+            let cli = Cli::try_parse_from(["eureka-hook", "status", flag]).unwrap();
+            let (log, problem) = log_settings(&cli.common, &both);
+            assert!(problem.is_none(), "{flag}");
+            assert_eq!(log.verbosity, expected);
+        }
+        let cli = Cli::try_parse_from(["eureka-hook", "status"]).unwrap();
+        assert!(log_settings(&cli.common, &both).1.is_some());
+    }
+
+    #[test]
+    fn empty_variables_are_unset() {
+        let settings = resolve_with(
+            &["prestop"],
+            &[
+                ("EUREKA_URL", ""),
+                (
+                    "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
+                    "http://zone:8761/eureka/",
+                ),
+                ("EUREKA_USERNAME", ""),
+                ("EUREKA_PASSWORD", ""),
+                ("EUREKA_APP", ""),
+                ("SPRING_APPLICATION_NAME", "demo"),
+                ("EUREKA_PORT", ""),
+                ("EUREKA_HOOK_DRAIN", ""),
+                ("EUREKA_HOOK_AFTER_PROPAGATION", ""),
+                ("EUREKA_HOOK_SERVER_CACHE", ""),
+                ("EUREKA_HOOK_REQUEST_TIMEOUT", ""),
+                ("EUREKA_HOOK_CACERT", ""),
+                ("EUREKA_HOOK_CREDENTIALS_FILE", ""),
+                ("EUREKA_HOOK_DRY_RUN", ""),
+                ("EUREKA_INSTANCE_ID", ""),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            settings.registry.peers[0].to_string(),
+            "http://zone:8761/eureka/"
+        );
+        assert!(settings.registry.peers[0].credentials().is_none());
+        assert_eq!(settings.identity.instance_id.as_str(), "pod-0:demo:8080");
+        assert_eq!(
+            settings.hook,
+            Hook::Prestop {
+                drain: DEFAULT_DRAIN,
+                watch: WatchSettings {
+                    server_cache: DEFAULT_SERVER_CACHE,
+                    after_propagation: None
+                }
+            }
+        );
+        let cli = Cli::try_parse_from(["eureka-hook", "status"]).unwrap();
+        let empty = |_: &str| Some(String::new());
+        let (log, problem) = log_settings(&cli.common, &empty);
+        assert!(problem.is_none());
+        assert_eq!(
+            log,
+            LogSettings {
+                verbosity: Verbosity::Normal,
+                format: LogFormat::Text,
+                file: None
+            }
+        );
     }
 }

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
 use super::vars::{self, EnvLookup, first_env, path_from, source_name};
 use crate::cli::CommonArgs;
+use crate::eureka::tls;
 use crate::exit::BadInput;
 use crate::redact::{Credentials, Secret};
 use crate::values::{self, ServiceUrl};
@@ -202,8 +204,14 @@ fn assign_credentials(
 }
 
 fn env_credentials(env: EnvLookup) -> Result<Option<Credentials>> {
-    match (env(vars::USERNAME), env(vars::PASSWORD)) {
-        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
+    let set = |name: &str| env(name).filter(|value| !value.is_empty());
+    match (set(vars::USERNAME), set(vars::PASSWORD)) {
+        (Some(username), Some(password)) => {
+            check_credentials_length(
+                &username,
+                &password,
+                &format!("{}/{}", vars::USERNAME, vars::PASSWORD),
+            )?;
             Ok(Some(Credentials {
                 username,
                 password: Secret::new(password),
@@ -211,7 +219,7 @@ fn env_credentials(env: EnvLookup) -> Result<Option<Credentials>> {
         }
         (None, None) => Ok(None),
         _ => Err(BadInput::new(format!(
-            "{} and {} must be set together, both non-empty",
+            "{} and {} must be set together (an empty one counts as unset)",
             vars::USERNAME,
             vars::PASSWORD
         ))
@@ -220,22 +228,99 @@ fn env_credentials(env: EnvLookup) -> Result<Option<Credentials>> {
 }
 
 fn read_credentials_file(path: &Path, source: &str) -> Result<Credentials> {
-    let content = std::fs::read_to_string(path)
+    let content = std::fs::read(path)
         .with_context(|| BadInput::new(format!("{source}: cannot read {}", path.display())))?;
-    let line = content.trim_end_matches(['\r', '\n']);
-    match line.split_once(':') {
-        Some((username, password)) if !username.is_empty() && !password.is_empty() => {
-            Ok(Credentials {
-                username: username.to_string(),
-                password: Secret::new(password),
-            })
-        }
-        _ => Err(BadInput::new(format!(
-            "{source}: {} must hold user:password on one line",
-            path.display()
+    let (username, password) = parse_credentials_file(&content)
+        .map_err(|problem| BadInput::new(format!("{source}: {}: {problem}", path.display())))?;
+    check_credentials_length(&username, &password, source)?;
+    Ok(Credentials {
+        username,
+        password: Secret::new(password),
+    })
+}
+
+/// Basic credentials must fit in a request header beside the longest request line; see
+/// `values::MAX_CREDENTIALS`.
+fn check_credentials_length(username: &str, password: &str, source: &str) -> Result<()> {
+    let length = username.len() + 1 + password.len();
+    if length > values::MAX_CREDENTIALS {
+        return Err(BadInput::new(format!(
+            "{source}: user:password is {length} bytes, at most {} fit in a request header",
+            values::MAX_CREDENTIALS
         ))
-        .into()),
+        .into());
     }
+    Ok(())
+}
+
+/// What is wrong with a credentials file; no variant carries any of its content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CredentialsFileError {
+    NotUtf8,
+    ByteOrderMark,
+    Empty,
+    MoreThanOneLine,
+    Comment,
+    NoColon,
+    EmptyUsername,
+    EmptyPassword,
+    ControlCharacter,
+}
+
+impl fmt::Display for CredentialsFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let problem = match self {
+            CredentialsFileError::NotUtf8 => "it is not valid UTF-8",
+            CredentialsFileError::ByteOrderMark => {
+                "it starts with a byte-order mark (save it as UTF-8 without BOM)"
+            }
+            CredentialsFileError::Empty => "it is empty",
+            CredentialsFileError::MoreThanOneLine => "it has more than one line",
+            CredentialsFileError::Comment => "it is a comment line",
+            CredentialsFileError::NoColon => "the line has no ':' between user and password",
+            CredentialsFileError::EmptyUsername => "the user name is empty",
+            CredentialsFileError::EmptyPassword => "the password is empty",
+            CredentialsFileError::ControlCharacter => {
+                "the line holds a control character (a tab or a stray carriage return?)"
+            }
+        };
+        write!(f, "{problem}: it must hold exactly one line, user:password")
+    }
+}
+
+/// `user:password` from a credentials file's bytes. One final `\n` or `\r\n` is allowed (editors
+/// and `echo` add it; `kubectl create secret --from-literal` does not); the password is everything
+/// after the first `:` and may itself hold `:`. Nothing is trimmed: a space may be part of a
+/// password.
+fn parse_credentials_file(bytes: &[u8]) -> Result<(String, String), CredentialsFileError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| CredentialsFileError::NotUtf8)?;
+    if text.starts_with('\u{feff}') {
+        return Err(CredentialsFileError::ByteOrderMark);
+    }
+    let line = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text);
+    if line.is_empty() {
+        return Err(CredentialsFileError::Empty);
+    }
+    if line.contains('\n') {
+        return Err(CredentialsFileError::MoreThanOneLine);
+    }
+    if line.trim_start().starts_with('#') {
+        return Err(CredentialsFileError::Comment);
+    }
+    if line.chars().any(char::is_control) {
+        return Err(CredentialsFileError::ControlCharacter);
+    }
+    let (username, password) = line.split_once(':').ok_or(CredentialsFileError::NoColon)?;
+    if username.is_empty() {
+        return Err(CredentialsFileError::EmptyUsername);
+    }
+    if password.is_empty() {
+        return Err(CredentialsFileError::EmptyPassword);
+    }
+    Ok((username.to_string(), password.to_string()))
 }
 
 fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> {
@@ -262,6 +347,12 @@ fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> 
         ))
         .into());
     }
+    let ders: Vec<_> = certificates
+        .iter()
+        .map(|certificate| CertificateDer::from(certificate.der().to_vec()))
+        .collect();
+    tls::client_config(&ders)
+        .map_err(|problem| BadInput::new(format!("{source}: {}: {problem}", path.display())))?;
     Ok(certificates)
 }
 
@@ -304,5 +395,50 @@ mod tests {
                 .iter()
                 .all(|peer| peer.credentials().is_some_and(|c| c.username == "u"))
         );
+    }
+
+    #[test]
+    fn a_credentials_file_is_one_user_colon_password_line() {
+        for (content, expected) in [
+            (&b"eureka:s3cret"[..], ("eureka", "s3cret")),
+            (b"eureka:s3cret\n", ("eureka", "s3cret")),
+            (b"eureka:s3cret\r\n", ("eureka", "s3cret")),
+            (b"eureka:pa:ss /?#@%", ("eureka", "pa:ss /?#@%")),
+            (b"eureka: leading space", ("eureka", " leading space")),
+        ] {
+            let (user, password) = parse_credentials_file(content).unwrap();
+            assert_eq!((user.as_str(), password.as_str()), expected);
+        }
+    }
+
+    #[test]
+    fn anything_else_in_a_credentials_file_is_bad_input() {
+        for (content, expected) in [
+            (
+                &b"\xef\xbb\xbfeureka:s3cret\n"[..],
+                CredentialsFileError::ByteOrderMark,
+            ),
+            (
+                b"eureka:s3cret\nsecond:line\n",
+                CredentialsFileError::MoreThanOneLine,
+            ),
+            (b"eureka:s3cret\n\n", CredentialsFileError::MoreThanOneLine),
+            (b"# user:password\n", CredentialsFileError::Comment),
+            (b"", CredentialsFileError::Empty),
+            (b"\n", CredentialsFileError::Empty),
+            (b"only-a-user\n", CredentialsFileError::NoColon),
+            (b":s3cret", CredentialsFileError::EmptyUsername),
+            (b"eureka:", CredentialsFileError::EmptyPassword),
+            (b"eureka:s3cret\r", CredentialsFileError::ControlCharacter),
+            (b"eureka:s3\tcret", CredentialsFileError::ControlCharacter),
+            (b"eureka:s\xe4cret", CredentialsFileError::NotUtf8),
+        ] {
+            assert_eq!(
+                parse_credentials_file(content),
+                Err(expected),
+                "{content:?}"
+            );
+            assert!(!expected.to_string().contains("s3cret"));
+        }
     }
 }

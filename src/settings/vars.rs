@@ -1,9 +1,13 @@
 //! Every environment variable a setting is read from, each name written once, and the helpers
 //! that read them: a flag wins, else the first of its variables that is set, else the default.
+//! An empty variable is unset (Kubernetes and Helm render an unset value as `""`), and a value
+//! that is not valid UTF-8 is bad input naming the variable, never altered ([`ProcessEnv`]).
 //!
 //! clap's doc comments cannot name these constants, so `--help` spells the names again; a test
 //! below proves that each flag's `[env: …]` list equals its entry in [`BY_FLAG`].
 
+use std::cell::RefCell;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -76,8 +80,53 @@ pub const BY_FLAG: &[(&str, &[&str])] = &[
     ("strict", STRICT),
 ];
 
-/// Reads one environment variable; `None` when unset.
+/// Reads one environment variable; `None` when unset or empty.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Reads one variable as the operating system holds it; `std::env::var_os` outside tests.
+pub type RawEnvLookup = fn(&str) -> Option<OsString>;
+
+/// The environment as the settings read it. An empty value reads as unset. A value that is not
+/// valid UTF-8 reads as unset too, and its variable is remembered so that [`ProcessEnv::check`]
+/// reports it as bad input: such a value is never altered (a lossy conversion would send a
+/// different password than the one given).
+pub struct ProcessEnv {
+    raw: RawEnvLookup,
+    not_utf8: RefCell<Vec<String>>,
+}
+
+impl ProcessEnv {
+    pub fn new(raw: RawEnvLookup) -> Self {
+        ProcessEnv {
+            raw,
+            not_utf8: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        let value = (self.raw)(name)?;
+        match value.into_string() {
+            Ok(text) if text.is_empty() => None,
+            Ok(text) => Some(text),
+            Err(_) => {
+                self.not_utf8.borrow_mut().push(name.to_string());
+                None
+            }
+        }
+    }
+
+    /// Bad input naming the first variable read so far whose value is not valid UTF-8; reported
+    /// in preference to any error its absence caused.
+    pub fn check(&self) -> Result<()> {
+        match self.not_utf8.borrow().first() {
+            Some(name) => Err(BadInput::new(format!(
+                "{name}: the value is not valid UTF-8; it was not used (give it in UTF-8)"
+            ))
+            .into()),
+            None => Ok(()),
+        }
+    }
+}
 
 /// The flag's value, else the first of `vars` that is set, parsed; else `None`.
 pub fn pick<T>(
@@ -99,7 +148,7 @@ pub fn first_env<T>(
     parse: fn(&str) -> Result<T, String>,
 ) -> Result<Option<T>> {
     for var in vars {
-        if let Some(text) = env(var) {
+        if let Some(text) = env(var).filter(|text| !text.is_empty()) {
             return parse(&text)
                 .map(Some)
                 .map_err(|message| BadInput::new(format!("{var}: {message}")).into());
@@ -113,14 +162,18 @@ pub fn flag_or_env_bool(flag: bool, vars: &[&str], env: EnvLookup) -> Result<boo
     Ok(flag || first_env(vars, env, values::parse_bool)?.unwrap_or(false))
 }
 
-/// A path from its flag or variable; an empty one is bad input.
+/// A path from its flag or variable (an empty variable is unset); an empty flag is bad input.
 pub fn path_from(
     flag: Option<&PathBuf>,
     flag_name: &str,
     vars: &[&str],
     env: EnvLookup,
 ) -> Result<Option<PathBuf>> {
-    let from_env = || vars.iter().find_map(|var| env(var)).map(PathBuf::from);
+    let from_env = || {
+        vars.iter()
+            .find_map(|var| env(var).filter(|text| !text.is_empty()))
+            .map(PathBuf::from)
+    };
     match flag.cloned().or_else(from_env) {
         Some(path) if path.as_os_str().is_empty() => {
             let name = source_name(flag, flag_name, vars);
@@ -194,5 +247,45 @@ mod tests {
         let refuse: fn(&str) -> Result<String, String> = |_| Err("no".into());
         let err = first_env(&["A", "B"], &env, refuse).unwrap_err();
         assert_eq!(format!("{err:#}"), "B: no");
+    }
+
+    #[test]
+    fn an_empty_variable_is_unset() {
+        let env = |name: &str| {
+            Some(if name == "A" {
+                String::new()
+            } else {
+                "b".into()
+            })
+        };
+        let parse: fn(&str) -> Result<String, String> = |text| Ok(text.to_string());
+        assert_eq!(
+            first_env(&["A", "B"], &env, parse).unwrap(),
+            Some("b".into())
+        );
+        let empty = |_: &str| Some(String::new());
+        assert_eq!(path_from(None, "--x", &["A"], &empty).unwrap(), None);
+    }
+
+    #[test]
+    fn a_value_that_is_not_utf8_reads_as_unset_and_is_reported_by_name() {
+        use std::os::unix::ffi::OsStringExt;
+        let raw: RawEnvLookup = |name| match name {
+            "EMPTY" => Some(OsString::new()),
+            "GOOD" => Some("demo".into()),
+            "LATIN1" => Some(OsString::from_vec(vec![b'p', 0xe4, b's', b's'])),
+            _ => None,
+        };
+        let env = ProcessEnv::new(raw);
+        assert_eq!(env.get("EMPTY"), None);
+        assert_eq!(env.get("GOOD"), Some("demo".into()));
+        assert!(env.check().is_ok());
+        assert_eq!(env.get("LATIN1"), None);
+        let message = format!("{:#}", env.check().unwrap_err());
+        assert!(
+            message.starts_with("LATIN1: the value is not valid UTF-8"),
+            "{message}"
+        );
+        assert!(!message.contains("pss"));
     }
 }

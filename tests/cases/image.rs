@@ -119,7 +119,11 @@ fn each_image_drains_the_instance_with_prestop() {
         let url = double.base_url();
         run_image(
             &image,
-            &[("EUREKA_URL", &url), ("EUREKA_HOSTNAME", HOST)],
+            &[
+                ("EUREKA_URL", &url),
+                ("EUREKA_HOSTNAME", HOST),
+                ("SERVER_PORT", "8080"),
+            ],
             &["prestop", "--app", APP, "--drain", "100ms"],
         )
         .assert_code(0)

@@ -41,3 +41,7 @@ mod logging;
 
 /// The kubelet's order on termination: OUT_OF_SERVICE, drain, then SIGTERM, within the grace period.
 mod kubelet;
+
+/// At least 60 inputs as real pods give them (spellings, empties, encodings, passwords, files,
+/// signals, odd servers), each on every hook, in both log formats, checked for passwords.
+mod real_world;

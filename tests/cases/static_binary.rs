@@ -19,7 +19,7 @@ fn static_target() -> String {
 
 /// The binary `scripts/dist.sh` (through `scripts/build-static.sh`) builds; the test command
 /// builds it first.
-fn static_binary() -> PathBuf {
+pub fn static_binary() -> PathBuf {
     let path = std::env::var_os("EUREKA_HOOK_STATIC_BIN")
         .filter(|path| !path.is_empty())
         .map(PathBuf::from)

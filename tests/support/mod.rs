@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests.
 
 pub mod cmd;
+pub mod matrix;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

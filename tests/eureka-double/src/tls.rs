@@ -31,16 +31,25 @@ pub struct TlsFront {
 impl TlsFront {
     /// Starts a front forwarding to `double`; panics if no certificate can be made or no port bound.
     pub fn new(double: &EurekaDouble) -> TlsFront {
-        TlsFront::try_new(double.addr()).expect("TLS front starts")
+        TlsFront::try_new(double.addr(), false).expect("TLS front starts")
     }
 
-    fn try_new(upstream: SocketAddr) -> io::Result<TlsFront> {
+    /// The same with a self-signed certificate marked as a CA (`CA:TRUE`), as
+    /// `openssl req -x509` makes it.
+    pub fn with_ca_certificate(double: &EurekaDouble) -> TlsFront {
+        TlsFront::try_new(double.addr(), true).expect("TLS front starts")
+    }
+
+    fn try_new(upstream: SocketAddr, is_ca: bool) -> io::Result<TlsFront> {
         let names = vec!["localhost".to_owned(), Ipv4Addr::LOCALHOST.to_string()];
-        let certified = rcgen::generate_simple_self_signed(names).map_err(io::Error::other)?;
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-            certified.signing_key.serialize_der(),
-        ));
-        let certificate: CertificateDer<'static> = certified.cert.der().clone();
+        let mut params = rcgen::CertificateParams::new(names).map_err(io::Error::other)?;
+        if is_ca {
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        }
+        let signing_key = rcgen::KeyPair::generate().map_err(io::Error::other)?;
+        let cert = params.self_signed(&signing_key).map_err(io::Error::other)?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
+        let certificate: CertificateDer<'static> = cert.der().clone();
         let config =
             ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
                 .with_safe_default_protocol_versions()
@@ -61,7 +70,7 @@ impl TlsFront {
             })?;
         Ok(TlsFront {
             addr,
-            ca_pem: certified.cert.pem(),
+            ca_pem: cert.pem(),
             handshakes,
             shutdown,
             acceptor: Some(acceptor),
