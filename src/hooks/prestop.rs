@@ -62,7 +62,7 @@ pub fn prestop(
         nudger: sleeper.nudger(),
     };
     let (mut evidence, watched) = watch_plan(settings, &marks, &polling_context.id, watch);
-    let polling = polling::start(&polling_context, if primes { watched } else { Vec::new() });
+    let polling = polling::start(&polling_context, watched);
     hold_drain(
         sleeper,
         clock,
