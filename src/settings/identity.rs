@@ -6,6 +6,7 @@
 //! look-up on this machine (`host`). The machine is injected ([`Machine`]).
 
 use std::fmt::Write as _;
+use std::net::Ipv4Addr;
 
 use anyhow::Result;
 
@@ -62,37 +63,13 @@ pub struct Identity {
 
 impl Identity {
     pub fn resolve(common: &CommonArgs, env: EnvLookup, machine: &dyn Machine) -> Result<Identity> {
-        let app = match common.app.clone() {
-            Some(app) => app,
-            None => named_env(vars::APP, env, AppName::parse)?
-                .map(|(app, _)| app)
-                .ok_or_else(|| {
-                    BadInput::new(format!(
-                        "no application name: pass --app NAME or set {}",
-                        vars::APP.join(" or ")
-                    ))
-                })?,
-        };
+        let app = registered_app(common, env)?;
         let port = registered_port(common.port, env);
         let interface_address = machine
             .ipv4_addresses()
             .ok()
             .and_then(|addresses| spring_address(&addresses));
-        let given_host = named(
-            common.hostname.clone(),
-            "--hostname",
-            vars::HOSTNAME,
-            env,
-            values::parse_hostname,
-        )?;
-        let (hostname, host_source) = if let Some((host, from)) = given_host {
-            (Some(host), Some(HostSource::Given(from)))
-        } else {
-            let hosts_file = machine.hosts_file().ok();
-            let kernel = || machine.hostname().ok().filter(|name| !name.is_empty());
-            looked_up_host(hosts_file.as_deref(), interface_address, kernel)
-                .map_or((None, None), |(host, source)| (Some(host), Some(source)))
-        };
+        let (hostname, host_source) = id_host(common, env, machine, interface_address)?;
         let given_id = named(
             common.instance_id.clone(),
             "--instance-id",
@@ -207,6 +184,48 @@ impl Identity {
         }
         text
     }
+}
+
+/// The registered app: --app, else the first of its variables that is set; required.
+fn registered_app(common: &CommonArgs, env: EnvLookup) -> Result<AppName> {
+    if let Some(app) = &common.app {
+        return Ok(app.clone());
+    }
+    named_env(vars::APP, env, AppName::parse)?
+        .map(|(app, _)| app)
+        .ok_or_else(|| {
+            BadInput::new(format!(
+                "no application name: pass --app NAME or set {}",
+                vars::APP.join(" or ")
+            ))
+            .into()
+        })
+}
+
+/// The host the id is built on and where it came from: --hostname or its variables, else what
+/// Spring Cloud's `InetUtils` finds for `interface_address`, else the kernel hostname.
+fn id_host(
+    common: &CommonArgs,
+    env: EnvLookup,
+    machine: &dyn Machine,
+    interface_address: Option<Ipv4Addr>,
+) -> Result<(Option<String>, Option<HostSource>)> {
+    let given_host = named(
+        common.hostname.clone(),
+        "--hostname",
+        vars::HOSTNAME,
+        env,
+        values::parse_hostname,
+    )?;
+    if let Some((host, from)) = given_host {
+        return Ok((Some(host), Some(HostSource::Given(from))));
+    }
+    let hosts_file = machine.hosts_file().ok();
+    let kernel = || machine.hostname().ok().filter(|name| !name.is_empty());
+    Ok(
+        looked_up_host(hosts_file.as_deref(), interface_address, kernel)
+            .map_or((None, None), |(host, source)| (Some(host), Some(source))),
+    )
 }
 
 /// Spring Cloud's id, or its two candidates, on `host`.
