@@ -54,6 +54,35 @@ pub const PASSWORD: &str = "EUREKA_PASSWORD";
 /// The pod's IP address, by the Downward API convention; no flag.
 pub const POD_IP: &str = "POD_IP";
 
+/// Every variable the hook reads, each list above once (the order misspellings are matched in).
+pub const READ: &[&[&str]] = &[
+    EUREKA_URL,
+    APP,
+    PORT,
+    HOSTNAME,
+    INSTANCE_ID,
+    &[SPRING_INSTANCE_INDEX],
+    REGISTERED_ADDRESSES,
+    &[USERNAME, PASSWORD],
+    DRAIN,
+    WAIT,
+    STRICT,
+    VERBOSE,
+    QUIET,
+    LOG_FORMAT,
+    LOG_FILE,
+    CACERT,
+    CREDENTIALS_FILE,
+    REQUEST_TIMEOUT,
+    DRY_RUN,
+    &[POD_IP],
+];
+
+/// The names in [`READ`], one by one.
+pub fn read_names() -> impl Iterator<Item = &'static str> {
+    READ.iter().flat_map(|names| names.iter().copied())
+}
+
 /// Each flag (by its long name) and the variables it falls back to, in order; only the test that
 /// holds `--help` to these names reads it.
 #[cfg(test)]
@@ -230,6 +259,34 @@ mod tests {
             .collect();
         table.sort();
         assert_eq!(documented, table);
+    }
+
+    #[test]
+    fn every_variable_a_setting_is_read_from_is_listed_once_in_read() {
+        for (flag, names) in BY_FLAG {
+            assert!(READ.contains(names), "--{flag}: {names:?} is not in READ");
+        }
+        for name in [
+            USERNAME,
+            PASSWORD,
+            POD_IP,
+            SPRING_APP_NAME,
+            SPRING_INSTANCE_INDEX,
+        ]
+        .into_iter()
+        .chain([SERVER_PORT])
+        .chain(REGISTERED_ADDRESSES.iter().copied())
+        {
+            assert!(
+                read_names().any(|read| read == name),
+                "{name} is not in READ"
+            );
+        }
+        let mut names: Vec<&str> = read_names().collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "a name is listed twice in READ");
     }
 
     #[test]
