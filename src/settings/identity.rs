@@ -473,43 +473,34 @@ mod tests {
     #[test]
     fn the_registered_app_and_the_ids_app_part_follow_spring() {
         let machine = FakeMachine::named("pod-0");
-        let identity = resolve(
-            &[],
-            &[
-                ("EUREKA_INSTANCE_APPNAME", "orders-v2"),
-                ("SPRING_APPLICATION_NAME", "Orders"),
-                ("SERVER_PORT", "8080"),
-            ],
-            &machine,
-        )
-        .unwrap();
-        assert_eq!(identity.app.registry_name(), "ORDERS-V2");
-        assert_eq!(identity.instance_id.as_str(), "pod-0:Orders:8080");
-
-        let only_appname = resolve(
-            &[],
-            &[
-                ("EUREKA_INSTANCE_APPNAME", "orders"),
-                ("SERVER_PORT", "8080"),
-            ],
-            &machine,
-        )
-        .unwrap();
-        assert_eq!(only_appname.instance_id.as_str(), "pod-0:8080");
-
-        let flag = resolve(&["--app", "orders"], &[("SERVER_PORT", "8080")], &machine).unwrap();
-        assert_eq!(flag.instance_id.as_str(), "pod-0:orders:8080");
-        let flag_and_spring = resolve(
-            &["--app", "ORDERS"],
-            &[
-                ("SPRING_APPLICATION_NAME", "orders"),
-                ("SERVER_PORT", "8080"),
-            ],
-            &machine,
-        )
-        .unwrap();
-        assert_eq!(flag_and_spring.instance_id.as_str(), "pod-0:orders:8080");
-        assert_eq!(flag_and_spring.app.registry_name(), "ORDERS");
+        let spring_name = |name| ("SPRING_APPLICATION_NAME", name);
+        let appname = |name| ("EUREKA_INSTANCE_APPNAME", name);
+        for (args, vars, registered_app, id) in [
+            (
+                &[][..],
+                &[appname("orders-v2"), spring_name("Orders")][..],
+                "ORDERS-V2",
+                "pod-0:Orders:8080",
+            ),
+            // Only EUREKA_INSTANCE_APPNAME: Spring has no application name for the id.
+            (&[], &[appname("orders")], "ORDERS", "pod-0:8080"),
+            (&["--app", "orders"], &[], "ORDERS", "pod-0:orders:8080"),
+            (
+                &["--app", "ORDERS"],
+                &[spring_name("orders")],
+                "ORDERS",
+                "pod-0:orders:8080",
+            ),
+        ] {
+            let mut all = vars.to_vec();
+            all.push(("SERVER_PORT", "8080"));
+            let identity = resolve(args, &all, &machine).unwrap();
+            assert_eq!(
+                (identity.app.registry_name(), identity.instance_id.as_str()),
+                (registered_app.to_string(), id),
+                "{args:?} {vars:?}"
+            );
+        }
     }
 
     #[test]
