@@ -13,7 +13,7 @@ use anyhow::Result;
 use super::host::{HostSource, looked_up_host, spring_address};
 use super::machine::Machine;
 use super::spring_id::{RegisteredPort, SpringIds, spring_ids, spring_port};
-use super::vars::{self, EnvLookup};
+use super::vars::{self, EnvLookup, set};
 use crate::cli::CommonArgs;
 use crate::exit::BadInput;
 use crate::values::{self, AppName, InstanceId};
@@ -70,7 +70,7 @@ impl Identity {
             .ok()
             .and_then(|addresses| spring_address(&addresses));
         let (hostname, host_source) = id_host(common, env, machine, interface_address)?;
-        let given_id = named(
+        let given_id = vars::pick_named(
             common.instance_id.clone(),
             "--instance-id",
             vars::INSTANCE_ID,
@@ -191,7 +191,7 @@ fn registered_app(common: &CommonArgs, env: EnvLookup) -> Result<AppName> {
     if let Some(app) = &common.app {
         return Ok(app.clone());
     }
-    named_env(vars::APP, env, AppName::parse)?
+    vars::first_env_named(vars::APP, env, AppName::parse)?
         .map(|(app, _)| app)
         .ok_or_else(|| {
             BadInput::new(format!(
@@ -210,7 +210,7 @@ fn id_host(
     machine: &dyn Machine,
     interface_address: Option<Ipv4Addr>,
 ) -> Result<(Option<String>, Option<HostSource>)> {
-    let given_host = named(
+    let given_host = vars::pick_named(
         common.hostname.clone(),
         "--hostname",
         vars::HOSTNAME,
@@ -238,7 +238,7 @@ fn spring_default(
 ) -> Result<(InstanceId, Option<InstanceId>, IdSource)> {
     // The id keeps spring.application.name as the app has it; the hook's own app setting stands
     // in for it when it is only in the app's config file.
-    let spring_name = named_env(&[vars::SPRING_APP_NAME], env, AppName::parse)?;
+    let spring_name = vars::first_env_named(&[vars::SPRING_APP_NAME], env, AppName::parse)?;
     let app_part = match (&spring_name, &common.app, set(env, vars::APP[0])) {
         (Some((name, _)), _, _) => Some(name.as_given().to_string()),
         (None, Some(flag), _) => Some(flag.as_given().to_string()),
@@ -283,8 +283,8 @@ fn spring_default(
 /// --port or `EUREKA_PORT` (1 to 65535), else Spring's `SERVER_PORT`, then `PORT` (as Spring
 /// parses them; 0 is a random port), else 8080.
 fn registered_port(flag: Option<u16>, env: EnvLookup) -> Result<RegisteredPort> {
-    if let Some(port) = named(flag, "--port", &vars::PORT[..1], env, values::parse_port)? {
-        return Ok(RegisteredPort::Known(port.0));
+    if let Some(port) = vars::pick(flag, &vars::PORT[..1], env, values::parse_port)? {
+        return Ok(RegisteredPort::Known(port));
     }
     for var in &vars::PORT[1..] {
         if let Some(text) = set(env, var) {
@@ -298,41 +298,6 @@ fn registered_port(flag: Option<u16>, env: EnvLookup) -> Result<RegisteredPort> 
         }
     }
     Ok(RegisteredPort::Known(DEFAULT_PORT))
-}
-
-/// A variable's value, `None` when unset or empty.
-fn set(env: EnvLookup, var: &str) -> Option<String> {
-    env(var).filter(|value| !value.is_empty())
-}
-
-/// The flag's value, else the first of `vars` that is set, parsed, with the name it came from.
-fn named<T>(
-    flag: Option<T>,
-    flag_name: &'static str,
-    vars: &[&'static str],
-    env: EnvLookup,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<Option<(T, &'static str)>> {
-    match flag {
-        Some(value) => Ok(Some((value, flag_name))),
-        None => named_env(vars, env, parse),
-    }
-}
-
-/// The first of `vars` that is set, parsed, with its name; a parse error names the variable.
-fn named_env<T>(
-    vars: &[&'static str],
-    env: EnvLookup,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<Option<(T, &'static str)>> {
-    for var in vars {
-        if let Some(text) = set(env, var) {
-            return parse(&text)
-                .map(|value| Some((value, *var)))
-                .map_err(|message| BadInput::new(format!("{var}: {message}")).into());
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

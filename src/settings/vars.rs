@@ -172,14 +172,42 @@ pub fn first_env<T>(
     env: EnvLookup,
     parse: fn(&str) -> Result<T, String>,
 ) -> Result<Option<T>> {
+    Ok(first_env_named(vars, env, parse)?.map(|(value, _)| value))
+}
+
+/// The flag's value with `flag_name`, else the first of `vars` that is set, parsed, with its name.
+pub fn pick_named<'n, T>(
+    flag: Option<T>,
+    flag_name: &'n str,
+    vars: &[&'n str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<(T, &'n str)>> {
+    match flag {
+        Some(value) => Ok(Some((value, flag_name))),
+        None => first_env_named(vars, env, parse),
+    }
+}
+
+/// The first of `vars` that is set, parsed, with its name; a parse error names the variable.
+pub fn first_env_named<'n, T>(
+    vars: &[&'n str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<(T, &'n str)>> {
     for var in vars {
-        if let Some(text) = env(var).filter(|text| !text.is_empty()) {
+        if let Some(text) = set(env, var) {
             return parse(&text)
-                .map(Some)
+                .map(|value| Some((value, *var)))
                 .map_err(|message| BadInput::new(format!("{var}: {message}")).into());
         }
     }
     Ok(None)
+}
+
+/// A variable's value, `None` when unset or empty.
+pub fn set(env: EnvLookup, var: &str) -> Option<String> {
+    env(var).filter(|value| !value.is_empty())
 }
 
 /// A switch: on when its flag is given or its variable is true.
@@ -194,11 +222,7 @@ pub fn path_from(
     vars: &[&str],
     env: EnvLookup,
 ) -> Result<Option<PathBuf>> {
-    let from_env = || {
-        vars.iter()
-            .find_map(|var| env(var).filter(|text| !text.is_empty()))
-            .map(PathBuf::from)
-    };
+    let from_env = || vars.iter().find_map(|var| set(env, var)).map(PathBuf::from);
     match flag.cloned().or_else(from_env) {
         Some(path) if path.as_os_str().is_empty() => {
             let name = source_name(flag, flag_name, vars);
