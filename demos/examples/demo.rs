@@ -70,22 +70,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// Builds the `eureka-hook` binary in this example's profile and returns its path.
 fn build_hook() -> Result<PathBuf, Box<dyn Error>> {
-    let example = std::env::current_exe()?;
-    // target/<profile>/examples/demo -> target/<profile>/eureka-hook
-    let profile_dir = example
-        .parent()
-        .and_then(|examples| examples.parent())
-        .ok_or("cannot locate the target directory")?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--quiet", "--bin", "eureka-hook"])
-        .current_dir(eureka_hook_demos::repo_root());
-    if profile_dir.ends_with("release") {
-        build.arg("--release");
-    }
+    let (mut build, binary) = eureka_hook_demos::hook_build()?;
     if !build.status()?.success() {
         return Err("building eureka-hook failed".into());
     }
-    Ok(profile_dir.join("eureka-hook"))
+    Ok(binary)
 }
