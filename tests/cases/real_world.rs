@@ -561,6 +561,14 @@ fn passwords() -> Vec<Row> {
     rows
 }
 
+/// A server presenting a CA:TRUE certificate the hook was not given: a registry failure.
+const CA_CERTIFICATE_REFUSED: Expect = Expect::Codes {
+    prestop: 1,
+    poststart: 0,
+    status: 1,
+    says: "presents a CA certificate",
+};
+
 fn files_signals_and_servers() -> Vec<Row> {
     use Expect::{Codes, DrainCutBySignal, Works};
     let own_log = |path: &str| healthy().args(&["--log-file", path]).own_log();
@@ -695,12 +703,7 @@ fn files_signals_and_servers() -> Vec<Row> {
         ),
         Row::new(
             "HTTPS with a CA:TRUE self-signed certificate, no --cacert",
-            Codes {
-                prestop: 1,
-                poststart: 0,
-                status: 1,
-                says: "presents a CA certificate",
-            },
+            CA_CERTIFICATE_REFUSED,
             |_| {
                 let double = registered();
                 let front = TlsFront::with_ca_certificate(&double);
@@ -711,12 +714,7 @@ fn files_signals_and_servers() -> Vec<Row> {
         ),
         Row::new(
             "HTTPS with a CA:TRUE certificate, another one in --cacert",
-            Codes {
-                prestop: 1,
-                poststart: 0,
-                status: 1,
-                says: "presents a CA certificate",
-            },
+            CA_CERTIFICATE_REFUSED,
             |_| {
                 let double = registered();
                 let front = TlsFront::with_ca_certificate(&double);

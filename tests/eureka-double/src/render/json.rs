@@ -234,7 +234,7 @@ impl<K: Serialize, V: Serialize> Serialize for Ordered<K, V> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::drained_lease;
+    use super::super::tests::{demo_group, drained_lease};
     use super::*;
 
     #[test]
@@ -258,10 +258,7 @@ mod tests {
     #[test]
     fn compact_application_json_keeps_the_recorded_field_order() {
         let lease = drained_lease();
-        let group = AppGroup {
-            name: "DEMO",
-            leases: vec![&lease],
-        };
+        let group = demo_group(&lease);
         assert_eq!(
             render(&Document::Application(&group, Detail::Compact)),
             concat!(

@@ -172,6 +172,14 @@ pub(super) mod tests {
         lease
     }
 
+    /// The app `DEMO` with `lease` as its one instance.
+    pub(crate) fn demo_group(lease: &Lease) -> AppGroup<'_> {
+        AppGroup {
+            name: "DEMO",
+            leases: vec![lease],
+        }
+    }
+
     #[test]
     fn accept_header_picks_json_only_when_it_mentions_json() {
         assert_eq!(Format::from_accept(Some("application/json")), Format::Json);

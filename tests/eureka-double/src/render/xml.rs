@@ -238,16 +238,13 @@ fn push_xml_text(out: &mut String, text: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::drained_lease;
+    use super::super::tests::{demo_group, drained_lease};
     use super::*;
 
     #[test]
     fn applications_xml_is_what_xstream_writes() {
         let lease = drained_lease();
-        let group = AppGroup {
-            name: "DEMO",
-            leases: vec![&lease],
-        };
+        let group = demo_group(&lease);
         let xml = render(&Document::Applications {
             version: 1,
             hash_code: "OUT_OF_SERVICE_1_",
