@@ -22,7 +22,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let host = hostname::get()?.to_string_lossy().into_owned();
     let id = registry.register(InstanceSpec::new(APP, &host, PORT));
     println!("Eureka server double at {}", registry.base_url());
-    println!("registered {id} (app {APP}, as Spring Cloud would on this host)\n");
+    // The app and the hook read the same spring.cloud.client.hostname, as in a pod that sets it;
+    // without it the hook finds the host as Spring Cloud's InetUtils does, which on a machine
+    // whose /etc/hosts does not name its address is the address, not the kernel hostname.
+    println!("registered {id} (app {APP}, host from SPRING_CLOUD_CLIENT_HOSTNAME={host})\n");
 
     let hook = |args: &[&str]| -> Result<(), Box<dyn Error>> {
         println!("$ eureka-hook {}", args.join(" "));
@@ -32,6 +35,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .env("EUREKA_URL", registry.base_url())
             .env("SPRING_APPLICATION_NAME", APP)
             .env("SERVER_PORT", PORT.to_string())
+            .env("SPRING_CLOUD_CLIENT_HOSTNAME", &host)
             .status()?;
         println!("(exit code {})\n", status.code().unwrap_or(-1));
         Ok(())
@@ -70,22 +74,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// Builds the `eureka-hook` binary in this example's profile and returns its path.
 fn build_hook() -> Result<PathBuf, Box<dyn Error>> {
-    let example = std::env::current_exe()?;
-    // target/<profile>/examples/demo -> target/<profile>/eureka-hook
-    let profile_dir = example
-        .parent()
-        .and_then(|examples| examples.parent())
-        .ok_or("cannot locate the target directory")?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--quiet", "--bin", "eureka-hook"])
-        .current_dir(eureka_hook_demos::repo_root());
-    if profile_dir.ends_with("release") {
-        build.arg("--release");
-    }
+    let (mut build, binary) = eureka_hook_demos::hook_build()?;
     if !build.status()?.success() {
         return Err("building eureka-hook failed".into());
     }
-    Ok(profile_dir.join("eureka-hook"))
+    Ok(binary)
 }

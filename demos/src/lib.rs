@@ -1,13 +1,36 @@
-//! What the demo programs (this crate's examples) share: where the repository is, and where their
-//! results go unless they are asked to update the committed ones under `docs/`.
+//! What the demo programs (this crate's examples) share: where the repository is, how they build
+//! the hook they run, and where their results go unless they are asked to update the committed
+//! ones under `docs/`.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The repository root (this crate sits in `demos/` inside it).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// The `cargo build` that builds `eureka-hook` in the running example's profile, and the path of
+/// the binary it writes; the caller runs it (with its own time bound, if any).
+pub fn hook_build() -> Result<(Command, PathBuf), String> {
+    let example = std::env::current_exe()
+        .map_err(|err| format!("cannot locate this example's binary: {err}"))?;
+    // target/<profile>/examples/<name> -> target/<profile>/eureka-hook
+    let profile_dir = example
+        .parent()
+        .and_then(|examples| examples.parent())
+        .ok_or("cannot locate the target directory")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--quiet", "--bin", "eureka-hook"])
+        .current_dir(repo_root());
+    if profile_dir.ends_with("release") {
+        build.arg("--release");
+    }
+    Ok((build, profile_dir.join("eureka-hook")))
 }
 
 /// Where a run's results go: `docs/{name}` in the repository when `update_docs`, else

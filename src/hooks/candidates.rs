@@ -67,10 +67,9 @@ pub fn look_up_candidates(
     budget: &(dyn Fn() -> Duration + Sync),
 ) -> Result<(InstanceId, Lookups), Vec<Answer>> {
     let identity = &settings.identity;
-    let rows = on_every_candidate(settings, |id, peer| {
+    let mut rows = on_every_candidate(settings, |id, peer| {
         client.instance(peer, &lookup(&identity.app, id), budget())
     });
-    let mut rows = rows;
     if let Some(found) = rows
         .iter()
         .position(|(_, lookups)| lookups.iter().any(Result::is_ok))

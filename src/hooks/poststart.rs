@@ -17,6 +17,7 @@ use crate::eureka::{Answer, EurekaClient, Instance, InstanceStatus};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
 use crate::settings::{Peer, Settings};
+use crate::values::InstanceId;
 
 /// How often poststart asks whether the instance has registered.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -183,6 +184,26 @@ fn log_registered(peers: &[Peer], located: &Located) {
     }
 }
 
+/// No peer shows an override on instance `id`: says so, and whether the app itself reports
+/// `OUT_OF_SERVICE` on a peer where it is `registered`.
+fn log_no_override<'a>(mut registered: impl Iterator<Item = &'a Instance>, id: &InstanceId) {
+    if registered.any(|instance| instance.status == InstanceStatus::OutOfService) {
+        log::warn(
+            "out_of_service_by_the_app",
+            &format!(
+                "instance {id} is OUT_OF_SERVICE by its own report, with no status override: \
+                 no override is to blame and nothing was removed (the app, e.g. its health \
+                 indicator or its own code, sets that status)"
+            ),
+        );
+    } else {
+        log::info(
+            "no_override",
+            &format!("instance {id} carries no status override: nothing to clear"),
+        );
+    }
+}
+
 fn clear_overrides(
     settings: &Settings,
     client: &EurekaClient,
@@ -213,21 +234,7 @@ fn clear_overrides(
         .filter(|(_, instance)| instance.overridden_status.is_some())
         .collect();
     let Some((_, first)) = overridden.first() else {
-        if registered().any(|(_, instance)| instance.status == InstanceStatus::OutOfService) {
-            log::warn(
-                "out_of_service_by_the_app",
-                &format!(
-                    "instance {id} is OUT_OF_SERVICE by its own report, with no status override: \
-                     no override is to blame and nothing was removed (the app, e.g. its health \
-                     indicator or its own code, sets that status)"
-                ),
-            );
-        } else {
-            log::info(
-                "no_override",
-                &format!("instance {id} carries no status override: nothing to clear"),
-            );
-        }
+        log_no_override(registered().map(|(_, instance)| instance), id);
         return Ok(());
     };
     let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();

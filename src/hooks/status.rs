@@ -19,13 +19,11 @@ use crate::settings::Settings;
 pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -> Result<()> {
     let timeout = settings.registry.request_timeout;
     let identity = &settings.identity;
+    let heading_for =
+        |ids: &str| format!("instance {ids} of app {}\n", identity.app.registry_name());
     let (text, outcome) = match locate(settings, client, &|| timeout, &EurekaCheck::default()) {
         Ok(located) => {
-            let mut heading = format!(
-                "instance {} of app {}\n",
-                located.id,
-                identity.app.registry_name()
-            );
+            let mut heading = heading_for(located.id.as_str());
             if let Some(why) = &located.matched_because {
                 // Writing to a String cannot fail.
                 let _ = writeln!(
@@ -38,11 +36,7 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
             (table(heading, settings, &located.lookups), Ok(()))
         }
         Err(not_located) => {
-            let heading = format!(
-                "instance {} of app {}\n",
-                identity.shown_ids(),
-                identity.app.registry_name()
-            );
+            let heading = heading_for(&identity.shown_ids());
             let rows: Vec<Result<Instance, Answer>> =
                 not_located.answers.iter().cloned().map(Err).collect();
             let failure = unknown_everywhere(settings, &not_located);

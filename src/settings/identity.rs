@@ -6,13 +6,14 @@
 //! look-up on this machine (`host`). The machine is injected ([`Machine`]).
 
 use std::fmt::Write as _;
+use std::net::Ipv4Addr;
 
 use anyhow::Result;
 
 use super::host::{HostSource, looked_up_host, spring_address};
 use super::machine::Machine;
 use super::spring_id::{RegisteredPort, SpringIds, spring_ids, spring_port};
-use super::vars::{self, EnvLookup};
+use super::vars::{self, EnvLookup, set};
 use crate::cli::CommonArgs;
 use crate::exit::BadInput;
 use crate::values::{self, AppName, InstanceId};
@@ -62,38 +63,14 @@ pub struct Identity {
 
 impl Identity {
     pub fn resolve(common: &CommonArgs, env: EnvLookup, machine: &dyn Machine) -> Result<Identity> {
-        let app = match common.app.clone() {
-            Some(app) => app,
-            None => named_env(vars::APP, env, AppName::parse)?
-                .map(|(app, _)| app)
-                .ok_or_else(|| {
-                    BadInput::new(format!(
-                        "no application name: pass --app NAME or set {}",
-                        vars::APP.join(" or ")
-                    ))
-                })?,
-        };
+        let app = registered_app(common, env)?;
         let port = registered_port(common.port, env);
         let interface_address = machine
             .ipv4_addresses()
             .ok()
             .and_then(|addresses| spring_address(&addresses));
-        let given_host = named(
-            common.hostname.clone(),
-            "--hostname",
-            vars::HOSTNAME,
-            env,
-            values::parse_hostname,
-        )?;
-        let (hostname, host_source) = if let Some((host, from)) = given_host {
-            (Some(host), Some(HostSource::Given(from)))
-        } else {
-            let hosts_file = machine.hosts_file().ok();
-            let kernel = || machine.hostname().ok().filter(|name| !name.is_empty());
-            looked_up_host(hosts_file.as_deref(), interface_address, kernel)
-                .map_or((None, None), |(host, source)| (Some(host), Some(source)))
-        };
-        let given_id = named(
+        let (hostname, host_source) = id_host(common, env, machine, interface_address)?;
+        let given_id = vars::pick_named(
             common.instance_id.clone(),
             "--instance-id",
             vars::INSTANCE_ID,
@@ -209,6 +186,48 @@ impl Identity {
     }
 }
 
+/// The registered app: --app, else the first of its variables that is set; required.
+fn registered_app(common: &CommonArgs, env: EnvLookup) -> Result<AppName> {
+    if let Some(app) = &common.app {
+        return Ok(app.clone());
+    }
+    vars::first_env_named(vars::APP, env, AppName::parse)?
+        .map(|(app, _)| app)
+        .ok_or_else(|| {
+            BadInput::new(format!(
+                "no application name: pass --app NAME or set {}",
+                vars::APP.join(" or ")
+            ))
+            .into()
+        })
+}
+
+/// The host the id is built on and where it came from: --hostname or its variables, else what
+/// Spring Cloud's `InetUtils` finds for `interface_address`, else the kernel hostname.
+fn id_host(
+    common: &CommonArgs,
+    env: EnvLookup,
+    machine: &dyn Machine,
+    interface_address: Option<Ipv4Addr>,
+) -> Result<(Option<String>, Option<HostSource>)> {
+    let given_host = vars::pick_named(
+        common.hostname.clone(),
+        "--hostname",
+        vars::HOSTNAME,
+        env,
+        values::parse_hostname,
+    )?;
+    if let Some((host, from)) = given_host {
+        return Ok((Some(host), Some(HostSource::Given(from))));
+    }
+    let hosts_file = machine.hosts_file().ok();
+    let kernel = || machine.hostname().ok().filter(|name| !name.is_empty());
+    Ok(
+        looked_up_host(hosts_file.as_deref(), interface_address, kernel)
+            .map_or((None, None), |(host, source)| (Some(host), Some(source))),
+    )
+}
+
 /// Spring Cloud's id, or its two candidates, on `host`.
 fn spring_default(
     host: &str,
@@ -219,7 +238,7 @@ fn spring_default(
 ) -> Result<(InstanceId, Option<InstanceId>, IdSource)> {
     // The id keeps spring.application.name as the app has it; the hook's own app setting stands
     // in for it when it is only in the app's config file.
-    let spring_name = named_env(&[vars::SPRING_APP_NAME], env, AppName::parse)?;
+    let spring_name = vars::first_env_named(&[vars::SPRING_APP_NAME], env, AppName::parse)?;
     let app_part = match (&spring_name, &common.app, set(env, vars::APP[0])) {
         (Some((name, _)), _, _) => Some(name.as_given().to_string()),
         (None, Some(flag), _) => Some(flag.as_given().to_string()),
@@ -264,8 +283,8 @@ fn spring_default(
 /// --port or `EUREKA_PORT` (1 to 65535), else Spring's `SERVER_PORT`, then `PORT` (as Spring
 /// parses them; 0 is a random port), else 8080.
 fn registered_port(flag: Option<u16>, env: EnvLookup) -> Result<RegisteredPort> {
-    if let Some(port) = named(flag, "--port", &vars::PORT[..1], env, values::parse_port)? {
-        return Ok(RegisteredPort::Known(port.0));
+    if let Some(port) = vars::pick(flag, &vars::PORT[..1], env, values::parse_port)? {
+        return Ok(RegisteredPort::Known(port));
     }
     for var in &vars::PORT[1..] {
         if let Some(text) = set(env, var) {
@@ -279,41 +298,6 @@ fn registered_port(flag: Option<u16>, env: EnvLookup) -> Result<RegisteredPort> 
         }
     }
     Ok(RegisteredPort::Known(DEFAULT_PORT))
-}
-
-/// A variable's value, `None` when unset or empty.
-fn set(env: EnvLookup, var: &str) -> Option<String> {
-    env(var).filter(|value| !value.is_empty())
-}
-
-/// The flag's value, else the first of `vars` that is set, parsed, with the name it came from.
-fn named<T>(
-    flag: Option<T>,
-    flag_name: &'static str,
-    vars: &[&'static str],
-    env: EnvLookup,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<Option<(T, &'static str)>> {
-    match flag {
-        Some(value) => Ok(Some((value, flag_name))),
-        None => named_env(vars, env, parse),
-    }
-}
-
-/// The first of `vars` that is set, parsed, with its name; a parse error names the variable.
-fn named_env<T>(
-    vars: &[&'static str],
-    env: EnvLookup,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<Option<(T, &'static str)>> {
-    for var in vars {
-        if let Some(text) = set(env, var) {
-            return parse(&text)
-                .map(|value| Some((value, *var)))
-                .map_err(|message| BadInput::new(format!("{var}: {message}")).into());
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
@@ -454,43 +438,34 @@ mod tests {
     #[test]
     fn the_registered_app_and_the_ids_app_part_follow_spring() {
         let machine = FakeMachine::named("pod-0");
-        let identity = resolve(
-            &[],
-            &[
-                ("EUREKA_INSTANCE_APPNAME", "orders-v2"),
-                ("SPRING_APPLICATION_NAME", "Orders"),
-                ("SERVER_PORT", "8080"),
-            ],
-            &machine,
-        )
-        .unwrap();
-        assert_eq!(identity.app.registry_name(), "ORDERS-V2");
-        assert_eq!(identity.instance_id.as_str(), "pod-0:Orders:8080");
-
-        let only_appname = resolve(
-            &[],
-            &[
-                ("EUREKA_INSTANCE_APPNAME", "orders"),
-                ("SERVER_PORT", "8080"),
-            ],
-            &machine,
-        )
-        .unwrap();
-        assert_eq!(only_appname.instance_id.as_str(), "pod-0:8080");
-
-        let flag = resolve(&["--app", "orders"], &[("SERVER_PORT", "8080")], &machine).unwrap();
-        assert_eq!(flag.instance_id.as_str(), "pod-0:orders:8080");
-        let flag_and_spring = resolve(
-            &["--app", "ORDERS"],
-            &[
-                ("SPRING_APPLICATION_NAME", "orders"),
-                ("SERVER_PORT", "8080"),
-            ],
-            &machine,
-        )
-        .unwrap();
-        assert_eq!(flag_and_spring.instance_id.as_str(), "pod-0:orders:8080");
-        assert_eq!(flag_and_spring.app.registry_name(), "ORDERS");
+        let spring_name = |name| ("SPRING_APPLICATION_NAME", name);
+        let appname = |name| ("EUREKA_INSTANCE_APPNAME", name);
+        for (args, vars, registered_app, id) in [
+            (
+                &[][..],
+                &[appname("orders-v2"), spring_name("Orders")][..],
+                "ORDERS-V2",
+                "pod-0:Orders:8080",
+            ),
+            // Only EUREKA_INSTANCE_APPNAME: Spring has no application name for the id.
+            (&[], &[appname("orders")], "ORDERS", "pod-0:8080"),
+            (&["--app", "orders"], &[], "ORDERS", "pod-0:orders:8080"),
+            (
+                &["--app", "ORDERS"],
+                &[spring_name("orders")],
+                "ORDERS",
+                "pod-0:orders:8080",
+            ),
+        ] {
+            let mut all = vars.to_vec();
+            all.push(("SERVER_PORT", "8080"));
+            let identity = resolve(args, &all, &machine).unwrap();
+            assert_eq!(
+                (identity.app.registry_name(), identity.instance_id.as_str()),
+                (registered_app.to_string(), id),
+                "{args:?} {vars:?}"
+            );
+        }
     }
 
     #[test]

@@ -204,8 +204,10 @@ fn assign_credentials(
 }
 
 fn env_credentials(env: EnvLookup) -> Result<Option<Credentials>> {
-    let set = |name: &str| env(name).filter(|value| !value.is_empty());
-    match (set(vars::USERNAME), set(vars::PASSWORD)) {
+    match (
+        vars::set(env, vars::USERNAME),
+        vars::set(env, vars::PASSWORD),
+    ) {
         (Some(username), Some(password)) => {
             check_credentials_length(
                 &username,

@@ -56,6 +56,37 @@ pub const PASSWORD: &str = "EUREKA_PASSWORD";
 /// The pod's IP address, by the Downward API convention; no flag.
 pub const POD_IP: &str = "POD_IP";
 
+/// Every variable the hook reads, each list above once (the order misspellings are matched in).
+pub const READ: &[&[&str]] = &[
+    EUREKA_URL,
+    APP,
+    PORT,
+    HOSTNAME,
+    INSTANCE_ID,
+    &[SPRING_INSTANCE_INDEX],
+    REGISTERED_ADDRESSES,
+    &[USERNAME, PASSWORD],
+    DRAIN,
+    AFTER_PROPAGATION,
+    SERVER_CACHE,
+    WAIT,
+    STRICT,
+    VERBOSE,
+    QUIET,
+    LOG_FORMAT,
+    LOG_FILE,
+    CACERT,
+    CREDENTIALS_FILE,
+    REQUEST_TIMEOUT,
+    DRY_RUN,
+    &[POD_IP],
+];
+
+/// The names in [`READ`], one by one.
+pub fn read_names() -> impl Iterator<Item = &'static str> {
+    READ.iter().flat_map(|names| names.iter().copied())
+}
+
 /// Each flag (by its long name) and the variables it falls back to, in order; only the test that
 /// holds `--help` to these names reads it.
 #[cfg(test)]
@@ -147,14 +178,42 @@ pub fn first_env<T>(
     env: EnvLookup,
     parse: fn(&str) -> Result<T, String>,
 ) -> Result<Option<T>> {
+    Ok(first_env_named(vars, env, parse)?.map(|(value, _)| value))
+}
+
+/// The flag's value with `flag_name`, else the first of `vars` that is set, parsed, with its name.
+pub fn pick_named<'n, T>(
+    flag: Option<T>,
+    flag_name: &'n str,
+    vars: &[&'n str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<(T, &'n str)>> {
+    match flag {
+        Some(value) => Ok(Some((value, flag_name))),
+        None => first_env_named(vars, env, parse),
+    }
+}
+
+/// The first of `vars` that is set, parsed, with its name; a parse error names the variable.
+pub fn first_env_named<'n, T>(
+    vars: &[&'n str],
+    env: EnvLookup,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<(T, &'n str)>> {
     for var in vars {
-        if let Some(text) = env(var).filter(|text| !text.is_empty()) {
+        if let Some(text) = set(env, var) {
             return parse(&text)
-                .map(Some)
+                .map(|value| Some((value, *var)))
                 .map_err(|message| BadInput::new(format!("{var}: {message}")).into());
         }
     }
     Ok(None)
+}
+
+/// A variable's value, `None` when unset or empty.
+pub fn set(env: EnvLookup, var: &str) -> Option<String> {
+    env(var).filter(|value| !value.is_empty())
 }
 
 /// A switch: on when its flag is given or its variable is true.
@@ -169,11 +228,7 @@ pub fn path_from(
     vars: &[&str],
     env: EnvLookup,
 ) -> Result<Option<PathBuf>> {
-    let from_env = || {
-        vars.iter()
-            .find_map(|var| env(var).filter(|text| !text.is_empty()))
-            .map(PathBuf::from)
-    };
+    let from_env = || vars.iter().find_map(|var| set(env, var)).map(PathBuf::from);
     match flag.cloned().or_else(from_env) {
         Some(path) if path.as_os_str().is_empty() => {
             let name = source_name(flag, flag_name, vars);
@@ -234,6 +289,34 @@ mod tests {
             .collect();
         table.sort();
         assert_eq!(documented, table);
+    }
+
+    #[test]
+    fn every_variable_a_setting_is_read_from_is_listed_once_in_read() {
+        for (flag, names) in BY_FLAG {
+            assert!(READ.contains(names), "--{flag}: {names:?} is not in READ");
+        }
+        for name in [
+            USERNAME,
+            PASSWORD,
+            POD_IP,
+            SPRING_APP_NAME,
+            SPRING_INSTANCE_INDEX,
+        ]
+        .into_iter()
+        .chain([SERVER_PORT])
+        .chain(REGISTERED_ADDRESSES.iter().copied())
+        {
+            assert!(
+                read_names().any(|read| read == name),
+                "{name} is not in READ"
+            );
+        }
+        let mut names: Vec<&str> = read_names().collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "a name is listed twice in READ");
     }
 
     #[test]

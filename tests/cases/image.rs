@@ -111,30 +111,56 @@ fn run_image(image: &Image, env: &[(&str, &str)], args: &[&str]) -> Outcome {
     docker(&command).run()
 }
 
+/// What a hook run from an image must do to this pod's registered instance: exit 0 saying
+/// `said`, send exactly one `method` request (to `path`), and leave `status` and `overridden`.
+struct Change {
+    said: &'static str,
+    method: &'static str,
+    path: &'static str,
+    status: &'static str,
+    overridden: &'static str,
+}
+
+/// Runs `args` from `image` with `env` and `EUREKA_URL` pointing at `double`, and checks `change`.
+fn assert_image_changes(
+    image: &Image,
+    double: &EurekaDouble,
+    env: &[(&str, &str)],
+    args: &[&str],
+    change: &Change,
+) {
+    let url = double.base_url();
+    let mut env = env.to_vec();
+    env.push(("EUREKA_URL", &url));
+    run_image(image, &env, args)
+        .assert_code(0)
+        .assert_stderr_contains(change.said);
+    assert_eq!(
+        sent(double, change.method),
+        [change.path],
+        "{}",
+        image.platform
+    );
+    assert_instance(double, DEFAULT_ID, change.status, change.overridden);
+}
+
 #[test]
 #[ignore = "needs the images and a Docker daemon; scripts/test.sh runs it"]
 fn each_image_drains_the_instance_with_prestop() {
     for image in images() {
-        let double = registry_with_instance();
-        let url = double.base_url();
-        run_image(
+        assert_image_changes(
             &image,
-            &[
-                ("EUREKA_URL", &url),
-                ("EUREKA_HOSTNAME", HOST),
-                ("SERVER_PORT", "8080"),
-            ],
+            &registry_with_instance(),
+            &[("EUREKA_HOSTNAME", HOST), ("SERVER_PORT", "8080")],
             &["prestop", "--app", APP, "--drain", "100ms"],
-        )
-        .assert_code(0)
-        .assert_stderr_contains("drain of 100ms held");
-        assert_eq!(
-            sent(&double, "PUT"),
-            ["/eureka/apps/DEMO-SERVICE/pod-0:demo-service:8080/status?value=OUT_OF_SERVICE"],
-            "{}",
-            image.platform
+            &Change {
+                said: "drain of 100ms held",
+                method: "PUT",
+                path: "/eureka/apps/DEMO-SERVICE/pod-0:demo-service:8080/status?value=OUT_OF_SERVICE",
+                status: "OUT_OF_SERVICE",
+                overridden: "OUT_OF_SERVICE",
+            },
         );
-        assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
     }
 }
 
@@ -144,21 +170,19 @@ fn each_image_clears_a_stale_override_with_poststart() {
     for image in images() {
         let double = registry_with_instance();
         double.set_override(APP, DEFAULT_ID, "OUT_OF_SERVICE");
-        let url = double.base_url();
-        run_image(
+        assert_image_changes(
             &image,
-            &[("EUREKA_URL", &url), ("EUREKA_HOSTNAME", HOST)],
+            &double,
+            &[("EUREKA_HOSTNAME", HOST)],
             &["poststart", "--app", APP, "--wait", "5s"],
-        )
-        .assert_code(0)
-        .assert_stderr_contains("removed the OUT_OF_SERVICE override");
-        assert_eq!(
-            sent(&double, "DELETE"),
-            ["/eureka/apps/DEMO-SERVICE/pod-0:demo-service:8080/status"],
-            "{}",
-            image.platform
+            &Change {
+                said: "removed the OUT_OF_SERVICE override",
+                method: "DELETE",
+                path: "/eureka/apps/DEMO-SERVICE/pod-0:demo-service:8080/status",
+                status: "UNKNOWN",
+                overridden: "UNKNOWN",
+            },
         );
-        assert_instance(&double, DEFAULT_ID, "UNKNOWN", "UNKNOWN");
     }
 }
 

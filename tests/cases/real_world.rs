@@ -65,6 +65,33 @@ fn file(name: &str, content: impl AsRef<[u8]>) -> TempFile {
     TempFile::new(name, content)
 }
 
+/// The hook pointed at `double` through `EUREKA_URL`, with [`USER`] and `password` in
+/// `EUREKA_USERNAME` and `EUREKA_PASSWORD`.
+fn with_user_and_password(double: Arc<EurekaDouble>, password: &str) -> Started {
+    let url = double.base_url();
+    Started::new(Some(double))
+        .env("EUREKA_URL", url)
+        .env("EUREKA_USERNAME", USER)
+        .env("EUREKA_PASSWORD", password)
+}
+
+/// `started` with its registry answering every request with `status`.
+fn answering(started: Started, status: u16) -> Started {
+    if let Some(double) = &started.double {
+        double.script(ScriptedReply::any().status(status));
+    }
+    started
+}
+
+/// A new FIFO's path, beside a file that keeps its name unique while it lives.
+fn fifo() -> (String, TempFile) {
+    let name_holder = file("fifo", "");
+    let fifo = format!("{}.fifo", name_holder.path_str());
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success(), "mkfifo failed");
+    (fifo, name_holder)
+}
+
 fn not_utf8() -> OsString {
     OsString::from_vec(vec![b'p', 0xe4, b's', b's'])
 }
@@ -92,11 +119,10 @@ fn empties_and_spellings() -> Vec<Row> {
             "EUREKA_HOOK_LOG_FORMAT and EUREKA_HOOK_LOG_FILE empty",
             Works,
             |_| {
-                let mut started = healthy()
+                healthy()
                     .env("EUREKA_HOOK_LOG_FORMAT", "")
-                    .env("EUREKA_HOOK_LOG_FILE", "");
-                started.own_log = true;
-                started
+                    .env("EUREKA_HOOK_LOG_FILE", "")
+                    .own_log()
             },
         ),
         Row::new("EUREKA_HOOK_REQUEST_TIMEOUT empty", Works, |_| {
@@ -241,9 +267,7 @@ fn empties_and_spellings() -> Vec<Row> {
             },
         ),
         Row::new("EUREKA_HOOK_LOG_FORMAT=JSON in capitals", Works, |_| {
-            let mut started = healthy().env("EUREKA_HOOK_LOG_FORMAT", "JSON");
-            started.own_log = true;
-            started
+            healthy().env("EUREKA_HOOK_LOG_FORMAT", "JSON").own_log()
         }),
         Row::new("EUREKA_HOOK_DRY_RUN=FALSE sends", Works, |_| {
             healthy().env("EUREKA_HOOK_DRY_RUN", "FALSE")
@@ -306,11 +330,7 @@ fn bad_inputs() -> Vec<Row> {
         Row::new(
             "EUREKA_HOOK_LOG_FORMAT=xml",
             BadInput("EUREKA_HOOK_LOG_FORMAT"),
-            |_| {
-                let mut started = healthy().env("EUREKA_HOOK_LOG_FORMAT", "xml");
-                started.own_log = true;
-                started
-            },
+            |_| healthy().env("EUREKA_HOOK_LOG_FORMAT", "xml").own_log(),
         ),
         Row::new(
             "--log-format xml (a clap error)",
@@ -492,14 +512,7 @@ fn passwords() -> Vec<Row> {
             Row::new(
                 format!("EUREKA_PASSWORD={password:?}"),
                 Expect::Works,
-                |password| {
-                    let double = secured(password);
-                    let url = double.base_url();
-                    Started::new(Some(double))
-                        .env("EUREKA_URL", url)
-                        .env("EUREKA_USERNAME", USER)
-                        .env("EUREKA_PASSWORD", password)
-                },
+                |password| with_user_and_password(secured(password), password),
             )
             .password(password),
         );
@@ -548,30 +561,28 @@ fn passwords() -> Vec<Row> {
     rows
 }
 
+/// A server presenting a CA:TRUE certificate the hook was not given: a registry failure.
+const CA_CERTIFICATE_REFUSED: Expect = Expect::Codes {
+    prestop: 1,
+    poststart: 0,
+    status: 1,
+    says: "presents a CA certificate",
+};
+
 fn files_signals_and_servers() -> Vec<Row> {
     use Expect::{Codes, DrainCutBySignal, Works};
-    let own_log = |path: &str| {
-        let mut started = healthy().args(&["--log-file", path]);
-        started.own_log = true;
-        started
-    };
+    let own_log = |path: &str| healthy().args(&["--log-file", path]).own_log();
     vec![
         Row::new("--log-file is a FIFO nobody reads", Works, move |_| {
-            let dir = file("fifo-dir", "");
-            let fifo = format!("{}.fifo", dir.path_str());
-            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-            assert!(made.unwrap().success(), "mkfifo failed");
-            own_log(&fifo).keep(RemoveOnDrop(fifo)).keep(dir)
+            let (fifo, name_holder) = fifo();
+            own_log(&fifo).keep(RemoveOnDrop(fifo)).keep(name_holder)
         }),
         Row::new(
             "--log-file is a FIFO whose reader never reads",
             Works,
             move |_| {
                 use std::os::unix::fs::OpenOptionsExt;
-                let dir = file("fifo-dir", "");
-                let fifo = format!("{}.fifo", dir.path_str());
-                let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-                assert!(made.unwrap().success(), "mkfifo failed");
+                let (fifo, name_holder) = fifo();
                 let stalled_reader = std::fs::OpenOptions::new()
                     .read(true)
                     .custom_flags(libc::O_NONBLOCK)
@@ -588,7 +599,7 @@ fn files_signals_and_servers() -> Vec<Row> {
                     .keep(stalled_reader)
                     .keep(filler)
                     .keep(RemoveOnDrop(fifo))
-                    .keep(dir)
+                    .keep(name_holder)
             },
         ),
         Row::new(
@@ -600,15 +611,11 @@ fn files_signals_and_servers() -> Vec<Row> {
             own_log(std::env::temp_dir().to_str().unwrap())
         }),
         Row::new("SIGTERM during the drain", DrainCutBySignal, |_| {
-            let mut started = healthy();
-            started.signal = Some(("TERM", Duration::from_millis(400)));
-            started
+            healthy().signal("TERM", Duration::from_millis(400))
         })
         .only(&["prestop"]),
         Row::new("SIGINT during the drain", DrainCutBySignal, |_| {
-            let mut started = healthy();
-            started.signal = Some(("INT", Duration::from_millis(400)));
-            started
+            healthy().signal("INT", Duration::from_millis(400))
         })
         .only(&["prestop"]),
         Row::new(
@@ -619,14 +626,7 @@ fn files_signals_and_servers() -> Vec<Row> {
                 status: 4,
                 says: "401",
             },
-            |password| {
-                let double = secured("Right-Pw-123456");
-                let url = double.base_url();
-                Started::new(Some(double))
-                    .env("EUREKA_URL", url)
-                    .env("EUREKA_USERNAME", USER)
-                    .env("EUREKA_PASSWORD", password)
-            },
+            |password| with_user_and_password(secured("Right-Pw-123456"), password),
         )
         .password("Wrong-Pw-654321"),
         Row::new(
@@ -637,13 +637,7 @@ fn files_signals_and_servers() -> Vec<Row> {
                 status: 4,
                 says: "403",
             },
-            |_| {
-                let started = healthy();
-                if let Some(double) = &started.double {
-                    double.script(ScriptedReply::any().status(403));
-                }
-                started
-            },
+            |_| answering(healthy(), 403),
         ),
         Row::new(
             "the registry answers 500",
@@ -653,13 +647,7 @@ fn files_signals_and_servers() -> Vec<Row> {
                 status: 1,
                 says: "500",
             },
-            |_| {
-                let started = healthy().args(&["--request-timeout", "500ms"]);
-                if let Some(double) = &started.double {
-                    double.script(ScriptedReply::any().status(500));
-                }
-                started
-            },
+            |_| answering(healthy().args(&["--request-timeout", "500ms"]), 500),
         ),
         Row::new(
             "the instance is not registered",
@@ -715,12 +703,7 @@ fn files_signals_and_servers() -> Vec<Row> {
         ),
         Row::new(
             "HTTPS with a CA:TRUE self-signed certificate, no --cacert",
-            Codes {
-                prestop: 1,
-                poststart: 0,
-                status: 1,
-                says: "presents a CA certificate",
-            },
+            CA_CERTIFICATE_REFUSED,
             |_| {
                 let double = registered();
                 let front = TlsFront::with_ca_certificate(&double);
@@ -731,12 +714,7 @@ fn files_signals_and_servers() -> Vec<Row> {
         ),
         Row::new(
             "HTTPS with a CA:TRUE certificate, another one in --cacert",
-            Codes {
-                prestop: 1,
-                poststart: 0,
-                status: 1,
-                says: "presents a CA certificate",
-            },
+            CA_CERTIFICATE_REFUSED,
             |_| {
                 let double = registered();
                 let front = TlsFront::with_ca_certificate(&double);
@@ -751,9 +729,7 @@ fn files_signals_and_servers() -> Vec<Row> {
             },
         ),
         Row::new("status into a closed stdout", Works, |_| {
-            let mut started = healthy();
-            started.close_stdout = true;
-            started
+            healthy().close_stdout()
         })
         .only(&["status"]),
     ]

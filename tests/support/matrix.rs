@@ -103,6 +103,24 @@ impl Started {
         self.keep.push(Box::new(thing));
         self
     }
+
+    /// The row sets the log settings itself.
+    pub fn own_log(mut self) -> Started {
+        self.own_log = true;
+        self
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) to prestop `after` this long.
+    pub fn signal(mut self, signal: &'static str, after: Duration) -> Started {
+        self.signal = Some((signal, after));
+        self
+    }
+
+    /// The reader of stdout goes away at once.
+    pub fn close_stdout(mut self) -> Started {
+        self.close_stdout = true;
+        self
+    }
 }
 
 /// One real-world input.

@@ -11,7 +11,7 @@ use crate::lease::Lease;
 use crate::pairs;
 use crate::registration::{self, Unparsable};
 use crate::registry::{Registry, StatusChange};
-use crate::render::{self, Detail, Format};
+use crate::render::{Detail, Document, Format};
 use crate::reply::Reply;
 use crate::response_cache::{CacheKey, Entity};
 use crate::status::Status;
@@ -166,7 +166,7 @@ fn instance(lease: Option<&Lease>, call: &Call) -> Reply {
         Some(lease) => Reply::with_body(
             200,
             call.format.content_type(),
-            render::instance(lease, call.format),
+            Document::Instance(lease).render(call.format),
         ),
         None => Reply::empty(404),
     }
@@ -235,7 +235,7 @@ pub(crate) fn renew(registry: &mut Registry, app: &str, id: &str, call: &Call) -
             Reply::with_body(
                 409,
                 call.format.content_type(),
-                render::instance(lease, call.format),
+                Document::Instance(lease).render(call.format),
             )
         }
         _ => Reply::empty(200),

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use crate::instance::Instance;
 use crate::lease::Lease;
 use crate::pairs;
-use crate::render::{self, AppGroup};
+use crate::render::{AppGroup, Document};
 use crate::response_cache::{CacheKey, Entity, Payload, ResponseCache};
 use crate::rules::resolve_status;
 use crate::status::{ActionType, Status};
@@ -380,33 +380,33 @@ impl Registry {
                 if leases.is_empty() {
                     return None;
                 }
-                Some(render::application(
-                    &AppGroup { name, leases },
-                    key.format,
-                    key.detail,
-                ))
+                Some(
+                    Document::Application(&AppGroup { name, leases }, key.detail)
+                        .render(key.format),
+                )
             }
             Entity::AllApps => {
                 let groups = self.all_app_groups();
-                Some(render::applications(
-                    1,
-                    &reconcile_hash_code(&groups),
-                    &groups,
-                    key.format,
-                    key.detail,
-                ))
+                let hash_code = reconcile_hash_code(&groups);
+                let document = Document::Applications {
+                    version: 1,
+                    hash_code: &hash_code,
+                    apps: &groups,
+                    detail: key.detail,
+                };
+                Some(document.render(key.format))
             }
             Entity::Delta => {
                 self.delta_version += 1;
                 let hash_code = reconcile_hash_code(&self.all_app_groups());
                 let groups = self.delta_groups();
-                Some(render::applications(
-                    self.delta_version,
-                    &hash_code,
-                    &groups,
-                    key.format,
-                    key.detail,
-                ))
+                let document = Document::Applications {
+                    version: self.delta_version,
+                    hash_code: &hash_code,
+                    apps: &groups,
+                    detail: key.detail,
+                };
+                Some(document.render(key.format))
             }
         }
     }

@@ -4,38 +4,21 @@
 use serde::Serialize;
 use serde::ser::Serializer;
 
-use super::{AppGroup, Detail, EMPTY_MAP_CLASS, auto_fields, lease_info, sid};
+use super::{AppGroup, Detail, Document, EMPTY_MAP_CLASS, auto_fields, lease_info, sid};
 use crate::instance::{DataCenter, Port};
 use crate::lease::Lease;
 
-pub(super) fn instance(lease: &Lease) -> String {
+pub(super) fn render(document: &Document) -> String {
     #[derive(Serialize)]
-    struct Document<'a> {
+    struct InstanceDocument<'a> {
         instance: FullInstance<'a>,
     }
-    to_string(&Document {
-        instance: FullInstance::of(lease),
-    })
-}
-
-pub(super) fn application(group: &AppGroup, detail: Detail) -> String {
     #[derive(Serialize)]
-    struct Document<'a> {
+    struct ApplicationDocument<'a> {
         application: Application<'a>,
     }
-    to_string(&Document {
-        application: Application::of(group, detail),
-    })
-}
-
-pub(super) fn applications(
-    version: u64,
-    hash_code: &str,
-    apps: &[AppGroup],
-    detail: Detail,
-) -> String {
     #[derive(Serialize)]
-    struct Document<'a> {
+    struct ApplicationsDocument<'a> {
         applications: Applications<'a>,
     }
     #[derive(Serialize)]
@@ -46,16 +29,29 @@ pub(super) fn applications(
         apps_hashcode: &'a str,
         application: Vec<Application<'a>>,
     }
-    to_string(&Document {
-        applications: Applications {
-            versions_delta: version.to_string(),
-            apps_hashcode: hash_code,
-            application: apps
-                .iter()
-                .map(|group| Application::of(group, detail))
-                .collect(),
-        },
-    })
+    match *document {
+        Document::Instance(lease) => to_string(&InstanceDocument {
+            instance: FullInstance::of(lease),
+        }),
+        Document::Application(group, detail) => to_string(&ApplicationDocument {
+            application: Application::of(group, detail),
+        }),
+        Document::Applications {
+            version,
+            hash_code,
+            apps,
+            detail,
+        } => to_string(&ApplicationsDocument {
+            applications: Applications {
+                versions_delta: version.to_string(),
+                apps_hashcode: hash_code,
+                application: apps
+                    .iter()
+                    .map(|group| Application::of(group, detail))
+                    .collect(),
+            },
+        }),
+    }
 }
 
 fn to_string(document: &impl Serialize) -> String {
@@ -238,13 +234,13 @@ impl<K: Serialize, V: Serialize> Serialize for Ordered<K, V> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::drained_lease;
+    use super::super::tests::{demo_group, drained_lease};
     use super::*;
 
     #[test]
     fn instance_json_keeps_the_codec_field_order() {
         assert_eq!(
-            instance(&drained_lease()),
+            render(&Document::Instance(&drained_lease())),
             concat!(
                 r#"{"instance":{"instanceId":"pod-0:demo:8080","hostName":"pod-0","app":"DEMO","#,
                 r#""ipAddr":"10.0.0.7","status":"OUT_OF_SERVICE","overriddenStatus":"OUT_OF_SERVICE","#,
@@ -262,12 +258,9 @@ mod tests {
     #[test]
     fn compact_application_json_keeps_the_recorded_field_order() {
         let lease = drained_lease();
-        let group = AppGroup {
-            name: "DEMO",
-            leases: vec![&lease],
-        };
+        let group = demo_group(&lease);
         assert_eq!(
-            application(&group, Detail::Compact),
+            render(&Document::Application(&group, Detail::Compact)),
             concat!(
                 r#"{"application":{"name":"DEMO","instance":[{"instanceId":"pod-0:demo:8080","#,
                 r#""app":"DEMO","ipAddr":"10.0.0.7","dataCenterInfo":{"#,
@@ -284,10 +277,16 @@ mod tests {
         let mut lease = drained_lease();
         lease.holder.metadata.clear();
         assert!(
-            instance(&lease).contains(r#""metadata":{"@class":"java.util.Collections$EmptyMap"}"#)
+            render(&Document::Instance(&lease))
+                .contains(r#""metadata":{"@class":"java.util.Collections$EmptyMap"}"#)
         );
         assert_eq!(
-            applications(1, "", &[], Detail::Full),
+            render(&Document::Applications {
+                version: 1,
+                hash_code: "",
+                apps: &[],
+                detail: Detail::Full
+            }),
             r#"{"applications":{"versions__delta":"1","apps__hashcode":"","application":[]}}"#
         );
     }

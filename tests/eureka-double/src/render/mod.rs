@@ -62,33 +62,27 @@ pub(crate) struct AppGroup<'a> {
     pub(crate) leases: Vec<&'a Lease>,
 }
 
-/// `GET apps/{APP}/{ID}` and `instances/{ID}`: always the full form.
-pub(crate) fn instance(lease: &Lease, format: Format) -> String {
-    match format {
-        Format::Json => json::instance(lease),
-        Format::Xml => xml::instance(lease),
-    }
+/// A document the server sends.
+pub(crate) enum Document<'a> {
+    /// `GET apps/{APP}/{ID}` and `instances/{ID}`: always the full form.
+    Instance(&'a Lease),
+    Application(&'a AppGroup<'a>, Detail),
+    /// `versions__delta` is "1" for the full registry and the delta counter for a delta;
+    /// `apps__hashcode` is always the full registry's reconcile hash code.
+    Applications {
+        version: u64,
+        hash_code: &'a str,
+        apps: &'a [AppGroup<'a>],
+        detail: Detail,
+    },
 }
 
-pub(crate) fn application(group: &AppGroup, format: Format, detail: Detail) -> String {
-    match format {
-        Format::Json => json::application(group, detail),
-        Format::Xml => xml::application(group, detail),
-    }
-}
-
-/// `versions__delta` is "1" for the full registry and the delta counter for a delta;
-/// `apps__hashcode` is always the full registry's reconcile hash code.
-pub(crate) fn applications(
-    version: u64,
-    hash_code: &str,
-    apps: &[AppGroup],
-    format: Format,
-    detail: Detail,
-) -> String {
-    match format {
-        Format::Json => json::applications(version, hash_code, apps, detail),
-        Format::Xml => xml::applications(version, hash_code, apps, detail),
+impl Document<'_> {
+    pub(crate) fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => json::render(self),
+            Format::Xml => xml::render(self),
+        }
     }
 }
 
@@ -176,6 +170,14 @@ pub(super) mod tests {
         lease.service_up(2_000);
         lease.renew(3_000);
         lease
+    }
+
+    /// The app `DEMO` with `lease` as its one instance.
+    pub(crate) fn demo_group(lease: &Lease) -> AppGroup<'_> {
+        AppGroup {
+            name: "DEMO",
+            leases: vec![lease],
+        }
     }
 
     #[test]

@@ -2,36 +2,30 @@
 //! full form), hand-written because they reproduce XStream's quirks: its name coder, empty-map
 //! markers and indentation.
 
-use super::{AppGroup, Detail, EMPTY_MAP_CLASS, auto_fields, lease_info, sid};
+use super::{AppGroup, Detail, Document, EMPTY_MAP_CLASS, auto_fields, lease_info, sid};
 use crate::instance::{DataCenter, Instance};
 use crate::lease::Lease;
 
-pub(super) fn instance(lease: &Lease) -> String {
+pub(super) fn render(document: &Document) -> String {
     let mut xml = XmlWriter::default();
-    instance_xml(&mut xml, lease);
-    xml.out
-}
-
-pub(super) fn application(group: &AppGroup, detail: Detail) -> String {
-    let mut xml = XmlWriter::default();
-    application_xml(&mut xml, group, detail);
-    xml.out
-}
-
-pub(super) fn applications(
-    version: u64,
-    hash_code: &str,
-    apps: &[AppGroup],
-    detail: Detail,
-) -> String {
-    let mut xml = XmlWriter::default();
-    xml.start("applications");
-    xml.leaf("versions_delta", &version.to_string());
-    xml.leaf("apps_hashcode", hash_code);
-    for group in apps {
-        application_xml(&mut xml, group, detail);
+    match *document {
+        Document::Instance(lease) => instance_xml(&mut xml, lease),
+        Document::Application(group, detail) => application_xml(&mut xml, group, detail),
+        Document::Applications {
+            version,
+            hash_code,
+            apps,
+            detail,
+        } => {
+            xml.start("applications");
+            xml.leaf("versions_delta", &version.to_string());
+            xml.leaf("apps_hashcode", hash_code);
+            for group in apps {
+                application_xml(&mut xml, group, detail);
+            }
+            xml.end();
+        }
     }
-    xml.end();
     xml.out
 }
 
@@ -244,17 +238,19 @@ fn push_xml_text(out: &mut String, text: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::drained_lease;
+    use super::super::tests::{demo_group, drained_lease};
     use super::*;
 
     #[test]
     fn applications_xml_is_what_xstream_writes() {
         let lease = drained_lease();
-        let group = AppGroup {
-            name: "DEMO",
-            leases: vec![&lease],
-        };
-        let xml = applications(1, "OUT_OF_SERVICE_1_", &[group], Detail::Full);
+        let group = demo_group(&lease);
+        let xml = render(&Document::Applications {
+            version: 1,
+            hash_code: "OUT_OF_SERVICE_1_",
+            apps: &[group],
+            detail: Detail::Full,
+        });
         let expected = r#"<applications>
   <versions__delta>1</versions__delta>
   <apps__hashcode>OUT_OF_SERVICE_1_</apps__hashcode>
@@ -299,9 +295,17 @@ mod tests {
     fn empty_metadata_and_empty_registry_render_like_the_server() {
         let mut lease = drained_lease();
         lease.holder.metadata.clear();
-        assert!(instance(&lease).contains(r#"<metadata class="java.util.Collections$EmptyMap"/>"#));
+        assert!(
+            render(&Document::Instance(&lease))
+                .contains(r#"<metadata class="java.util.Collections$EmptyMap"/>"#)
+        );
         assert_eq!(
-            applications(1, "", &[], Detail::Full),
+            render(&Document::Applications {
+                version: 1,
+                hash_code: "",
+                apps: &[],
+                detail: Detail::Full
+            }),
             "<applications>\n  <versions__delta>1</versions__delta>\n  <apps__hashcode></apps__hashcode>\n</applications>"
         );
     }
