@@ -34,16 +34,26 @@ pub trait Sleeper {
     fn nudger(&self) -> Nudger;
 }
 
-/// Ends a [`Sleeper`]'s wait early, from any thread.
+/// Ends a [`Sleeper`]'s wait early, from any thread, and tells whether a signal has arrived.
 #[derive(Clone, Default)]
-pub struct Nudger(Option<Arc<UnixStream>>);
+pub struct Nudger {
+    socket: Option<Arc<UnixStream>>,
+    last_signal: Option<Arc<AtomicUsize>>,
+}
 
 impl Nudger {
     pub fn nudge(&self) {
-        if let Some(socket) = &self.0 {
+        if let Some(socket) = &self.socket {
             // A nudge that cannot be written only delays news until the wait's own end.
             let _ = (&**socket).write(&[1]);
         }
+    }
+
+    /// Whether SIGTERM or SIGINT has arrived, even if the waiting thread has not woken yet.
+    pub fn signal_arrived(&self) -> bool {
+        self.last_signal
+            .as_ref()
+            .is_some_and(|signal| signal.load(Ordering::SeqCst) != 0)
     }
 }
 
@@ -125,7 +135,10 @@ impl Sleeper for SignalSleeper {
     }
 
     fn nudger(&self) -> Nudger {
-        Nudger(Some(Arc::clone(&self.nudges)))
+        Nudger {
+            socket: Some(Arc::clone(&self.nudges)),
+            last_signal: Some(Arc::clone(&self.last_signal)),
+        }
     }
 }
 
@@ -185,12 +198,15 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(30));
 
         let nudger = sleeper.nudger();
-        thread::spawn(move || nudger.nudge());
+        assert!(!nudger.signal_arrived());
+        let from_thread = nudger.clone();
+        thread::spawn(move || from_thread.nudge());
         let started = Instant::now();
         assert_eq!(sleeper.wait(Duration::from_secs(30)), Wake::Nudged);
         assert!(started.elapsed() < Duration::from_secs(5));
 
         signal_hook::low_level::raise(SIGINT).unwrap();
+        assert!(nudger.signal_arrived());
         assert_eq!(
             sleeper.wait(Duration::from_secs(30)),
             Wake::Signal("SIGINT")

@@ -209,7 +209,7 @@ impl Watcher {
             return;
         }
         // After a signal the drain is over: no request may change the registry any more.
-        if self.stop.load(Ordering::SeqCst) {
+        if self.stop.load(Ordering::SeqCst) || context.nudger.signal_arrived() {
             return;
         }
         log::warn(
