@@ -1,5 +1,6 @@
 //! What the benchmark needs from the machine: the programs of the curl recipe, GNU time for peak
-//! RSS, and the shipped binary, built by `scripts/build-static.sh` and checked to be static.
+//! RSS, and the shipped binaries: the release files `scripts/dist.sh` writes for each target (built
+//! by `scripts/build-static.sh`), checked to be static and for the right architecture.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -86,6 +87,147 @@ pub fn build_static_in(root: &Path, env: &[(&str, OsString)]) -> Result<PathBuf>
     Ok(binary)
 }
 
+/// A target the release files are built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    X86_64,
+    Aarch64,
+}
+
+impl Target {
+    /// Every target `scripts/dist.sh` builds by default, in its order.
+    pub const ALL: [Target; 2] = [Target::X86_64, Target::Aarch64];
+
+    pub fn triple(self) -> &'static str {
+        match self {
+            Target::X86_64 => "x86_64-unknown-linux-musl",
+            Target::Aarch64 => "aarch64-unknown-linux-musl",
+        }
+    }
+
+    /// The machine name (`uname -m`, `std::env::consts::ARCH`).
+    pub fn arch(self) -> &'static str {
+        match self {
+            Target::X86_64 => "x86_64",
+            Target::Aarch64 => "aarch64",
+        }
+    }
+
+    /// The name `scripts/dist.sh` and Docker's `TARGETARCH` use.
+    fn docker_arch(self) -> &'static str {
+        match self {
+            Target::X86_64 => "amd64",
+            Target::Aarch64 => "arm64",
+        }
+    }
+
+    fn elf_machine(self) -> u16 {
+        match self {
+            Target::X86_64 => goblin::elf::header::EM_X86_64,
+            Target::Aarch64 => goblin::elf::header::EM_AARCH64,
+        }
+    }
+
+    /// The target of the machine the benchmark runs on, if it is one of ours.
+    pub fn host() -> Option<Target> {
+        Target::ALL
+            .into_iter()
+            .find(|target| target.arch() == std::env::consts::ARCH)
+    }
+
+    /// The files `scripts/build-static.sh` needs to cross-compile for this target from another
+    /// machine (ring's C compiler and libc headers), and the Debian packages that hold them.
+    fn cross_toolchain(self) -> ([&'static str; 2], &'static str) {
+        match self {
+            Target::X86_64 => (
+                [
+                    "/usr/bin/x86_64-linux-gnu-gcc",
+                    "/usr/x86_64-linux-gnu/include/stdint.h",
+                ],
+                "gcc-x86-64-linux-gnu libc6-dev-amd64-cross",
+            ),
+            Target::Aarch64 => (
+                [
+                    "/usr/bin/aarch64-linux-gnu-gcc",
+                    "/usr/aarch64-linux-gnu/include/stdint.h",
+                ],
+                "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+            ),
+        }
+    }
+}
+
+/// Runs `scripts/dist.sh` for every target and inspects the release files it wrote to `dist/`
+/// (with the crate list `cargo auditable` embeds: the files that ship). When a cross build fails
+/// for want of its C toolchain, the error says which Debian packages to install.
+pub fn build_dist() -> Result<Vec<BinaryInfo>> {
+    let root = repo_root();
+    let output = Command::new("bash")
+        .arg(root.join("scripts/dist.sh"))
+        .args(Target::ALL.map(Target::docker_arch))
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running scripts/dist.sh")?;
+    if !output.status.success() {
+        let missing: Vec<String> = Target::ALL
+            .into_iter()
+            .filter(|target| Some(*target) != Target::host())
+            .filter_map(|target| {
+                let (files, packages) = target.cross_toolchain();
+                files
+                    .iter()
+                    .any(|file| !Path::new(file).exists())
+                    .then(|| format!("{} ({packages})", target.triple()))
+            })
+            .collect();
+        if !missing.is_empty() {
+            let packages: Vec<&str> = Target::ALL
+                .into_iter()
+                .filter(|target| Some(*target) != Target::host())
+                .map(|target| target.cross_toolchain().1)
+                .collect();
+            bail!(
+                "scripts/dist.sh failed ({}): the cross C toolchain for {} is missing; install \
+                 it with `apt-get install -y {}` (as scripts/test.sh does) and run the benchmark \
+                 again",
+                output.status,
+                missing.join(", "),
+                packages.join(" ")
+            );
+        }
+        bail!("scripts/dist.sh failed ({})", output.status);
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let printed: Vec<&str> = stdout.lines().map(str::trim).collect();
+    Target::ALL
+        .into_iter()
+        .map(|target| {
+            let line = printed
+                .iter()
+                .find(|line| line.ends_with(target.triple()))
+                .with_context(|| {
+                    format!(
+                        "scripts/dist.sh printed no file for {}: {printed:?}",
+                        target.triple()
+                    )
+                })?;
+            let info = inspect(&root.join(line))?;
+            ensure!(
+                info.target == Some(target),
+                "{line} is not an {} executable",
+                target.arch()
+            );
+            ensure!(
+                info.crate_list,
+                "{line} has no .dep-v0 section (the crate list cargo auditable embeds)"
+            );
+            Ok(info)
+        })
+        .collect()
+}
+
 /// What the benchmark reports about a binary file.
 #[derive(Clone, Debug)]
 pub struct BinaryInfo {
@@ -95,6 +237,10 @@ pub struct BinaryInfo {
     pub kind: &'static str,
     /// No `.symtab`.
     pub stripped: bool,
+    /// From the ELF machine field; `None` for another architecture.
+    pub target: Option<Target>,
+    /// Has the `.dep-v0` section (the crate list `cargo auditable` embeds).
+    pub crate_list: bool,
 }
 
 impl BinaryInfo {
@@ -102,15 +248,22 @@ impl BinaryInfo {
         self.bytes as f64 / (1024.0 * 1024.0)
     }
 
+    /// The path relative to the repository root.
+    pub fn shown_path(&self) -> &Path {
+        self.path.strip_prefix(repo_root()).unwrap_or(&self.path)
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "path": self.path.strip_prefix(repo_root()).unwrap_or(&self.path),
+            "path": self.shown_path(),
+            "target": self.target.map(Target::triple),
             "bytes": self.bytes,
             "mib": (self.mib() * 1000.0).round() / 1000.0,
             "linking": self.kind,
             "pt_interp": false,
             "dt_needed": [],
             "stripped": self.stripped,
+            "crate_list_dep_v0": self.crate_list,
         })
     }
 }
@@ -138,15 +291,20 @@ pub fn inspect(path: &Path) -> Result<BinaryInfo> {
         header::ET_EXEC => "static",
         other => bail!("{}: unexpected ELF type {other}", path.display()),
     };
-    let stripped = !elf
-        .section_headers
-        .iter()
-        .any(|section| elf.shdr_strtab.get_at(section.sh_name) == Some(".symtab"));
+    let has_section = |name: &str| {
+        elf.section_headers
+            .iter()
+            .any(|section| elf.shdr_strtab.get_at(section.sh_name) == Some(name))
+    };
     Ok(BinaryInfo {
         path: path.to_owned(),
         bytes: bytes.len() as u64,
         kind,
-        stripped,
+        stripped: !has_section(".symtab"),
+        target: Target::ALL
+            .into_iter()
+            .find(|target| target.elf_machine() == elf.header.e_machine),
+        crate_list: has_section(".dep-v0"),
     })
 }
 
