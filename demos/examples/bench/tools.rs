@@ -171,31 +171,8 @@ pub fn build_dist() -> Result<Vec<BinaryInfo>> {
         .output()
         .context("running scripts/dist.sh")?;
     if !output.status.success() {
-        let missing: Vec<String> = Target::ALL
-            .into_iter()
-            .filter(|target| Some(*target) != Target::host())
-            .filter_map(|target| {
-                let (files, packages) = target.cross_toolchain();
-                files
-                    .iter()
-                    .any(|file| !Path::new(file).exists())
-                    .then(|| format!("{} ({packages})", target.triple()))
-            })
-            .collect();
-        if !missing.is_empty() {
-            let packages: Vec<&str> = Target::ALL
-                .into_iter()
-                .filter(|target| Some(*target) != Target::host())
-                .map(|target| target.cross_toolchain().1)
-                .collect();
-            bail!(
-                "scripts/dist.sh failed ({}): the cross C toolchain for {} is missing; install \
-                 it with `apt-get install -y {}` (as scripts/test.sh does) and run the benchmark \
-                 again",
-                output.status,
-                missing.join(", "),
-                packages.join(" ")
-            );
+        if let Some(missing) = missing_cross_toolchain(Target::host(), |file| file.exists()) {
+            bail!("scripts/dist.sh failed ({}): {missing}", output.status);
         }
         bail!("scripts/dist.sh failed ({})", output.status);
     }
@@ -226,6 +203,33 @@ pub fn build_dist() -> Result<Vec<BinaryInfo>> {
             Ok(info)
         })
         .collect()
+}
+
+/// What to install when the cross C toolchain of a target other than `host` is missing (`exists`
+/// says whether a file is there), or `None` when nothing is.
+fn missing_cross_toolchain(host: Option<Target>, exists: impl Fn(&Path) -> bool) -> Option<String> {
+    let missing: Vec<Target> = Target::ALL
+        .into_iter()
+        .filter(|target| Some(*target) != host)
+        .filter(|target| {
+            let (files, _) = target.cross_toolchain();
+            files.iter().any(|file| !exists(Path::new(file)))
+        })
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let triples: Vec<&str> = missing.iter().map(|target| target.triple()).collect();
+    let packages: Vec<&str> = missing
+        .iter()
+        .map(|target| target.cross_toolchain().1)
+        .collect();
+    Some(format!(
+        "the cross C toolchain for {} is missing; install it with `apt-get install -y {}` (as \
+         scripts/test.sh does) and run the benchmark again",
+        triples.join(" and "),
+        packages.join(" ")
+    ))
 }
 
 /// What the benchmark reports about a binary file.
@@ -359,4 +363,32 @@ pub fn source_state() -> serde_json::Value {
         "commit": git(&["rev-parse", "HEAD"]).map(|commit| commit.trim().to_owned()),
         "uncommitted_changes": uncommitted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_cross_toolchain_names_the_debian_packages_to_install() {
+        let on_x86_64 = missing_cross_toolchain(Some(Target::X86_64), |file| {
+            !file.starts_with("/usr/aarch64-linux-gnu")
+        });
+        assert_eq!(
+            on_x86_64.as_deref(),
+            Some(
+                "the cross C toolchain for aarch64-unknown-linux-musl is missing; install it with \
+                 `apt-get install -y gcc-aarch64-linux-gnu libc6-dev-arm64-cross` (as \
+                 scripts/test.sh does) and run the benchmark again"
+            )
+        );
+        let on_aarch64 = missing_cross_toolchain(Some(Target::Aarch64), |_| false);
+        assert!(on_aarch64.as_deref().is_some_and(|text| {
+            text.contains("gcc-x86-64-linux-gnu libc6-dev-amd64-cross") && !text.contains("arm64")
+        }));
+        assert_eq!(
+            missing_cross_toolchain(Some(Target::X86_64), |_| true),
+            None
+        );
+    }
 }
