@@ -45,13 +45,17 @@ pub const RSS_REMEDY: &str = "The hook's peak RSS is mostly its own executable's
     follows the binary: static non-PIE linking measured ~190 KiB less (size lab), and a smaller \
     binary (see the size note) lowers it further.";
 pub const SPEED_REMEDY: &str = "Most of the hook's time is kernel work: exec and page faults of \
-    a 2 MiB binary (see eureka-hook --version in the breakdown), two threads (one per peer, one \
-    for ureq's name lookup) and musl malloc's mmap/munmap churn; the PUT itself, sent from a \
-    process already running, is a fraction of it (breakdown). Measured on scratch copies, round-robin against the same double: an arena \
-    allocator (bump over a 1 MiB .bss arena, falling back to the system allocator) -17%; no \
-    thread when there is one peer -5%; the empty PUT body sent with Content-Length: 0 in one \
-    write instead of chunked in two -2%; together -22%, enough for 8x here. Static non-PIE \
-    linking gives a few percent; opt-level 2, 3 or z do not help beyond noise.";
+    a 2 MiB binary (see eureka-hook --version in the breakdown), a thread for ureq's name lookup \
+    and musl malloc's mmap/munmap churn; the PUT itself, sent from a process already running, is a \
+    fraction of it (breakdown). The prestop path also grew since the 8.0x run of 2026-11-25 (commit \
+    483ea90): round-robin against that build on 2026-12-01 (2 vCPUs, load 2-3), prestop took 18% \
+    longer (median 1.51 against 1.27 ms; perf stat task-clock 1.02 against 0.87 ms, 168 against \
+    160 page faults) while --version took the same; the new work is mostly in the kernel: the \
+    interface list Spring Cloud's host rule needs (getifaddrs, a netlink dump), 7 more mmap and 6 \
+    more munmap calls from malloc, and a getrandom. Measured earlier on scratch copies, round-robin \
+    against the same double: an arena allocator (bump over a 1 MiB .bss arena, falling back to the \
+    system allocator) took 17% off; static non-PIE linking a few percent; opt-level 2, 3 or z \
+    nothing beyond noise.";
 
 const STATIC_NOT_PIE: &str = "-C relocation-model=static";
 
