@@ -47,15 +47,15 @@ pub const RSS_REMEDY: &str = "The hook's peak RSS is mostly its own executable's
 pub const SPEED_REMEDY: &str = "Most of the hook's time is kernel work: exec and page faults of \
     a 2 MiB binary (see eureka-hook --version in the breakdown), a thread for ureq's name lookup \
     and musl malloc's mmap/munmap churn; the PUT itself, sent from a process already running, is a \
-    fraction of it (breakdown). The prestop path also grew since the 8.0x run of 2026-11-25 (commit \
-    483ea90): round-robin against that build on 2026-12-01 (2 vCPUs, load 2-3), prestop took 18% \
-    longer (median 1.51 against 1.27 ms; perf stat task-clock 1.02 against 0.87 ms, 168 against \
-    160 page faults) while --version took the same; the new work is mostly in the kernel: the \
-    interface list Spring Cloud's host rule needs (getifaddrs, a netlink dump), 7 more mmap and 6 \
-    more munmap calls from malloc, and a getrandom. Measured earlier on scratch copies, round-robin \
-    against the same double: an arena allocator (bump over a 1 MiB .bss arena, falling back to the \
-    system allocator) took 17% off; static non-PIE linking a few percent; opt-level 2, 3 or z \
-    nothing beyond noise.";
+    fraction of it (breakdown). The 8.0x of 2026-11-25 (commit 483ea90) was another machine (Intel \
+    Xeon); timed round-robin against that build on an idle AMD EPYC on 2026-12-01, prestop took \
+    12% longer (median 1.37 against 1.22 ms; 169 against 161 page faults) while --version took the \
+    same, so that build would have made about 6.9x there. The new work is mostly in the kernel: \
+    the interface list Spring Cloud's host rule needs (getifaddrs, a netlink dump), 7 more mmap \
+    and 6 more munmap calls from malloc, and a getrandom. Measured earlier on scratch copies, \
+    round-robin against the same double: an arena allocator (bump over a 1 MiB .bss arena, \
+    falling back to the system allocator) took 17% off; static non-PIE linking a few percent \
+    (size lab); opt-level 2, 3 or z nothing beyond noise.";
 
 const STATIC_NOT_PIE: &str = "-C relocation-model=static";
 
@@ -406,7 +406,8 @@ fn build(variant: &Variant) -> Result<PathBuf> {
 }
 
 /// Copies what building eureka-hook needs: the manifest and lock file, build.rs, src/, the build
-/// script, and the other workspace members' manifests and sources (the double, the demos).
+/// script, and the other workspace members' manifests and sources (the double, the demos and
+/// their examples).
 fn copy_repository(to: &Path) -> Result<()> {
     let root = repo_root();
     if to.exists() {
@@ -422,6 +423,8 @@ fn copy_repository(to: &Path) -> Result<()> {
         "tests/eureka-double/src",
         "demos/Cargo.toml",
         "demos/src",
+        // The demos' manifest names its examples, so cargo wants their files too.
+        "demos/examples",
     ] {
         copy(&root.join(path), &to.join(path))?;
     }
