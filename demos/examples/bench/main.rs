@@ -17,8 +17,8 @@
 //! release-profile settings, rustc flags and dependency features (each in its own
 //! `target/size-lab/<variant>/`; this repository's Cargo.toml is not touched) and measures size,
 //! wall time and peak RSS of each; the first run takes about 20 minutes on 2 cores.
-//! This is a measurement, not a test: it exits 0 when targets are missed, and 1 only when it
-//! could not measure.
+//! This is a measurement, not a test: it exits 0 when targets are missed, and 1 when it could
+//! not measure, including when any measured run of either subject failed.
 
 mod machine;
 mod report;
@@ -265,6 +265,13 @@ fn benchmark(options: &Options) -> Result<()> {
         "load average (/proc/loadavg) before: {load_before}; after: {}",
         machine["load_average_after"].as_str().unwrap_or("?")
     );
+    let failed_runs = warmup_failures.len()
+        + stampede.failures.len()
+        + [hook, recipe]
+            .into_iter()
+            .chain(parts.iter().map(|part| &part.sample))
+            .map(|sample| sample.failures.len())
+            .sum::<usize>();
     let mut document = results.to_json(&scenario, &rows, &notes, warmup_failures, machine)?;
     document["source"] = source;
     let path = report::update_json(options.update_docs, |map| {
@@ -278,6 +285,11 @@ fn benchmark(options: &Options) -> Result<()> {
         }
     })?;
     println!("written to {}", path.display());
+    // Figures over failed runs measure something other than a working hook.
+    anyhow::ensure!(
+        failed_runs == 0,
+        "{failed_runs} measured run(s) failed (listed above as FAILED): the figures do not measure a working hook"
+    );
     Ok(())
 }
 
