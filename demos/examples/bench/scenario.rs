@@ -1,7 +1,8 @@
 //! The two ways to take an instance out of Eureka, run as fresh processes against one in-process
 //! Eureka double on 127.0.0.1, and what the double saw of each run.
 //!
-//! Both get the same environment (PATH plus the variables either one reads) and no stdin; stdout
+//! Both get the same environment (PATH plus the variables either one reads, `EUREKA_HOSTNAME` set
+//! to this machine's hostname as `$(hostname)` gives it to the recipe) and no stdin; stdout
 //! goes to /dev/null and stderr is kept to explain a failure. Before each run the instance is set
 //! back to UP and the request log cleared, so every run makes the same UP -> OUT_OF_SERVICE change.
 //! A run succeeded when the process exited 0, the double answered its status PUT with 200, and the
@@ -162,7 +163,10 @@ impl Scenario {
             timed.append(&mut argv);
             argv = timed;
         }
-        let mut command = self.command(&argv, None);
+        // In a pod, /etc/hosts names the pod's address with its hostname, so Spring Cloud's host
+        // and `$(hostname)` agree; a machine whose first non-loopback address is not in
+        // /etc/hosts would give the hook the address instead, so the host is given, as in a pod.
+        let mut command = self.command(&argv, Some(&self.host));
         let started = Instant::now();
         let output = command
             .spawn()

@@ -10,6 +10,11 @@
 //! time of `prestop --drain 0s` and peak RSS. Variants marked "not
 //! shippable" only show what a part costs. The results go to the `size_lab` key of
 //! `docs/benchmark.json`.
+//!
+//! The lab builds with plain `cargo build`, so its binaries lack the crate list (`.dep-v0`, under
+//! 1 KiB) that `cargo auditable` adds to the release files. The cost of TLS and of the built-in
+//! roots is no longer a one-line manifest change (the code uses rustls and webpki-roots
+//! directly), so the lab no longer measures those.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -27,28 +32,30 @@ use crate::tools::{self, BinaryInfo, repo_root};
 /// What the main benchmark's notes say it would take to meet a missed target. They summarise this
 /// lab's results and experiments on scratch copies of the code (Debian bookworm VM, 2 vCPUs); rerun
 /// `--size-lab` and update them when the dependencies or the profile change.
-pub const SIZE_REMEDY: &str = "Profile and linker options alone do not get there: the best \
-    measured (--size-lab) is opt-level z + static non-PIE + rust-lld --icf=all, 1985064 B \
-    (-7.2%). TLS is 995400 B of the binary (no-tls variant: 1143520 B), the built-in Mozilla \
-    roots 73728 B; clap's features are already trimmed (defaults would add 20480 B) and LTO \
-    already drops the log calls (log-off: 0 B). Getting under 1.5 MiB with TLS takes code changes \
-    on top of those options, estimated from cargo bloat's .text per crate: a hand-written \
-    argument parser instead of clap (~180-230 KB: clap_builder 157 KB plus the derived code), \
-    and a small HTTP/1.1 client over rustls instead of ureq (ureq, http and ureq-proto are \
-    ~180 KB of .text), or a nightly std rebuild (-Z build-std, panic_immediate_abort), which \
-    stable Rust does not offer.";
+pub const SIZE_REMEDY: &str = "Profile and linker options are measured by --size-lab (x86_64): \
+    on the 2,143,016 B binary of 2026-11-25 the smallest shippable variant, opt-level z + static \
+    non-PIE + rust-lld --icf=all, was 7.2% smaller, and TLS (rustls, ring, the compiled-in Mozilla \
+    roots) was about 1 MB of it; clap's features are already trimmed and LTO already drops the log \
+    calls. Beyond those options it takes code changes, estimated from cargo bloat's .text per \
+    crate at the time: a hand-written argument parser instead of clap (~180-230 KB: clap_builder \
+    157 KB plus the derived code), and a small HTTP/1.1 client over rustls instead of ureq (ureq, \
+    http and ureq-proto are ~180 KB of .text).";
 pub const RSS_REMEDY: &str = "The hook's peak RSS is mostly its own executable's pages \
     (file-backed, mapped in 64 KiB fault-around blocks; ~150 KiB is heap and stacks), so it \
     follows the binary: static non-PIE linking measured ~190 KiB less (size lab), and a smaller \
     binary (see the size note) lowers it further.";
 pub const SPEED_REMEDY: &str = "Most of the hook's time is kernel work: exec and page faults of \
-    a 2 MiB binary (see eureka-hook --version in the breakdown), two threads (one per peer, one \
-    for ureq's name lookup) and musl malloc's mmap/munmap churn; the PUT itself, sent from a \
-    process already running, is a fraction of it (breakdown). Measured on scratch copies, round-robin against the same double: an arena \
-    allocator (bump over a 1 MiB .bss arena, falling back to the system allocator) -17%; no \
-    thread when there is one peer -5%; the empty PUT body sent with Content-Length: 0 in one \
-    write instead of chunked in two -2%; together -22%, enough for 8x here. Static non-PIE \
-    linking gives a few percent; opt-level 2, 3 or z do not help beyond noise.";
+    a 2 MiB binary (see eureka-hook --version in the breakdown), a thread for ureq's name lookup \
+    and musl malloc's mmap/munmap churn; the PUT itself, sent from a process already running, is a \
+    fraction of it (breakdown). The 8.0x of 2026-11-25 (commit 483ea90) was another machine (Intel \
+    Xeon); timed round-robin against that build on an idle AMD EPYC on 2026-12-01, prestop took \
+    12% longer (median 1.37 against 1.22 ms; 169 against 161 page faults) while --version took the \
+    same, so that build would have made about 6.9x there. The new work is mostly in the kernel: \
+    the interface list Spring Cloud's host rule needs (getifaddrs, a netlink dump), 7 more mmap \
+    and 6 more munmap calls from malloc, and a getrandom. Measured earlier on scratch copies, \
+    round-robin against the same double: an arena allocator (bump over a 1 MiB .bss arena, \
+    falling back to the system allocator) took 17% off; static non-PIE linking a few percent \
+    (size lab); opt-level 2, 3 or z nothing beyond noise.";
 
 const STATIC_NOT_PIE: &str = "-C relocation-model=static";
 
@@ -57,9 +64,6 @@ const UREQ_LINE: &str =
     r#"ureq = { version = "3.5", default-features = false, features = ["rustls"] }"#;
 const CLAP_LINE: &str = r#"clap = { version = "4.6", default-features = false, features = ["derive", "env", "std", "help", "usage", "error-context"] }"#;
 const LOG_OFF: &str = r#"log = { version = "0.4", features = ["release_max_level_off"] }"#;
-/// The one line of src/ that needs ureq's rustls feature.
-const RUSTLS_ERROR_ARM: &str =
-    "        ureq::Error::Rustls(tls) => describe_tls_failure(&tls.to_string()),\n";
 
 struct Variant {
     slug: &'static str,
@@ -156,36 +160,18 @@ fn variants() -> Result<Vec<Variant>> {
         Variant::new("static-lld-icf", "static not PIE, rust-lld --icf=all")
             .rustflags(STATIC_NOT_PIE)
             .rustflags(&lld_icf),
-        Variant::new("opt-z-static-lld-icf", "opt-level z, static not PIE, rust-lld --icf=all")
-            .opt("z")
-            .rustflags(STATIC_NOT_PIE)
-            .rustflags(&lld_icf),
+        Variant::new(
+            "opt-z-static-lld-icf",
+            "opt-level z, static not PIE, rust-lld --icf=all",
+        )
+        .opt("z")
+        .rustflags(STATIC_NOT_PIE)
+        .rustflags(&lld_icf),
         Variant::new(
             "log-off",
             "log: release_max_level_off (compiles out ureq's and rustls' log calls)",
         )
         .edit("Cargo.toml", UREQ_LINE, format!("{UREQ_LINE}\n{LOG_OFF}")),
-        Variant::new(
-            "no-webpki-roots",
-            "cost of the Mozilla roots: ureq rustls without webpki-roots (https would need --cacert)",
-        )
-        .edit(
-            "Cargo.toml",
-            UREQ_LINE,
-            UREQ_LINE.replace(r#"["rustls"]"#, r#"["rustls-no-provider", "_ring"]"#),
-        )
-        .not_shippable(),
-        Variant::new(
-            "no-tls",
-            "cost of TLS: ureq without rustls, ring and roots (http only; one match arm removed)",
-        )
-        .edit(
-            "Cargo.toml",
-            UREQ_LINE,
-            UREQ_LINE.replace(r#"["rustls"]"#, r#"["_tls"]"#),
-        )
-        .edit("src/eureka.rs", RUSTLS_ERROR_ARM, String::new())
-        .not_shippable(),
         Variant::new(
             "clap-default-features",
             "what the trimmed clap features save: clap with its default features",
@@ -420,7 +406,8 @@ fn build(variant: &Variant) -> Result<PathBuf> {
 }
 
 /// Copies what building eureka-hook needs: the manifest and lock file, build.rs, src/, the build
-/// script, and the other workspace members' manifests and sources (the double, the demos).
+/// script, and the other workspace members' manifests and sources (the double, the demos and
+/// their examples).
 fn copy_repository(to: &Path) -> Result<()> {
     let root = repo_root();
     if to.exists() {
@@ -436,6 +423,8 @@ fn copy_repository(to: &Path) -> Result<()> {
         "tests/eureka-double/src",
         "demos/Cargo.toml",
         "demos/src",
+        // The demos' manifest names its examples, so cargo wants their files too.
+        "demos/examples",
     ] {
         copy(&root.join(path), &to.join(path))?;
     }
