@@ -59,15 +59,19 @@ pub struct Cli {
 pub enum HookCommand {
     /// Mark this instance OUT_OF_SERVICE on every Eureka peer, then hold the pod for the drain window.
     ///
-    /// The PUTs go to all peers at once, for each id Spring Cloud may have used. If a peer answers
-    /// 404, the app's registered instances are listed and the one with this pod's host or address
-    /// and port is used instead. The drain is held
-    /// whatever the registry answered (only bad input returns at once); SIGTERM or SIGINT cuts it
-    /// short. Time bound: at most three request timeouts for the registry (retries included), then
-    /// the drain.
+    /// Each peer is asked for the app's instances (compact, gzip), then sent the PUT for each id
+    /// Spring Cloud may have used; all peers at once. If every peer answers 404, the one instance
+    /// in those listings with this pod's host or address and port is marked instead. During the
+    /// drain the hook polls that listing on each peer that accepted, about once a second, and logs
+    /// when consumers of the peer can see OUT_OF_SERVICE; a peer that lost the mark is marked again
+    /// once. The drain is held whatever the registry answered (only bad input returns at once);
+    /// --after-propagation may end it early, SIGTERM or SIGINT cut it short. Time bound: at most
+    /// three request timeouts for the registry (retries included), then at most --drain.
     #[command(after_help = concat!(
         "Examples:\n",
         "  eureka-hook prestop --drain 60s --log-file /proc/1/fd/1\n",
+        "  # hold at most 100 s, but only 70 s after every peer shows the change to consumers\n",
+        "  eureka-hook prestop --drain 100s --after-propagation 70s\n",
         "  kubectl exec POD -- eureka-hook prestop --drain 0s   # manual drain, pod keeps running\n\n",
         "Exit codes (after the drain):\n",
         "  0  a peer accepted OUT_OF_SERVICE\n",
@@ -114,10 +118,24 @@ pub enum HookCommand {
 
 #[derive(Debug, Args)]
 pub struct PrestopArgs {
-    /// How long to hold the pod after marking it, so consumers' caches drop it (e.g. 30s, 1m30s)
-    /// [env: EUREKA_HOOK_DRAIN] [default: 30s]
+    /// How long to hold the pod after marking it, so consumers' caches drop it (e.g. 30s, 1m30s);
+    /// the most the drain lasts [env: EUREKA_HOOK_DRAIN] [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
     pub drain: Option<Duration>,
+
+    /// End the drain this long after the last peer showed OUT_OF_SERVICE to consumers: enough for
+    /// their registry fetch and load-balancer cache (70s for Spring Cloud's defaults: 30 + 35 +
+    /// 5). Never later than --drain; the full --drain when a peer could not be watched or had to
+    /// be marked again [env: EUREKA_HOOK_AFTER_PROPAGATION] [default: unset, hold the full --drain]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
+    pub after_propagation: Option<Duration>,
+
+    /// How often the Eureka servers refresh the response cache consumers read
+    /// (response-cache-update-interval-ms); a peer still showing this instance UP this long plus 5 s
+    /// after the mark has its live record checked, and is marked again if the mark was lost
+    /// [env: EUREKA_HOOK_SERVER_CACHE] [default: 30s]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
+    pub server_cache: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -189,6 +189,15 @@ pub fn error(event: &str, message: &str) {
 /// Writes one line if `level` is enabled; `fields` appear in JSON lines only (the text form has
 /// them in the message).
 pub fn emit(level: Level, event: &str, message: &str, fields: &[(&str, &str)]) {
+    let fields: Vec<(&str, serde_json::Value)> = fields
+        .iter()
+        .map(|(key, value)| (*key, (*value).into()))
+        .collect();
+    emit_values(level, event, message, &fields);
+}
+
+/// As [`emit`], with fields of any JSON type (a number stays a number).
+pub fn emit_values(level: Level, event: &str, message: &str, fields: &[(&str, serde_json::Value)]) {
     let mut logger = logger();
     if level < logger.lowest_level {
         return;
@@ -206,7 +215,7 @@ fn render(
     level: Level,
     event: &str,
     message: &str,
-    fields: &[(&str, &str)],
+    fields: &[(&str, serde_json::Value)],
 ) -> String {
     let message = mask(message, &logger.secrets);
     match logger.format {
@@ -223,7 +232,11 @@ fn render(
             object.insert("event".into(), event.into());
             object.insert("message".into(), message.into());
             for (key, value) in fields {
-                object.insert((*key).into(), mask(value, &logger.secrets).into());
+                let value = match value {
+                    serde_json::Value::String(text) => mask(text, &logger.secrets).into(),
+                    other => other.clone(),
+                };
+                object.insert((*key).into(), value);
             }
             format!("{}\n", serde_json::Value::Object(object))
         }
@@ -263,9 +276,10 @@ mod tests {
             "peer_answer",
             "peer said pa\"ss-word",
             &[
-                ("peer", "http://a/"),
-                ("status", "200"),
-                ("instance", "pod-0:demo:8080"),
+                ("peer", "http://a/".into()),
+                ("status", "200".into()),
+                ("instance", "pod-0:demo:8080".into()),
+                ("seconds", 12.5.into()),
             ],
         );
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -275,6 +289,7 @@ mod tests {
         assert_eq!(value["peer"], "http://a/");
         assert_eq!(value["status"], "200");
         assert_eq!(value["instance"], "pod-0:demo:8080");
+        assert_eq!(value["seconds"], 12.5);
         assert!(value["time"].as_str().unwrap().ends_with('Z'));
         assert!(line.ends_with('\n') && !line.trim_end().contains('\n'));
     }

@@ -89,9 +89,9 @@ fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
     let client =
         eureka::EurekaClient::new(settings.registry.ca_certificates.as_deref(), &SystemClock);
     match settings.hook {
-        Hook::Prestop { drain } => {
+        Hook::Prestop { drain, watch } => {
             let sleeper = drain::SignalSleeper::install()?;
-            hooks::prestop(&settings, &client, &sleeper, drain)
+            hooks::prestop(&settings, &client, &SystemClock, &sleeper, drain, watch)
         }
         Hook::Poststart { wait, strict } => {
             hooks::poststart(&settings, &client, &SystemClock, wait, strict)

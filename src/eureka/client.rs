@@ -4,7 +4,8 @@
 //! A [`RegistryRequest`] names one call; [`RegistryRequest::call`] is the one place that turns it
 //! into method, URL and headers. Every request sends `Accept: application/json` (Eureka answers
 //! XML otherwise), percent-encodes the app and instanceId path segments, carries credentials only
-//! as an `Authorization` header and never sends `x-netflix-discovery-replication`.
+//! as an `Authorization` header and never sends `x-netflix-discovery-replication`. Only the app
+//! listing asks for the compact form and gzip (ureq decodes it).
 
 use std::time::Duration;
 
@@ -40,8 +41,10 @@ pub enum RegistryRequest<'a> {
         app: &'a AppName,
         id: &'a InstanceId,
     },
-    /// `GET apps/{APP}`: every instance of the app (served from the registry's response cache).
-    Application { app: &'a AppName },
+    /// `GET apps/{APP}` in Eureka's compact form (id, status, host, address, ports; no override),
+    /// gzip-compressed: every instance of the app, served from the registry's response cache. The
+    /// headers select the cache key, so every such request sends exactly the same ones.
+    CompactApplication { app: &'a AppName },
     /// `GET apps/delta`: the registry's recent changes; only read to tell a Eureka server from
     /// something else at the service URL.
     Delta,
@@ -53,8 +56,18 @@ impl RegistryRequest<'_> {
             RegistryRequest::SetStatus { .. } => Verb::Put,
             RegistryRequest::ClearOverride { .. } => Verb::Delete,
             RegistryRequest::Instance { .. }
-            | RegistryRequest::Application { .. }
+            | RegistryRequest::CompactApplication { .. }
             | RegistryRequest::Delta => Verb::Get,
+        }
+    }
+
+    /// The headers this request sends besides `Accept` and `Authorization`.
+    pub fn extra_headers(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            RegistryRequest::CompactApplication { .. } => {
+                &[("X-Eureka-Accept", "compact"), ("Accept-Encoding", "gzip")]
+            }
+            _ => &[],
         }
     }
 
@@ -71,7 +84,7 @@ impl RegistryRequest<'_> {
             RegistryRequest::Instance { app, id } => {
                 base.endpoint(&["apps", &app.registry_name(), id.as_str()], None)
             }
-            RegistryRequest::Application { app } => {
+            RegistryRequest::CompactApplication { app } => {
                 base.endpoint(&["apps", &app.registry_name()], None)
             }
             RegistryRequest::Delta => base.endpoint(&["apps", "delta"], None),
@@ -81,6 +94,11 @@ impl RegistryRequest<'_> {
     /// The whole request to `peer`: method, URL and headers.
     fn call(&self, peer: &Peer) -> Call {
         let mut headers = vec![("Accept", "application/json".to_string())];
+        headers.extend(
+            self.extra_headers()
+                .iter()
+                .map(|(name, value)| (*name, (*value).to_string())),
+        );
         if let Some(credentials) = peer.credentials() {
             let token = base64::engine::general_purpose::STANDARD.encode(format!(
                 "{}:{}",
@@ -97,7 +115,8 @@ impl RegistryRequest<'_> {
     }
 }
 
-/// Talks to Eureka peers.
+/// Talks to Eureka peers; clones share the connection pool.
+#[derive(Clone)]
 pub struct EurekaClient<'clock> {
     transport: Transport<'clock>,
 }

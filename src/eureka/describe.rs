@@ -129,7 +129,7 @@ pub fn shown(duration: Duration) -> humantime::FormattedDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eureka::transport::MAX_BODY_BYTES;
+    use crate::eureka::body::MAX_BODY_BYTES;
 
     #[test]
     fn failures_are_described_against_the_whole_request_timeout() {

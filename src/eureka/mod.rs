@@ -2,6 +2,7 @@
 //! the registry's documents. It does not decide what an answer means for a hook.
 
 mod answer;
+mod body;
 mod client;
 mod describe;
 mod document;

@@ -14,14 +14,13 @@ use ureq::http::{Method, Request, Response};
 use ureq::tls::Certificate;
 use ureq::{Agent, Body, RequestExt};
 
+use super::body::{MAX_BODY_BYTES, decoded};
 use super::describe::{describe_body_failure, describe_failure};
 use super::lookup::NamingResolver;
 use super::tls;
 use crate::clock::Clock;
 use crate::log;
 
-/// The most of an answer we read; an application document with hundreds of instances fits.
-pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
 /// The first pause before retrying a transient failure; it doubles each time.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// A retry is not worth starting with less time than this left in the budget.
@@ -107,6 +106,7 @@ impl From<ureq::Error> for Failure {
 }
 
 /// Sends requests over one connection-pooling agent.
+#[derive(Clone)]
 pub struct Transport<'clock> {
     agent: Agent,
     clock: &'clock dyn Clock,
@@ -194,13 +194,16 @@ impl<'clock> Transport<'clock> {
         };
         let retry_after = header("Retry-After").and_then(|text| text.trim().parse().ok());
         let location = header("Location");
+        let gzipped = header("Content-Encoding")
+            .is_some_and(|encoding| encoding.trim().eq_ignore_ascii_case("gzip"));
         let body = match call.verb {
             Verb::Get if status == 200 => Some(
                 response
                     .body_mut()
                     .with_config()
                     .limit(MAX_BODY_BYTES)
-                    .read_to_string()
+                    .read_to_vec()
+                    .and_then(|bytes| decoded(bytes, gzipped))
                     .map_err(|err| Failure::Body { status, err })?,
             ),
             _ => None,

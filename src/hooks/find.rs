@@ -1,4 +1,5 @@
-//! After a 404: list the app's instances on the peers that answered it, and pick this pod's.
+//! After a 404: list the app's instances on the peers that answered it (or take the listings
+//! prestop read before its PUT), and pick this pod's.
 
 use std::time::Duration;
 
@@ -29,10 +30,23 @@ pub fn find_this_pod_within(
     budget: Duration,
     check: &EurekaCheck,
 ) -> (Option<InstanceId>, String) {
-    let identity = &settings.identity;
     let listings = on_every_peer(peers, |peer| {
-        client.instances(peer, &listing(&identity.app), budget)
+        client.instances(peer, &listing(&settings.identity.app), budget)
     });
+    find_in_listings(settings, client, peers, &listings, budget, check)
+}
+
+/// This pod's instance in `listings`, the app's instances as each of `peers` listed them (prestop
+/// reads them before its PUT); `check` and `budget` as for [`find_this_pod_within`].
+pub fn find_in_listings(
+    settings: &Settings,
+    client: &EurekaClient,
+    peers: &[Peer],
+    listings: &[Result<Vec<Instance>, Answer>],
+    budget: Duration,
+    check: &EurekaCheck,
+) -> (Option<InstanceId>, String) {
+    let identity = &settings.identity;
     let mut registered: Vec<Instance> = Vec::new();
     for instance in listings.iter().filter_map(|l| l.as_ref().ok()).flatten() {
         if !registered.iter().any(|known| known.id == instance.id) {
@@ -46,7 +60,7 @@ pub fn find_this_pod_within(
         if not_listed && let Some(why) = check.diagnosis(client, peers, budget) {
             return (None, why);
         }
-        return (None, why_nothing_listed(identity, peers, &listings));
+        return (None, why_nothing_listed(identity, peers, listings));
     }
     explain(match_instance(&registered, identity), &registered, identity)
 }

@@ -6,6 +6,7 @@
 //! event). Each flow also exposes its requests as a [`plan::Plan`], which `--dry-run` prints.
 
 mod candidates;
+mod drain_end;
 mod dry_run;
 mod eureka_check;
 mod fan_out;
@@ -13,11 +14,13 @@ mod find;
 mod locate;
 mod matching;
 mod plan;
+mod polling;
 mod poststart;
 mod prestop;
 mod report;
 mod requests;
 mod status;
+mod watch;
 
 pub use dry_run::dry_run;
 pub use poststart::poststart;

@@ -13,9 +13,10 @@ pub fn mark<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
     }
 }
 
-/// After a 404: every registered instance of the app.
+/// prestop: every registered instance of the app, compact; before the mark it primes the
+/// response cache for the watch and serves the 404 fallback, during the drain it is the poll.
 pub fn listing(app: &AppName) -> RegistryRequest<'_> {
-    RegistryRequest::Application { app }
+    RegistryRequest::CompactApplication { app }
 }
 
 /// poststart and status: instance `id`, read from the registry itself.

@@ -35,6 +35,8 @@ use crate::values;
 use vars::{first_env, flag_or_env_bool, path_from, pick};
 
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+/// Eureka's `response-cache-update-interval-ms`.
+const DEFAULT_SERVER_CACHE: Duration = Duration::from_secs(30);
 const DEFAULT_WAIT: Duration = Duration::from_secs(90);
 
 /// What the chosen subcommand will do, with its own settings.
@@ -43,6 +45,7 @@ pub enum Hook {
     /// From --drain or its variable, or 30 s.
     Prestop {
         drain: Duration,
+        watch: WatchSettings,
     },
     /// From --wait or its variable, or 90 s; --strict or its variable.
     Poststart {
@@ -50,6 +53,16 @@ pub enum Hook {
         strict: bool,
     },
     Status,
+}
+
+/// How prestop follows the registry during the drain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// From --server-cache or its variable, or 30 s: how often the registry refreshes the
+    /// response cache consumers read.
+    pub server_cache: Duration,
+    /// From --after-propagation or its variable; `None` (the default) holds the full drain.
+    pub after_propagation: Option<Duration>,
 }
 
 /// Everything a hook needs, checked.
@@ -72,6 +85,9 @@ impl Settings {
         let common = &cli.common;
         let mut warnings = Vec::new();
         let hook = resolve_hook(&cli.command, env)?;
+        if let Hook::Prestop { drain, watch } = &hook {
+            warnings.extend(after_propagation_warning(*drain, watch));
+        }
         let urls = Registry::service_urls(common, env, &mut warnings)?;
         let mut identity = Identity::resolve(common, env, machine)?;
         warnings.append(&mut identity.warnings);
@@ -96,12 +112,39 @@ fn resolve_hook(command: &HookCommand, env: EnvLookup) -> Result<Hook> {
     Ok(match command {
         HookCommand::Prestop(args) => Hook::Prestop {
             drain: pick(args.drain, vars::DRAIN, env, values::parse_hold)?.unwrap_or(DEFAULT_DRAIN),
+            watch: WatchSettings {
+                server_cache: pick(
+                    args.server_cache,
+                    vars::SERVER_CACHE,
+                    env,
+                    values::parse_hold,
+                )?
+                .unwrap_or(DEFAULT_SERVER_CACHE),
+                after_propagation: pick(
+                    args.after_propagation,
+                    vars::AFTER_PROPAGATION,
+                    env,
+                    values::parse_hold,
+                )?,
+            },
         },
         HookCommand::Poststart(args) => Hook::Poststart {
             wait: pick(args.wait, vars::WAIT, env, values::parse_hold)?.unwrap_or(DEFAULT_WAIT),
             strict: flag_or_env_bool(args.strict, vars::STRICT, env)?,
         },
         HookCommand::Status => Hook::Status,
+    })
+}
+
+/// An --after-propagation that cannot end the drain early is probably a sizing mistake.
+fn after_propagation_warning(drain: Duration, watch: &WatchSettings) -> Option<String> {
+    let after = watch.after_propagation?;
+    (!drain.is_zero() && after >= drain).then(|| {
+        format!(
+            "--after-propagation {} is not shorter than --drain {}, so the drain is always held in full",
+            humantime::format_duration(after),
+            humantime::format_duration(drain)
+        )
     })
 }
 
@@ -238,7 +281,11 @@ mod tests {
         assert_eq!(
             settings.hook,
             Hook::Prestop {
-                drain: Duration::from_secs(30)
+                drain: Duration::from_secs(30),
+                watch: WatchSettings {
+                    server_cache: Duration::from_secs(30),
+                    after_propagation: None
+                }
             }
         );
         assert!(!settings.dry_run);
@@ -335,8 +382,46 @@ mod tests {
         assert_eq!(
             settings.hook,
             Hook::Prestop {
-                drain: Duration::from_secs(1)
+                drain: Duration::from_secs(1),
+                watch: WatchSettings {
+                    server_cache: Duration::from_secs(30),
+                    after_propagation: None
+                }
             }
+        );
+        let settings = resolve_with(
+            &["prestop", "--app", "demo", "--drain", "100s"],
+            &[
+                ("EUREKA_HOOK_AFTER_PROPAGATION", "70s"),
+                ("EUREKA_HOOK_SERVER_CACHE", "5s"),
+            ],
+        )
+        .unwrap();
+        let Hook::Prestop { watch, .. } = settings.hook else {
+            panic!("not prestop")
+        };
+        assert_eq!(
+            watch,
+            WatchSettings {
+                server_cache: Duration::from_secs(5),
+                after_propagation: Some(Duration::from_secs(70))
+            }
+        );
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+    }
+
+    #[test]
+    fn an_after_propagation_as_long_as_the_drain_is_warned_about() {
+        let settings = resolve_with(
+            &["prestop", "--app", "demo", "--drain", "60s"],
+            &[("EUREKA_HOOK_AFTER_PROPAGATION", "70s")],
+        )
+        .unwrap();
+        assert_eq!(
+            settings.warnings,
+            [
+                "--after-propagation 1m 10s is not shorter than --drain 1m, so the drain is always held in full"
+            ]
         );
     }
 
@@ -346,6 +431,8 @@ mod tests {
             ("EUREKA_PORT", "0"),
             ("SERVER_PORT", "70000"),
             ("EUREKA_HOOK_DRAIN", "-3s"),
+            ("EUREKA_HOOK_AFTER_PROPAGATION", "soon"),
+            ("EUREKA_HOOK_SERVER_CACHE", "-30s"),
             ("EUREKA_HOOK_REQUEST_TIMEOUT", "forever"),
             ("EUREKA_URL", "ftp://eureka/"),
             ("EUREKA_HOSTNAME", "bad host"),
@@ -561,6 +648,8 @@ mod tests {
                 ("SPRING_APPLICATION_NAME", "demo"),
                 ("EUREKA_PORT", ""),
                 ("EUREKA_HOOK_DRAIN", ""),
+                ("EUREKA_HOOK_AFTER_PROPAGATION", ""),
+                ("EUREKA_HOOK_SERVER_CACHE", ""),
                 ("EUREKA_HOOK_REQUEST_TIMEOUT", ""),
                 ("EUREKA_HOOK_CACERT", ""),
                 ("EUREKA_HOOK_CREDENTIALS_FILE", ""),
@@ -578,7 +667,11 @@ mod tests {
         assert_eq!(
             settings.hook,
             Hook::Prestop {
-                drain: DEFAULT_DRAIN
+                drain: DEFAULT_DRAIN,
+                watch: WatchSettings {
+                    server_cache: DEFAULT_SERVER_CACHE,
+                    after_propagation: None
+                }
             }
         );
         let cli = Cli::try_parse_from(["eureka-hook", "status"]).unwrap();

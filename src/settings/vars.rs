@@ -45,6 +45,8 @@ pub const DRY_RUN: &[&str] = &["EUREKA_HOOK_DRY_RUN"];
 pub const VERBOSE: &[&str] = &["EUREKA_HOOK_VERBOSE"];
 pub const QUIET: &[&str] = &["EUREKA_HOOK_QUIET"];
 pub const DRAIN: &[&str] = &["EUREKA_HOOK_DRAIN"];
+pub const AFTER_PROPAGATION: &[&str] = &["EUREKA_HOOK_AFTER_PROPAGATION"];
+pub const SERVER_CACHE: &[&str] = &["EUREKA_HOOK_SERVER_CACHE"];
 pub const WAIT: &[&str] = &["EUREKA_HOOK_WAIT"];
 pub const STRICT: &[&str] = &["EUREKA_HOOK_STRICT"];
 /// HTTP Basic credentials for every peer without its own; no flag (a password on the command line
@@ -65,6 +67,8 @@ pub const READ: &[&[&str]] = &[
     REGISTERED_ADDRESSES,
     &[USERNAME, PASSWORD],
     DRAIN,
+    AFTER_PROPAGATION,
+    SERVER_CACHE,
     WAIT,
     STRICT,
     VERBOSE,
@@ -101,6 +105,8 @@ pub const BY_FLAG: &[(&str, &[&str])] = &[
     ("verbose", VERBOSE),
     ("quiet", QUIET),
     ("drain", DRAIN),
+    ("after-propagation", AFTER_PROPAGATION),
+    ("server-cache", SERVER_CACHE),
     ("wait", WAIT),
     ("strict", STRICT),
 ];

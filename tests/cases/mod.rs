@@ -3,6 +3,9 @@
 /// prestop: marking OUT_OF_SERVICE, peers, the instanceId fallback, the drain, signals.
 mod prestop;
 
+/// prestop's drain follows the registry: propagation logged, lost marks re-sent, --after-propagation.
+mod drain_watch;
+
 /// The instance id as Spring Cloud builds it, on every hook; the fallbacks and diagnoses around it.
 mod identity;
 

@@ -23,7 +23,16 @@ fn prestop_marks_instance_out_of_service_and_holds_the_drain() {
             "/eureka/apps/DEMO-SERVICE/pod-0:demo-service:8080/status?value=OUT_OF_SERVICE"
         ]
     );
-    assert_eq!(double.requests().len(), 2, "only the status PUTs are sent");
+    assert_eq!(
+        sent(&double, "GET"),
+        ["/eureka/apps/DEMO-SERVICE"],
+        "the listing before the PUTs; a drain shorter than a poll interval polls nothing"
+    );
+    assert_eq!(
+        double.requests().len(),
+        3,
+        "the listing and the status PUTs"
+    );
     assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
 }
 

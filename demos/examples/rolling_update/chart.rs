@@ -11,7 +11,11 @@ use crate::report::{BUCKET, ModeSummary};
 const SIZE: (u32, u32) = (720, 340);
 const FONT: &str = "sans-serif";
 /// One colour per mode, in [`crate::rollout::Mode::ALL`] order.
-const MODE_COLOURS: [RGBColor; 2] = [RGBColor(214, 39, 40), RGBColor(31, 119, 180)];
+const MODE_COLOURS: [RGBColor; 3] = [
+    RGBColor(214, 39, 40),
+    RGBColor(31, 119, 180),
+    RGBColor(44, 160, 44),
+];
 const SENT_COLOUR: RGBColor = RGBColor(150, 150, 150);
 const GRID_COLOUR: RGBColor = RGBColor(232, 232, 232);
 

@@ -12,9 +12,10 @@ pub const APP: &str = "rolling-demo";
 /// The host every instance registers with (`hostName` and `ipAddr`), and the hook is told.
 pub const HOST: &str = "127.0.0.1";
 
-/// A rolling update of a Eureka-registered service, twice: old instances stopped by SIGTERM only,
-/// then by `eureka-hook prestop` followed by SIGTERM. Prints the failed requests of each, and
-/// writes them as JSON and as an SVG chart.
+/// A rolling update of a Eureka-registered service, three times: old instances stopped by SIGTERM
+/// only, by `eureka-hook prestop` (a fixed drain) followed by SIGTERM, and by `eureka-hook prestop
+/// --after-propagation` followed by SIGTERM. Prints the failed requests of each and how long each
+/// pod was held, and writes them as JSON and as an SVG chart.
 ///
 /// Every production interval is scaled down (30 s becomes 1 s by default) so that the whole run
 /// takes well under a minute; the proportions are kept.
@@ -68,9 +69,15 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
     pub margin: Duration,
 
-    /// The drain `eureka-hook prestop` holds in mode (b) [default: cache + fetch + lb-ttl + margin]
+    /// The drain `eureka-hook prestop` holds in mode (b), and at most in (c) [default: cache +
+    /// fetch + lb-ttl + margin]
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub drain: Option<Duration>,
+
+    /// `--after-propagation` of mode (c): what consumers need once the server's cache shows the
+    /// change [default: fetch + lb-ttl + margin, as 30 + 35 + 5 = 70s in production]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub after_propagation: Option<Duration>,
 
     /// Requests the consumer sends per second, at a steady pace, e.g. 200/s
     #[arg(long, value_name = "N/s", default_value = "200/s", value_parser = rate)]
@@ -125,6 +132,8 @@ pub struct Settings {
     pub margin: Duration,
     /// From --drain; `None` for the default, see [`Settings::drain`].
     pub given_drain: Option<Duration>,
+    /// From --after-propagation; `None` for the default, see [`Settings::after_propagation`].
+    pub given_after_propagation: Option<Duration>,
     pub rate_per_second: u32,
     /// Connect and read timeout of each consumer request.
     pub request_timeout: Duration,
@@ -144,6 +153,7 @@ impl Settings {
             startup: args.startup,
             margin: args.margin,
             given_drain: args.drain,
+            given_after_propagation: args.after_propagation,
             rate_per_second: args.rate,
             request_timeout: args.request_timeout,
             out_dir: args.out.clone().unwrap_or_else(|| {
@@ -155,6 +165,28 @@ impl Settings {
     /// The drain prestop holds in mode (b): --drain, else the worst case plus the margin.
     pub fn drain(&self) -> Duration {
         self.given_drain.unwrap_or(self.worst_case() + self.margin)
+    }
+
+    /// What mode (c) holds after the server's cache shows the change: --after-propagation, else
+    /// the client fetch, the load-balancer cache and the margin.
+    pub fn after_propagation(&self) -> Duration {
+        self.given_after_propagation
+            .unwrap_or(self.fetch + self.lb_ttl + self.margin)
+    }
+
+    /// How mode (c)'s `--after-propagation` was sized.
+    pub fn after_propagation_arithmetic(&self) -> String {
+        match self.given_after_propagation {
+            Some(given) => format!("(c) --after-propagation {} (given)", show(given)),
+            None => format!(
+                "(c) --after-propagation = client fetch {} + load-balancer cache {} + margin {} = \
+                 {} (at most the drain)",
+                show(self.fetch),
+                show(self.lb_ttl),
+                show(self.margin),
+                show(self.after_propagation())
+            ),
+        }
     }
 
     /// The longest a consumer can keep routing to an instance after the registry changed: each

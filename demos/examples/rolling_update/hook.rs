@@ -57,11 +57,24 @@ impl HookBinary {
         })
     }
 
-    /// `eureka-hook prestop --drain DRAIN` for the instance listening on `port`; waits for it.
-    pub fn prestop(&self, eureka_url: &str, port: u16, drain: Duration) -> Result<HookRun> {
+    /// `eureka-hook prestop --drain DRAIN [--after-propagation AFTER] --server-cache CACHE` for
+    /// the instance listening on `port`; waits for it.
+    pub fn prestop(
+        &self,
+        eureka_url: &str,
+        port: u16,
+        drain: Duration,
+        after_propagation: Option<Duration>,
+        server_cache: Duration,
+    ) -> Result<HookRun> {
         let mut command = Command::new(&self.path);
         command
             .args(["prestop", "--drain", &show(drain)])
+            .args(["--server-cache", &show(server_cache)]);
+        if let Some(after) = after_propagation {
+            command.args(["--after-propagation", &show(after)]);
+        }
+        command
             .args(["--eureka-url", eureka_url])
             .args(["--app", APP])
             .args(["--hostname", HOST])

@@ -8,13 +8,16 @@
 //! - a consumer keeps a registry copy as Eureka's client does (full fetch, then deltas every
 //!   `--fetch`, UP instances only), puts Spring Cloud LoadBalancer's cache in front of it
 //!   (`--lb-ttl`), and sends a steady stream of requests round robin (`--rate`);
-//! - the rollout replaces every instance twice over, from the same start: (a) SIGTERM only, and
-//!   (b) the real `eureka-hook prestop --drain D` and then SIGTERM, as kubelet runs a preStop hook.
+//! - the rollout replaces every instance three times over, from the same start: (a) SIGTERM only,
+//!   (b) the real `eureka-hook prestop --drain D` and then SIGTERM, as kubelet runs a preStop hook,
+//!   and (c) `eureka-hook prestop --drain D --after-propagation A`, which ends each drain A after
+//!   the server's cache showed the change.
 //!
-//! It prints a table (mode, requests, failed, failure %, time taken) and writes `results.json` and
-//! `failures.svg` into `target/demos/rolling-update/` (with `--update-docs`, into the tracked
-//! `docs/rolling-update/` the README shows; `--out DIR` anywhere else). The exit code is 1
-//! when mode (b) had a failed request, 2 when the demo could not run.
+//! It prints a table (mode, requests, failed, failure %, time taken, mean hold per pod) and
+//! writes `results.json` and `failures.svg` into `target/demos/rolling-update/` (with
+//! `--update-docs`, into the tracked `docs/rolling-update/` the README shows; `--out DIR` anywhere
+//! else). The exit code is 1 when mode (b) or (c) had a failed request, 2 when the demo could not
+//! run.
 //!
 //! Run: `cargo run --release --example rolling_update [-- --help]`
 
@@ -71,7 +74,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode> {
     report::print_table(&summaries);
     write_outputs(&settings, &summaries)?;
     println!(
-        "run time {:.1} s (both rollouts, without building eureka-hook)",
+        "run time {:.1} s (all three rollouts, without building eureka-hook)",
         started.elapsed().as_secs_f64()
     );
     Ok(verdict(&settings, &summaries))
@@ -90,6 +93,7 @@ fn print_settings(settings: &Settings) {
         show(settings.startup)
     );
     println!("{}", settings.drain_arithmetic());
+    println!("{}", settings.after_propagation_arithmetic());
     println!("(with the production defaults: 30s + 30s + 35s = 95s, plus a margin)");
     if settings.drain() < settings.worst_case() {
         println!(
@@ -144,9 +148,10 @@ fn verdict(settings: &Settings, summaries: &[ModeSummary]) -> ExitCode {
                 "note: (a) had no failed request; with intervals this short the consumer may have \
                  caught up before each instance stopped"
             ),
-            (Mode::PrestopThenSigterm, failed) if failed > 0 => {
+            (Mode::PrestopThenSigterm | Mode::PrestopAfterPropagation, failed) if failed > 0 => {
                 println!(
-                    "FAILED: (b) had {failed} failed request(s) with a drain of {}:",
+                    "FAILED: {} had {failed} failed request(s) with a drain of {}:",
+                    summary.mode.label(),
                     show(settings.drain())
                 );
                 for line in report::failure_lines(summary) {

@@ -48,6 +48,8 @@ pub struct ModeSummary {
     /// When old instances got SIGTERM, in order.
     pub sigterms: Vec<Duration>,
     pub failure_groups: Vec<FailureGroup>,
+    /// How long each prestop run held its pod.
+    pub holds: Vec<Duration>,
 }
 
 impl ModeSummary {
@@ -69,7 +71,14 @@ impl ModeSummary {
                 sigterms
             },
             events: run.events,
+            holds: run.holds,
         }
+    }
+
+    /// The mean time a pod was held by prestop, if prestop ran.
+    pub fn mean_hold(&self) -> Option<Duration> {
+        let count = u32::try_from(self.holds.len()).ok().filter(|n| *n > 0)?;
+        Some(self.holds.iter().sum::<Duration>() / count)
     }
 
     pub fn failed_percent(&self) -> f64 {
@@ -123,20 +132,25 @@ fn failure_groups(
     groups
 }
 
-/// The results table: mode, requests sent, failed, failure %, time taken.
+/// The results table: mode, requests sent, failed, failure %, time taken, mean hold per pod.
 pub fn print_table(summaries: &[ModeSummary]) {
     println!(
-        "\n{:<40} {:>9} {:>7} {:>9} {:>11}",
-        "mode", "requests", "failed", "failed %", "time taken"
+        "\n{:<40} {:>9} {:>7} {:>9} {:>11} {:>14}",
+        "mode", "requests", "failed", "failed %", "time taken", "held per pod"
     );
     for summary in summaries {
+        let held = summary.mean_hold().map_or_else(
+            || "-".to_owned(),
+            |held| format!("{:.2} s", held.as_secs_f64()),
+        );
         println!(
-            "{:<40} {:>9} {:>7} {:>8.1}% {:>9.1} s",
+            "{:<40} {:>9} {:>7} {:>8.1}% {:>9.1} s {:>14}",
             summary.mode.label(),
             summary.requests,
             summary.failed,
             summary.failed_percent(),
-            summary.took.as_secs_f64()
+            summary.took.as_secs_f64(),
+            held
         );
     }
 }
@@ -169,6 +183,7 @@ pub fn write_json(path: &Path, settings: &Settings, summaries: &[ModeSummary]) -
         "arguments": std::env::args().skip(1).collect::<Vec<_>>(),
         "settings": settings_json(settings),
         "drain_arithmetic": settings.drain_arithmetic(),
+        "after_propagation_arithmetic": settings.after_propagation_arithmetic(),
         "bucket_ms": BUCKET.as_millis() as u64,
         "modes": summaries.iter().map(mode_json).collect::<Vec<_>>(),
     });
@@ -187,6 +202,7 @@ fn settings_json(settings: &Settings) -> Value {
         "margin_s": seconds(settings.margin),
         "drain_s": seconds(settings.drain()),
         "drain_given": settings.given_drain.is_some(),
+        "after_propagation_s": seconds(settings.after_propagation()),
         "requests_per_s": settings.rate_per_second,
         "request_timeout_s": seconds(settings.request_timeout),
     })
@@ -200,6 +216,8 @@ fn mode_json(summary: &ModeSummary) -> Value {
         "failed": summary.failed,
         "failed_percent": round(summary.failed_percent(), 2),
         "took_s": seconds(summary.took),
+        "held_per_pod_s": summary.holds.iter().copied().map(seconds).collect::<Vec<_>>(),
+        "mean_held_s": summary.mean_hold().map(seconds),
         "series": summary.series.iter().enumerate().map(|(index, bucket)| json!({
             "t_s": seconds(BUCKET * index as u32),
             "requests": bucket.requests,

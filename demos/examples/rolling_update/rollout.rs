@@ -28,16 +28,23 @@ pub enum Mode {
     SigtermOnly,
     /// (b) `eureka-hook prestop --drain D`, then SIGTERM.
     PrestopThenSigterm,
+    /// (c) `eureka-hook prestop --drain D --after-propagation A`, then SIGTERM.
+    PrestopAfterPropagation,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 2] = [Mode::SigtermOnly, Mode::PrestopThenSigterm];
+    pub const ALL: [Mode; 3] = [
+        Mode::SigtermOnly,
+        Mode::PrestopThenSigterm,
+        Mode::PrestopAfterPropagation,
+    ];
 
     /// For files and JSON.
     pub fn key(self) -> &'static str {
         match self {
             Mode::SigtermOnly => "sigterm-only",
             Mode::PrestopThenSigterm => "prestop-then-sigterm",
+            Mode::PrestopAfterPropagation => "prestop-after-propagation-then-sigterm",
         }
     }
 
@@ -46,6 +53,16 @@ impl Mode {
         match self {
             Mode::SigtermOnly => "(a) SIGTERM only",
             Mode::PrestopThenSigterm => "(b) eureka-hook prestop, then SIGTERM",
+            Mode::PrestopAfterPropagation => "(c) prestop --after-propagation, SIGTERM",
+        }
+    }
+
+    /// The `--after-propagation` this mode gives the hook, if it runs the hook at all.
+    fn hook_run(self, settings: &Settings) -> Option<Option<Duration>> {
+        match self {
+            Mode::SigtermOnly => None,
+            Mode::PrestopThenSigterm => Some(None),
+            Mode::PrestopAfterPropagation => Some(Some(settings.after_propagation())),
         }
     }
 }
@@ -66,6 +83,8 @@ pub struct ModeRun {
     pub events: Vec<Event>,
     /// When each old instance got SIGTERM, by instance id.
     pub sigterm_at: BTreeMap<String, Duration>,
+    /// How long each prestop run held its pod, in rollout order (none in mode (a)).
+    pub holds: Vec<Duration>,
 }
 
 /// Runs the rollout in `mode`, printing its steps as they happen.
@@ -92,9 +111,11 @@ pub fn run(mode: Mode, settings: &Settings, hook: &HookBinary) -> Result<ModeRun
         old_fleet.len()
     ));
     let mut new_fleet = Vec::with_capacity(old_fleet.len());
+    let mut holds = Vec::new();
     for old in old_fleet {
-        let new = replace(mode, old, &registry, settings, hook, &mut timeline)?;
+        let (new, held) = replace(mode, old, &registry, settings, hook, &mut timeline)?;
         new_fleet.push(new);
+        holds.extend(held);
     }
     consumer.wait_until_routing_to(&fleet_ids(&new_fleet), settle_bound)?;
     timeline.note("the consumer routes to the new instances only".into());
@@ -107,10 +128,12 @@ pub fn run(mode: Mode, settings: &Settings, hook: &HookBinary) -> Result<ModeRun
         took,
         events: timeline.events,
         sigterm_at: timeline.sigterm_at,
+        holds,
     })
 }
 
-/// One rollout step: start the new instance, wait until it is ready, then stop `old`.
+/// One rollout step: start the new instance, wait until it is ready, then stop `old`. Returns the
+/// new instance and how long the hook held the old one, if it ran.
 fn replace(
     mode: Mode,
     mut old: Instance,
@@ -118,17 +141,28 @@ fn replace(
     settings: &Settings,
     hook: &HookBinary,
     timeline: &mut Timeline,
-) -> Result<Instance> {
+) -> Result<(Instance, Option<Duration>)> {
     let new = Instance::start(&registry.base_url(), settings)?;
     new.wait_until_up(registry)?;
     timeline.note(format!("new instance {} is UP in the registry", new.id));
-    if mode == Mode::PrestopThenSigterm {
+    let mut held = None;
+    if let Some(after_propagation) = mode.hook_run(settings) {
+        let after = after_propagation
+            .map(|after| format!(" --after-propagation {}", show(after)))
+            .unwrap_or_default();
         timeline.note(format!(
-            "eureka-hook prestop --drain {} for {}",
+            "eureka-hook prestop --drain {}{after} for {}",
             show(settings.drain()),
             old.id
         ));
-        let run = hook.prestop(&registry.base_url(), old.port, settings.drain())?;
+        let run = hook.prestop(
+            &registry.base_url(),
+            old.port,
+            settings.drain(),
+            after_propagation,
+            settings.cache,
+        )?;
+        held = Some(run.took);
         let exit = run
             .exit_code
             .map_or_else(|| "by a signal".to_owned(), |code| code.to_string());
@@ -149,7 +183,7 @@ fn replace(
     timeline.note(format!("SIGTERM to {}", old.id));
     old.wait_exit()?;
     timeline.note(format!("{} exited", old.id));
-    Ok(new)
+    Ok((new, held))
 }
 
 /// Stops the instances left at the end, the Kubernetes way.

@@ -1,0 +1,71 @@
+//! An answer's body as text: gunzipped when the server sent it gzip-compressed (only the app
+//! listing asks for that), and never more than [`MAX_BODY_BYTES`] once decoded, so a small
+//! compressed answer cannot unpack into something huge.
+
+use std::io::{self, ErrorKind, Read};
+
+/// The most of an answer we read, compressed or not; an application document with hundreds of
+/// instances fits.
+pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// `bytes` as text, gunzipped first when `gzipped`.
+pub fn decoded(bytes: Vec<u8>, gzipped: bool) -> Result<String, ureq::Error> {
+    let bytes = if gzipped { gunzipped(&bytes)? } else { bytes };
+    String::from_utf8(bytes).map_err(|_| {
+        ureq::Error::Io(io::Error::new(
+            ErrorKind::InvalidData,
+            "the body is not UTF-8 text",
+        ))
+    })
+}
+
+fn gunzipped(compressed: &[u8]) -> Result<Vec<u8>, ureq::Error> {
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(compressed)
+        .take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut plain)
+        .map_err(|err| {
+            ureq::Error::Io(io::Error::new(
+                ErrorKind::InvalidData,
+                format!("its gzip encoding does not decode: {err}"),
+            ))
+        })?;
+    if plain.len() as u64 > MAX_BODY_BYTES {
+        return Err(ureq::Error::BodyExceedsLimit(MAX_BODY_BYTES));
+    }
+    Ok(plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_bodies_are_decoded_and_plain_ones_kept() {
+        let text = r#"{"application":{"name":"DEMO","instance":[]}}"#;
+        assert_eq!(decoded(gzip(text.as_bytes()), true).unwrap(), text);
+        assert_eq!(decoded(text.as_bytes().to_vec(), false).unwrap(), text);
+    }
+
+    #[test]
+    fn a_body_that_unpacks_past_the_limit_or_does_not_decode_is_an_error() {
+        let bomb = gzip(&vec![b' '; usize::try_from(MAX_BODY_BYTES).unwrap() + 1]);
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        assert!(matches!(
+            decoded(bomb, true),
+            Err(ureq::Error::BodyExceedsLimit(MAX_BODY_BYTES))
+        ));
+        assert!(matches!(
+            decoded(b"not gzip".to_vec(), true),
+            Err(ureq::Error::Io(_))
+        ));
+        assert!(decoded(vec![0xff, 0xfe], false).is_err());
+    }
+}
