@@ -17,8 +17,12 @@ fail() { echo "docker-daemon.sh: $*" >&2; exit 1; }
 
 readonly home="$PWD/target/docker"
 readonly pidfile="$home/dockerd.pid"
-readonly socket="$home/docker.sock"
 readonly log="$home/dockerd.log"
+# A unix socket path holds at most 107 bytes, and a checkout can sit deep enough for
+# target/docker/exec/containerd/… to be longer. The daemon is therefore given its sockets and
+# exec root through a short link in /tmp to target/docker (named in $home/link, removed by stop);
+# every file stays under target/docker.
+readonly linkfile="$home/link"
 
 # What the daemon must leave as it found it: interfaces, routes, forwarding, firewall rules.
 network_state() {
@@ -57,6 +61,12 @@ stop() {
         umount "$mount" 2>/dev/null || umount -l "$mount"
     done
     rm -rf "$home/exec"
+    if [[ -f "$linkfile" ]]; then
+        local link
+        link="$(cat "$linkfile")"
+        [[ -L "$link" ]] && rm -f "$link"
+        rm -f "$linkfile"
+    fi
     if [[ -f "$home/network-before" ]]; then
         if ! diff -u "$home/network-before" <(network_state) >&2; then
             rm -f "$home/network-before"
@@ -84,12 +94,13 @@ start() {
     done
     [[ -x /usr/bin/docker ]] || fail "/usr/bin/docker is missing: apt-get install docker.io"
     command -v ip >/dev/null 2>&1 || fail "'ip' is missing (the network check uses it): apt-get install iproute2"
-    # A unix socket path holds at most 107 bytes; containerd's is the longest the daemon makes.
-    local longest="$home/exec/containerd/containerd.sock.ttrpc"
-    ((${#longest} <= 107)) \
-        || fail "the checkout's path is too long for the daemon's sockets ($longest): use a shorter one"
     stop
     mkdir -p "$home/data" "$home/exec"
+    local link
+    link="$(mktemp -u /tmp/eureka-hook-docker.XXXXXX)"
+    ln -s "$home" "$link"
+    echo "$link" > "$linkfile"
+    local socket="$link/docker.sock"
     network_state > "$home/network-before"
     local folder
     for folder in /run/docker /run/containerd; do
@@ -103,7 +114,7 @@ start() {
     DOCKER_BUILDKIT=1 setsid dockerd \
         --config-file "$home/daemon.json" \
         --data-root "$home/data" \
-        --exec-root "$home/exec" \
+        --exec-root "$link/exec" \
         --pidfile "$pidfile" \
         --host "unix://$socket" \
         --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
