@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::candidates::mark_candidates;
+use super::candidates::{mark_every_candidate, marked_candidate};
 use super::drain_end::{Evidence, PeerEvidence, hold_drain};
 use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
@@ -136,10 +136,13 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
     }
 }
 
+/// The app listing a peer gave just before its PUT, and when it was asked for.
+type PrimedListing = (Instant, Result<Vec<Instance>, Answer>);
+
 /// One peer's part in marking.
 struct PeerMark {
-    /// The app listing read just before the PUT (with a drain), and when it was asked for.
-    primed: Option<(Instant, Result<Vec<Instance>, Answer>)>,
+    /// The app listing read just before the PUT (with a drain).
+    primed: Option<PrimedListing>,
     /// The answer to the last PUT, sent at `marked_at`.
     answer: Answer,
     marked_at: Instant,
@@ -152,27 +155,23 @@ fn mark_out_of_service(
     clock: &dyn Clock,
     primes: bool,
 ) -> (Vec<PeerMark>, Result<InstanceId>) {
-    let (identity, peers) = (&settings.identity, &settings.registry.peers);
+    let peers = &settings.registry.peers;
     let answers = |marks: &[PeerMark]| -> Vec<Answer> {
         marks.iter().map(|mark| mark.answer.clone()).collect()
     };
-    let budget = LISTING_BUDGET.min(settings.registry.request_timeout / 2);
-    // The listings first, on every peer at once; their limit is short, so a peer that hangs
-    // delays the marks on the others by that much at most.
-    let listings_before: Vec<_> = if primes {
-        on_every_peer(peers, |peer| {
-            let at = clock.now();
-            Some((at, client.instances(peer, &listing(&identity.app), budget)))
-        })
-    } else {
-        vec![None; peers.len()]
-    };
-    let marked_at = clock.now();
-    let (marked_id, first_answers) = mark_candidates(settings, client);
-    let mut marks: Vec<PeerMark> = listings_before
+    // Each peer its listing and then at once its PUTs, within one request timeout; a peer that
+    // hangs delays no other peer's mark.
+    let (parts, sent): (Vec<_>, Vec<_>) = on_every_peer(peers, |peer| {
+        let (listed, marked_at, answers) = prime_and_mark(settings, client, clock, peer, primes);
+        ((listed, marked_at), answers)
+    })
+    .into_iter()
+    .unzip();
+    let (marked_id, first_answers) = marked_candidate(settings, &sent);
+    let mut marks: Vec<PeerMark> = parts
         .into_iter()
         .zip(first_answers)
-        .map(|(primed, answer)| PeerMark {
+        .map(|((primed, marked_at), answer)| PeerMark {
             primed,
             answer,
             marked_at,
@@ -183,26 +182,13 @@ fn mark_out_of_service(
     }
     let mut explanation = None;
     if marks.iter().any(|mark| mark.answer == Answer::NotFound) {
-        let not_found = not_found_peers(peers, &answers(&marks));
-        let found = if primes {
-            let listings: Vec<_> = marks
-                .iter()
-                .filter(|mark| mark.answer == Answer::NotFound)
-                .filter_map(|mark| mark.primed.as_ref().map(|(_, listing)| listing.clone()))
-                .collect();
-            let timeout = settings.registry.request_timeout;
-            let check = EurekaCheck::default();
-            find_in_listings(settings, client, &not_found, &listings, timeout, &check)
-        } else {
-            find_this_pod(settings, client, &not_found)
-        };
-        match found {
+        match find_after_404(settings, client, &marks, primes) {
             (Some(id), why) => {
                 log::info(
                     "instance_matched",
                     &format!(
                         "instance {} is not registered, but {why}: marking it instead",
-                        identity.shown_ids()
+                        settings.identity.shown_ids()
                     ),
                 );
                 let again = on_every_peer(peers, |peer| {
@@ -222,6 +208,57 @@ fn mark_out_of_service(
     }
     let failure = not_marked(settings, &answers(&marks), explanation);
     (marks, Err(failure.into()))
+}
+
+/// One peer's part of the first round: with a drain, the app listing (within
+/// [`LISTING_BUDGET`], or half the request timeout), then at once the PUT of every candidate id
+/// within what is left of one request timeout. Returns the listing and when it was asked for,
+/// when the PUTs were sent, and their answers in candidate order.
+fn prime_and_mark(
+    settings: &Settings,
+    client: &EurekaClient,
+    clock: &dyn Clock,
+    peer: &Peer,
+    primes: bool,
+) -> (Option<PrimedListing>, Instant, Vec<Answer>) {
+    let timeout = settings.registry.request_timeout;
+    let listing_budget = LISTING_BUDGET.min(timeout / 2);
+    let started = clock.now();
+    let listed = primes.then(|| {
+        let instances = client.instances(peer, &listing(&settings.identity.app), listing_budget);
+        (started, instances)
+    });
+    let marked_at = clock.now();
+    // The listing gave up at its budget, so at least half a request timeout is left.
+    let listing_took = marked_at
+        .saturating_duration_since(started)
+        .min(listing_budget);
+    let left = timeout.saturating_sub(listing_took);
+    let answers = mark_every_candidate(settings, client, peer, left);
+    (listed, marked_at, answers)
+}
+
+/// After a 404 everywhere: this pod's instance, looked for in the listings read before the PUT
+/// (with a drain) or listed now on the peers that answered 404.
+fn find_after_404(
+    settings: &Settings,
+    client: &EurekaClient,
+    marks: &[PeerMark],
+    primes: bool,
+) -> (Option<InstanceId>, String) {
+    let answers: Vec<Answer> = marks.iter().map(|mark| mark.answer.clone()).collect();
+    let not_found = not_found_peers(&settings.registry.peers, &answers);
+    if !primes {
+        return find_this_pod(settings, client, &not_found);
+    }
+    let listings: Vec<_> = marks
+        .iter()
+        .filter(|mark| mark.answer == Answer::NotFound)
+        .filter_map(|mark| mark.primed.as_ref().map(|(_, listing)| listing.clone()))
+        .collect();
+    let timeout = settings.registry.request_timeout;
+    let check = EurekaCheck::default();
+    find_in_listings(settings, client, &not_found, &listings, timeout, &check)
 }
 
 /// The mark itself: one PUT of `id` to one peer.
