@@ -366,7 +366,7 @@ mod tests {
     use crate::drain::fake::SignalledSleeper;
     use crate::exit;
     use crate::hooks::test_support::settings_for;
-    use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec};
+    use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply};
 
     const WATCH: WatchSettings = WatchSettings {
         server_cache: Duration::from_secs(30),
@@ -427,6 +427,92 @@ mod tests {
                 listing.headers
             );
         }
+    }
+
+    /// When `double` received the PUT it accepted.
+    fn accepted_put_at(double: &EurekaDouble) -> Instant {
+        let puts: Vec<_> = double
+            .requests()
+            .into_iter()
+            .filter(|request| request.method == "PUT" && request.status == 200)
+            .collect();
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        puts[0].at
+    }
+
+    #[test]
+    fn a_hanging_peer_delays_no_other_peers_mark_and_costs_one_request_timeout() {
+        let silent = FaultPeer::hang();
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        let urls = format!("{},{}", silent.base_url(), double.base_url());
+        let timeout = Duration::from_secs(1);
+        let settings = settings_for(
+            &urls,
+            &["prestop", "--app", "demo", "--request-timeout", "1s"],
+        );
+        let client = EurekaClient::new(None, &SystemClock);
+        let start = Instant::now();
+        let (marks, marked) = mark_out_of_service(&settings, &client, &SystemClock, true);
+        let took = start.elapsed();
+        assert_eq!(marked.unwrap().as_str(), "pod-0:demo:8080");
+        // Before, every PUT waited for every listing: the silent peer's half second at least.
+        let put_at = accepted_put_at(&double);
+        assert!(
+            put_at - start < Duration::from_millis(400),
+            "the healthy peer's PUT came {:?} after the start",
+            put_at - start
+        );
+        assert!(marks[1].marked_at >= start && marks[1].marked_at <= put_at);
+        assert!(
+            marks[0].marked_at - start >= timeout / 2,
+            "the silent peer's mark is timed after its own listing gave up"
+        );
+        assert!(marks[1].answer.is_accepted() && !marks[0].answer.is_accepted());
+        // The listing and the PUT together: one request timeout, not a listing budget more.
+        assert!(
+            took >= timeout && took < timeout + Duration::from_millis(300),
+            "{took:?}"
+        );
+        assert_eq!(
+            silent.connections(),
+            3,
+            "the listing, then the PUT of each of Spring's two ids"
+        );
+    }
+
+    #[test]
+    fn each_peer_times_its_mark_from_its_own_put() {
+        let slow = EurekaDouble::start();
+        let quick = EurekaDouble::start();
+        for double in [&slow, &quick] {
+            double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        }
+        let listing_delay = Duration::from_millis(300);
+        slow.script(
+            ScriptedReply::on("GET", "/apps/DEMO")
+                .times(1)
+                .delay(listing_delay),
+        );
+        let urls = format!("{},{}", slow.base_url(), quick.base_url());
+        let settings = settings_for(&urls, &["prestop", "--app", "demo"]);
+        let client = EurekaClient::new(None, &SystemClock);
+        let (marks, marked) = mark_out_of_service(&settings, &client, &SystemClock, true);
+        assert!(marked.is_ok());
+        for (mark, double) in marks.iter().zip([&slow, &quick]) {
+            let put_at = accepted_put_at(double);
+            assert!(mark.answer.is_accepted());
+            assert!(
+                mark.marked_at <= put_at && put_at - mark.marked_at < Duration::from_millis(100),
+                "marked at {:?}, the PUT arrived {:?} later",
+                mark.marked_at,
+                put_at - mark.marked_at
+            );
+        }
+        assert!(
+            marks[0].marked_at - marks[1].marked_at >= Duration::from_millis(250),
+            "the slow peer's PUT waited for its own listing only"
+        );
     }
 
     #[test]
