@@ -4,11 +4,13 @@
 //!
 //! With a drain, each peer's app listing is read just before its PUT, with the headers the watch
 //! polls with: that puts its key in the registry's response cache (see `watch`), and it is the
-//! listing the 404 fallback looks in, so the fallback costs no extra request. The listing gets
-//! [`LISTING_BUDGET`] at most: a healthy peer answers in milliseconds, and a peer that hangs then
-//! costs that much more than its PUT's request timeout, not a second timeout. Bound: at most three
-//! request timeouts on the registry (the listing, the PUT, then the PUT of a matched id), then at
-//! most the drain.
+//! listing the 404 fallback looks in, so the fallback costs no extra request. Every peer does this
+//! on its own, all at once: its listing gets [`LISTING_BUDGET`] at most (a healthy peer answers in
+//! milliseconds), its PUTs what is left of one request timeout, so a peer that hangs costs one
+//! request timeout and delays no other peer's mark. Bound: with a drain, at most two request
+//! timeouts on the registry (each peer's listing and PUTs; after a 404 everywhere, the PUT of a
+//! matched id or one `GET apps/delta`); with `--drain 0` three (the PUTs, then the listing, then
+//! that PUT or `GET apps/delta`); then at most the drain.
 
 use std::time::{Duration, Instant};
 
@@ -32,8 +34,8 @@ use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
 use crate::values::InstanceId;
 
-/// The longest the listing before the PUT may take (and at most half the request timeout). Without
-/// it a peer is not watched, which only costs the early end of the drain.
+/// The longest the listing before the PUT may take (and at most half the request timeout; the PUT
+/// gets the rest). Without it a peer is not watched, which only costs the early end of the drain.
 pub const LISTING_BUDGET: Duration = Duration::from_secs(1);
 
 /// Marks this instance `OUT_OF_SERVICE` on every peer, then holds the pod for `drain` (or less, as
