@@ -135,6 +135,21 @@ impl<'clock> EurekaClient<'clock> {
         answer_of(self.transport.exchange(&request.call(peer), budget))
     }
 
+    /// [`Self::answer`] within `left`, what an earlier request to the same peer left of the
+    /// request timeout `whole`; a failure is described against `whole`.
+    pub fn answer_within(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        left: Duration,
+        whole: Duration,
+    ) -> Answer {
+        answer_of(
+            self.transport
+                .exchange_within(&request.call(peer), left, whole),
+        )
+    }
+
     /// Sends `request` and reads the instance document it returns.
     pub fn instance(
         &self,

@@ -138,9 +138,15 @@ impl<'clock> Transport<'clock> {
 
     /// `call`, retried after a transient failure while `budget` lasts.
     pub fn exchange(&self, call: &Call, budget: Duration) -> Exchange {
-        with_retries(self.clock, budget, &call.url, |timeout| {
+        self.exchange_within(call, budget, budget)
+    }
+
+    /// `call`, retried while `left` lasts, the part of the request timeout `whole` that an
+    /// earlier request to the same peer left; a failure is described against `whole`.
+    pub fn exchange_within(&self, call: &Call, left: Duration, whole: Duration) -> Exchange {
+        with_retries(self.clock, left, &call.url, |timeout| {
             let started = self.clock.now();
-            let exchange = self.attempt(call, timeout, budget);
+            let exchange = self.attempt(call, timeout, whole);
             log::debug(
                 "request",
                 &format!(

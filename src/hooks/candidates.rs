@@ -1,6 +1,8 @@
 //! Asking about every candidate id at once: when the environment does not say which of Spring
 //! Cloud's two ids the app has, every request goes to both, on every peer, in one round (a PUT or
 //! GET for an id that is not registered is a harmless 404), so the time bounds stay as they are.
+//! prestop sends each peer's PUTs on its own ([`mark_every_candidate`], after that peer's listing)
+//! and then picks the candidate from all the answers ([`marked_candidate`]).
 
 use std::time::Duration;
 
@@ -33,14 +35,36 @@ fn on_every_candidate<T: Send>(
         .collect()
 }
 
-/// prestop's first round: `OUT_OF_SERVICE` for every candidate on every peer. Returns the id a
-/// peer accepted (else the first candidate) and each peer's answer for it, and logs them.
-pub fn mark_candidates(settings: &Settings, client: &EurekaClient) -> (InstanceId, Vec<Answer>) {
+/// prestop's PUT to one peer: `OUT_OF_SERVICE` for every candidate id at once, each within
+/// `left`, what the peer's listing left of the request timeout (a failure is described against
+/// the whole timeout); the answers in candidate order, for [`marked_candidate`].
+pub fn mark_every_candidate(
+    settings: &Settings,
+    client: &EurekaClient,
+    peer: &Peer,
+    left: Duration,
+) -> Vec<Answer> {
     let identity = &settings.identity;
     let timeout = settings.registry.request_timeout;
-    let rows = on_every_candidate(settings, |id, peer| {
-        client.answer(peer, &mark(&identity.app, id), timeout)
-    });
+    on_each(&identity.candidates(), |id| {
+        client.answer_within(peer, &mark(&identity.app, id), left, timeout)
+    })
+}
+
+/// Which candidate prestop marked, from each peer's [`mark_every_candidate`] answers (in peer
+/// order): the id a peer accepted (else the first candidate) and each peer's answer for it.
+/// Logs them.
+pub fn marked_candidate(settings: &Settings, answers: &[Vec<Answer>]) -> (InstanceId, Vec<Answer>) {
+    let identity = &settings.identity;
+    let rows: Vec<(InstanceId, Vec<Answer>)> = identity
+        .candidates()
+        .into_iter()
+        .enumerate()
+        .map(|(candidate, id)| {
+            let column = answers.iter().map(|peer| peer[candidate].clone());
+            (id.clone(), column.collect())
+        })
+        .collect();
     let peers = &settings.registry.peers;
     if let Some((id, answers)) = rows
         .iter()
@@ -124,7 +148,9 @@ mod tests {
         double.register(InstanceSpec::new("demo", "pod-0", 8080).instance_id("pod-0:demo"));
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let client = EurekaClient::new(None, &SystemClock);
-        let (id, answers) = mark_candidates(&settings, &client);
+        let peer = &settings.registry.peers[0];
+        let sent = mark_every_candidate(&settings, &client, peer, Duration::from_secs(5));
+        let (id, answers) = marked_candidate(&settings, &[sent]);
         assert_eq!(id.as_str(), "pod-0:demo");
         assert!(answers[0].is_accepted());
         let puts = double

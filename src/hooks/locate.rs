@@ -1,7 +1,7 @@
 //! Which registered instance is this pod's, for poststart and status: every candidate id read
 //! directly from every peer (never from the registry's response cache), and only when no peer
 //! knows any of them, the one instance of the app with this pod's host and port, read directly
-//! in its turn. prestop does the same with its PUTs (`candidates::mark_candidates`, then `find`).
+//! in its turn. prestop does the same with its PUTs (`candidates::marked_candidate`, then `find`).
 
 use std::time::Duration;
 

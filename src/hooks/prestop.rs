@@ -4,17 +4,19 @@
 //!
 //! With a drain, each peer's app listing is read just before its PUT, with the headers the watch
 //! polls with: that puts its key in the registry's response cache (see `watch`), and it is the
-//! listing the 404 fallback looks in, so the fallback costs no extra request. The listing gets
-//! [`LISTING_BUDGET`] at most: a healthy peer answers in milliseconds, and a peer that hangs then
-//! costs that much more than its PUT's request timeout, not a second timeout. Bound: at most three
-//! request timeouts on the registry (the listing, the PUT, then the PUT of a matched id), then at
-//! most the drain.
+//! listing the 404 fallback looks in, so the fallback costs no extra request. Every peer does this
+//! on its own, all at once: its listing gets [`LISTING_BUDGET`] at most (a healthy peer answers in
+//! milliseconds), its PUTs what is left of one request timeout, so a peer that hangs costs one
+//! request timeout and delays no other peer's mark. Bound: with a drain, at most two request
+//! timeouts on the registry (each peer's listing and PUTs; after a 404 everywhere, the PUT of a
+//! matched id or one `GET apps/delta`); with `--drain 0` three (the PUTs, then the listing, then
+//! that PUT or `GET apps/delta`); then at most the drain.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::candidates::mark_candidates;
+use super::candidates::{mark_every_candidate, marked_candidate};
 use super::drain_end::{Evidence, PeerEvidence, hold_drain};
 use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
@@ -32,8 +34,8 @@ use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
 use crate::values::InstanceId;
 
-/// The longest the listing before the PUT may take (and at most half the request timeout). Without
-/// it a peer is not watched, which only costs the early end of the drain.
+/// The longest the listing before the PUT may take (and at most half the request timeout; the PUT
+/// gets the rest). Without it a peer is not watched, which only costs the early end of the drain.
 pub const LISTING_BUDGET: Duration = Duration::from_secs(1);
 
 /// Marks this instance `OUT_OF_SERVICE` on every peer, then holds the pod for `drain` (or less, as
@@ -136,10 +138,13 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
     }
 }
 
+/// The app listing a peer gave just before its PUT, and when it was asked for.
+type PrimedListing = (Instant, Result<Vec<Instance>, Answer>);
+
 /// One peer's part in marking.
 struct PeerMark {
-    /// The app listing read just before the PUT (with a drain), and when it was asked for.
-    primed: Option<(Instant, Result<Vec<Instance>, Answer>)>,
+    /// The app listing read just before the PUT (with a drain).
+    primed: Option<PrimedListing>,
     /// The answer to the last PUT, sent at `marked_at`.
     answer: Answer,
     marked_at: Instant,
@@ -152,27 +157,23 @@ fn mark_out_of_service(
     clock: &dyn Clock,
     primes: bool,
 ) -> (Vec<PeerMark>, Result<InstanceId>) {
-    let (identity, peers) = (&settings.identity, &settings.registry.peers);
+    let peers = &settings.registry.peers;
     let answers = |marks: &[PeerMark]| -> Vec<Answer> {
         marks.iter().map(|mark| mark.answer.clone()).collect()
     };
-    let budget = LISTING_BUDGET.min(settings.registry.request_timeout / 2);
-    // The listings first, on every peer at once; their limit is short, so a peer that hangs
-    // delays the marks on the others by that much at most.
-    let listings_before: Vec<_> = if primes {
-        on_every_peer(peers, |peer| {
-            let at = clock.now();
-            Some((at, client.instances(peer, &listing(&identity.app), budget)))
-        })
-    } else {
-        vec![None; peers.len()]
-    };
-    let marked_at = clock.now();
-    let (marked_id, first_answers) = mark_candidates(settings, client);
-    let mut marks: Vec<PeerMark> = listings_before
+    // Each peer its listing and then at once its PUTs, within one request timeout; a peer that
+    // hangs delays no other peer's mark.
+    let (parts, sent): (Vec<_>, Vec<_>) = on_every_peer(peers, |peer| {
+        let (listed, marked_at, answers) = prime_and_mark(settings, client, clock, peer, primes);
+        ((listed, marked_at), answers)
+    })
+    .into_iter()
+    .unzip();
+    let (marked_id, first_answers) = marked_candidate(settings, &sent);
+    let mut marks: Vec<PeerMark> = parts
         .into_iter()
         .zip(first_answers)
-        .map(|(primed, answer)| PeerMark {
+        .map(|((primed, marked_at), answer)| PeerMark {
             primed,
             answer,
             marked_at,
@@ -183,26 +184,13 @@ fn mark_out_of_service(
     }
     let mut explanation = None;
     if marks.iter().any(|mark| mark.answer == Answer::NotFound) {
-        let not_found = not_found_peers(peers, &answers(&marks));
-        let found = if primes {
-            let listings: Vec<_> = marks
-                .iter()
-                .filter(|mark| mark.answer == Answer::NotFound)
-                .filter_map(|mark| mark.primed.as_ref().map(|(_, listing)| listing.clone()))
-                .collect();
-            let timeout = settings.registry.request_timeout;
-            let check = EurekaCheck::default();
-            find_in_listings(settings, client, &not_found, &listings, timeout, &check)
-        } else {
-            find_this_pod(settings, client, &not_found)
-        };
-        match found {
+        match find_after_404(settings, client, &marks, primes) {
             (Some(id), why) => {
                 log::info(
                     "instance_matched",
                     &format!(
                         "instance {} is not registered, but {why}: marking it instead",
-                        identity.shown_ids()
+                        settings.identity.shown_ids()
                     ),
                 );
                 let again = on_every_peer(peers, |peer| {
@@ -222,6 +210,57 @@ fn mark_out_of_service(
     }
     let failure = not_marked(settings, &answers(&marks), explanation);
     (marks, Err(failure.into()))
+}
+
+/// One peer's part of the first round: with a drain, the app listing (within
+/// [`LISTING_BUDGET`], or half the request timeout), then at once the PUT of every candidate id
+/// within what is left of one request timeout. Returns the listing and when it was asked for,
+/// when the PUTs were sent, and their answers in candidate order.
+fn prime_and_mark(
+    settings: &Settings,
+    client: &EurekaClient,
+    clock: &dyn Clock,
+    peer: &Peer,
+    primes: bool,
+) -> (Option<PrimedListing>, Instant, Vec<Answer>) {
+    let timeout = settings.registry.request_timeout;
+    let listing_budget = LISTING_BUDGET.min(timeout / 2);
+    let started = clock.now();
+    let listed = primes.then(|| {
+        let instances = client.instances(peer, &listing(&settings.identity.app), listing_budget);
+        (started, instances)
+    });
+    let marked_at = clock.now();
+    // The listing gave up at its budget, so at least half a request timeout is left.
+    let listing_took = marked_at
+        .saturating_duration_since(started)
+        .min(listing_budget);
+    let left = timeout.saturating_sub(listing_took);
+    let answers = mark_every_candidate(settings, client, peer, left);
+    (listed, marked_at, answers)
+}
+
+/// After a 404 everywhere: this pod's instance, looked for in the listings read before the PUT
+/// (with a drain) or listed now on the peers that answered 404.
+fn find_after_404(
+    settings: &Settings,
+    client: &EurekaClient,
+    marks: &[PeerMark],
+    primes: bool,
+) -> (Option<InstanceId>, String) {
+    let answers: Vec<Answer> = marks.iter().map(|mark| mark.answer.clone()).collect();
+    let not_found = not_found_peers(&settings.registry.peers, &answers);
+    if !primes {
+        return find_this_pod(settings, client, &not_found);
+    }
+    let listings: Vec<_> = marks
+        .iter()
+        .filter(|mark| mark.answer == Answer::NotFound)
+        .filter_map(|mark| mark.primed.as_ref().map(|(_, listing)| listing.clone()))
+        .collect();
+    let timeout = settings.registry.request_timeout;
+    let check = EurekaCheck::default();
+    find_in_listings(settings, client, &not_found, &listings, timeout, &check)
 }
 
 /// The mark itself: one PUT of `id` to one peer.
@@ -329,7 +368,7 @@ mod tests {
     use crate::drain::fake::SignalledSleeper;
     use crate::exit;
     use crate::hooks::test_support::settings_for;
-    use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec};
+    use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply};
 
     const WATCH: WatchSettings = WatchSettings {
         server_cache: Duration::from_secs(30),
@@ -390,6 +429,92 @@ mod tests {
                 listing.headers
             );
         }
+    }
+
+    /// When `double` received the PUT it accepted.
+    fn accepted_put_at(double: &EurekaDouble) -> Instant {
+        let puts: Vec<_> = double
+            .requests()
+            .into_iter()
+            .filter(|request| request.method == "PUT" && request.status == 200)
+            .collect();
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        puts[0].at
+    }
+
+    #[test]
+    fn a_hanging_peer_delays_no_other_peers_mark_and_costs_one_request_timeout() {
+        let silent = FaultPeer::hang();
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        let urls = format!("{},{}", silent.base_url(), double.base_url());
+        let timeout = Duration::from_secs(1);
+        let settings = settings_for(
+            &urls,
+            &["prestop", "--app", "demo", "--request-timeout", "1s"],
+        );
+        let client = EurekaClient::new(None, &SystemClock);
+        let start = Instant::now();
+        let (marks, marked) = mark_out_of_service(&settings, &client, &SystemClock, true);
+        let took = start.elapsed();
+        assert_eq!(marked.unwrap().as_str(), "pod-0:demo:8080");
+        // Before, every PUT waited for every listing: the silent peer's half second at least.
+        let put_at = accepted_put_at(&double);
+        assert!(
+            put_at - start < Duration::from_millis(400),
+            "the healthy peer's PUT came {:?} after the start",
+            put_at - start
+        );
+        assert!(marks[1].marked_at >= start && marks[1].marked_at <= put_at);
+        assert!(
+            marks[0].marked_at - start >= timeout / 2,
+            "the silent peer's mark is timed after its own listing gave up"
+        );
+        assert!(marks[1].answer.is_accepted() && !marks[0].answer.is_accepted());
+        // The listing and the PUT together: one request timeout, not a listing budget more.
+        assert!(
+            took >= timeout && took < timeout + Duration::from_millis(300),
+            "{took:?}"
+        );
+        assert_eq!(
+            silent.connections(),
+            3,
+            "the listing, then the PUT of each of Spring's two ids"
+        );
+    }
+
+    #[test]
+    fn each_peer_times_its_mark_from_its_own_put() {
+        let slow = EurekaDouble::start();
+        let quick = EurekaDouble::start();
+        for double in [&slow, &quick] {
+            double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        }
+        let listing_delay = Duration::from_millis(300);
+        slow.script(
+            ScriptedReply::on("GET", "/apps/DEMO")
+                .times(1)
+                .delay(listing_delay),
+        );
+        let urls = format!("{},{}", slow.base_url(), quick.base_url());
+        let settings = settings_for(&urls, &["prestop", "--app", "demo"]);
+        let client = EurekaClient::new(None, &SystemClock);
+        let (marks, marked) = mark_out_of_service(&settings, &client, &SystemClock, true);
+        assert!(marked.is_ok());
+        for (mark, double) in marks.iter().zip([&slow, &quick]) {
+            let put_at = accepted_put_at(double);
+            assert!(mark.answer.is_accepted());
+            assert!(
+                mark.marked_at <= put_at && put_at - mark.marked_at < Duration::from_millis(100),
+                "marked at {:?}, the PUT arrived {:?} later",
+                mark.marked_at,
+                put_at - mark.marked_at
+            );
+        }
+        assert!(
+            marks[0].marked_at - marks[1].marked_at >= Duration::from_millis(250),
+            "the slow peer's PUT waited for its own listing only"
+        );
     }
 
     #[test]

@@ -285,6 +285,48 @@ fn an_unreachable_second_peer_forces_the_full_drain() {
 }
 
 #[test]
+fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time() {
+    let silent = FaultPeer::hang();
+    let double = cached_registry(CACHE);
+    let clock = EpochClock::now();
+    let urls = format!("{},{}", silent.base_url(), double.base_url());
+    let outcome = watching_prestop(
+        &urls,
+        &[
+            "--server-cache",
+            "1s",
+            "--request-timeout",
+            "1s",
+            "--drain",
+            "3s",
+        ],
+    )
+    .run();
+    outcome
+        .assert_code(0)
+        .assert_took_at_least(Duration::from_secs(3))
+        .assert_took_less_than(Duration::from_secs(3) + SLACK)
+        .assert_stderr_contains("it did not accept the mark");
+    // The healthy peer's PUT follows its own listing, not the silent peer's half second.
+    let put_at = the_put(&double).at;
+    let primed_at = listing_gets(&double)[0].at;
+    assert!(
+        put_at - primed_at < Duration::from_millis(400),
+        "the PUT came {:?} after the listing",
+        put_at - primed_at
+    );
+    // Its propagation time counts from its own PUT.
+    let put = clock.epoch_ms(put_at);
+    let refresh = (put / 1000 + 1) * 1000;
+    let expected = (refresh - put) as f64 / 1000.0;
+    let logged = seconds_for(&outcome, &double.base_url());
+    assert!(
+        logged >= expected - 0.1 && logged <= expected + 1.0 + 0.2,
+        "logged {logged} s, the refresh came {expected} s after the PUT"
+    );
+}
+
+#[test]
 fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll() {
     let double = cached_registry(Duration::ZERO);
     let outcome = watching_prestop(
