@@ -86,10 +86,11 @@ pub enum HookCommand {
     /// Wait until this instance is registered, then remove any status override left on it.
     ///
     /// Polls GET apps/{APP}/{ID} on every peer (for each id Spring Cloud may have used, then the
-    /// instance with this pod's host and port) until the instance appears or --wait runs out; then
-    /// sends DELETE .../status (without a value, as Eureka's own clients do) to each peer that shows
-    /// an override, so the app's next heartbeat re-registers it with its own status. Registry
-    /// trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request timeout.
+    /// instance with this pod's host or address and port) until the instance appears or --wait
+    /// runs out; then sends DELETE .../status (without a value, as Eureka's own clients do) to each
+    /// peer that shows an override, so the app's next heartbeat re-registers it with its own status.
+    /// Registry trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request
+    /// timeout.
     #[command(after_help = concat!(
         "Examples:\n",
         "  eureka-hook poststart --log-file /proc/1/fd/1\n",

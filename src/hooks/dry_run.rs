@@ -12,19 +12,23 @@ use crate::settings::{Hook, Peer, Settings};
 
 /// Prints what the hook would send, sends nothing and sleeps not at all.
 pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
-    let plan = match &settings.hook {
-        Hook::Prestop { drain, watch } => prestop::plan(settings, *drain, *watch),
-        Hook::Poststart { wait, strict } => poststart::plan(settings, *wait, *strict),
-        Hook::Status => status::plan(settings),
-    };
     let text = render(
-        &plan,
+        &plan_of(settings),
         &settings.identity.explain(),
         &settings.registry.peers,
     );
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("writing the dry-run plan to stdout")
+}
+
+/// The chosen hook's plan.
+fn plan_of(settings: &Settings) -> Plan<'_> {
+    match &settings.hook {
+        Hook::Prestop { drain, watch } => prestop::plan(settings, *drain, *watch),
+        Hook::Poststart { wait, strict } => poststart::plan(settings, *wait, *strict),
+        Hook::Status => status::plan(settings),
+    }
 }
 
 fn render(plan: &Plan, identity: &str, peers: &[Peer]) -> String {
@@ -61,7 +65,12 @@ fn render(plan: &Plan, identity: &str, peers: &[Peer]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
+    use crate::clock::fake::FakeClock;
+    use crate::drain::fake::SignalledSleeper;
+    use crate::eureka::EurekaClient;
     use crate::hooks::test_support::settings_for;
+    use eureka_double::{EurekaDouble, InstanceSpec};
 
     fn printed(args: &[&str]) -> String {
         let settings = settings_for("http://u:pw@eureka:8761/eureka/", args);
@@ -75,8 +84,19 @@ mod tests {
         server.port from the app's own config file, or missing; both are tried; host pod-0: the \
         kernel hostname (this machine has no non-loopback IPv4 address)";
 
+    /// The fallback's listing, when the flow has not read it before.
+    const LISTING_AFTER_404S: &str = "  if no id is registered: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (to find the instance with this pod's host or address and port)\n";
+    /// The fallback's check that the URL is a Eureka server's.
+    const EUREKA_CHECK: &str = "  if no id is registered and every listing answers 404: GET http://eureka:8761/eureka/apps/delta  [Authorization: Basic u:***]  (once: whether the URL is a Eureka server's; without its /eureka/ path it is not)\n";
+    const FOUND: &str = "  if no id is registered and the listing has this pod's instance: ";
+
     #[test]
-    fn prestop_plan_names_the_listing_the_puts_the_watch_and_how_the_drain_ends() {
+    fn prestop_plan_names_the_listing_the_puts_the_fallback_the_watch_and_how_the_drain_ends() {
+        let live_read = |id: &str| {
+            format!(
+                "  if marked and still listed: GET http://eureka:8761/eureka/apps/DEMO/{id}  [Authorization: Basic u:***]  (35s after the mark: its live record; if the override is gone, its PUT once more)\n"
+            )
+        };
         assert_eq!(
             printed(&[
                 "prestop",
@@ -89,12 +109,17 @@ mod tests {
             ]),
             format!(
                 "dry run: nothing is sent\n{TWO_IDS}\n\
-                 GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (before the mark: puts the listing in the response cache; on 404, this pod's instance is looked for in it)\n\
+                 GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (before the mark: puts the listing in the response cache; if no id is registered, this pod's instance is looked for in it)\n\
                  PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
                  PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+                 {FOUND}PUT http://eureka:8761/eureka/apps/DEMO/(found-id)/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+                 {EUREKA_CHECK}\
                  \x20 during the drain, where accepted: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone)\n\
-                 \x20 if the instance is still listed: GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]  (35s after the mark: its live record; if the override is gone, the PUT once more)\n\
-                 then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n"
+                 {}{}{}\
+                 then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n",
+                live_read("pod-0:demo:8080"),
+                live_read("pod-0:demo"),
+                live_read("(found-id)"),
             )
         );
         let plan = printed(&["prestop", "--app", "demo", "--server-cache", "5s"]);
@@ -106,30 +131,37 @@ mod tests {
     }
 
     #[test]
-    fn prestop_plan_without_a_drain_is_the_puts_and_the_listing_after_a_404() {
+    fn prestop_plan_without_a_drain_is_the_puts_and_the_fallback_after_a_404() {
         assert_eq!(
             printed(&["prestop", "--app", "demo", "--drain", "0s"]),
             format!(
                 "dry run: nothing is sent\n{TWO_IDS}\n\
                  PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
                  PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
-                 \x20 on 404: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip], to find this pod's instance by host and port\n\
+                 {LISTING_AFTER_404S}\
+                 {FOUND}PUT http://eureka:8761/eureka/apps/DEMO/(found-id)/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
+                 {EUREKA_CHECK}\
                  then hold the pod for 0s (drain)\n"
             )
         );
     }
 
     #[test]
-    fn poststart_and_status_plans_read_the_instance() {
+    fn poststart_and_status_plans_read_the_instance_then_the_one_found_by_host_and_port() {
         let args = ["--app", "demo", "--instance-id", "web-1"];
         assert_eq!(
             printed(&[&["poststart", "--wait", "10s", "--strict"][..], &args].concat()),
-            "dry run: nothing is sent\n\
-             instance id web-1 from --instance-id; host pod-0: the kernel hostname (this machine has no non-loopback IPv4 address)\n\
-             GET http://eureka:8761/eureka/apps/DEMO/web-1  [Authorization: Basic u:***]  (every 1s until registered)\n\
-             \x20 if no id is registered: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip], to find this pod's instance by host and port\n\
-             \x20 then, if the instance carries a status override: DELETE http://eureka:8761/eureka/apps/DEMO/web-1/status  [Authorization: Basic u:***]\n\
-             waiting at most 10s for the instance to register (strict: failures exit non-zero)\n"
+            format!(
+                "dry run: nothing is sent\n\
+                 instance id web-1 from --instance-id; host pod-0: the kernel hostname (this machine has no non-loopback IPv4 address)\n\
+                 GET http://eureka:8761/eureka/apps/DEMO/web-1  [Authorization: Basic u:***]  (every 1s until registered)\n\
+                 {LISTING_AFTER_404S}\
+                 {FOUND}GET http://eureka:8761/eureka/apps/DEMO/(found-id)  [Authorization: Basic u:***]\n\
+                 {EUREKA_CHECK}\
+                 \x20 then, if registered with a status override: DELETE http://eureka:8761/eureka/apps/DEMO/web-1/status  [Authorization: Basic u:***]\n\
+                 \x20 then, if registered with a status override: DELETE http://eureka:8761/eureka/apps/DEMO/(found-id)/status  [Authorization: Basic u:***]\n\
+                 waiting at most 10s for the instance to register (strict: failures exit non-zero)\n"
+            )
         );
         assert_eq!(
             printed(&["status", "--app", "demo"]),
@@ -137,8 +169,105 @@ mod tests {
                 "dry run: nothing is sent\n{TWO_IDS}\n\
                  GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080  [Authorization: Basic u:***]\n\
                  GET http://eureka:8761/eureka/apps/DEMO/pod-0:demo  [Authorization: Basic u:***]\n\
-                 \x20 if no id is registered: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip], to find this pod's instance by host and port\n"
+                 {LISTING_AFTER_404S}\
+                 {FOUND}GET http://eureka:8761/eureka/apps/DEMO/(found-id)  [Authorization: Basic u:***]\n\
+                 {EUREKA_CHECK}"
             )
         );
+    }
+
+    /// Runs the hook `args` choose against `double` (at `url`, its base or another path on it),
+    /// and fails for any request it sent that its plan does not list, `(found-id)` read as
+    /// `custom-7`. Returns what it sent.
+    fn sent_only_what_the_plan_lists(
+        double: &EurekaDouble,
+        url: &str,
+        args: &[&str],
+    ) -> Vec<String> {
+        let settings = settings_for(url, args);
+        let planned: Vec<String> = plan_of(&settings)
+            .requests
+            .iter()
+            .map(|planned| {
+                let url = planned.request.url(&settings.registry.peers[0].url);
+                let path = url.splitn(4, '/').nth(3).unwrap_or_default();
+                let path = path.replace("(found-id)", "custom-7");
+                format!("{} /{path}", planned.request.verb().method())
+            })
+            .collect();
+        run_the_flow(&settings);
+        let sent: Vec<String> = double
+            .requests()
+            .iter()
+            .map(|request| match &request.query {
+                Some(query) => format!("{} {}?{query}", request.method, request.path),
+                None => format!("{} {}", request.method, request.path),
+            })
+            .collect();
+        for request in &sent {
+            assert!(
+                planned.contains(request),
+                "{args:?} sent {request}, which its plan does not list: {planned:#?}"
+            );
+        }
+        double.clear_requests();
+        sent
+    }
+
+    /// The flow `settings` choose, against the registry, without waiting; a failure is fine.
+    fn run_the_flow(settings: &Settings) {
+        let client = EurekaClient::new(None, &SystemClock);
+        let _ = match &settings.hook {
+            Hook::Prestop { drain, watch } => {
+                let sleeper = SignalledSleeper::default();
+                prestop::prestop(settings, &client, &SystemClock, &sleeper, *drain, *watch)
+            }
+            Hook::Poststart { wait, strict } => {
+                let clock = FakeClock::new();
+                let client = EurekaClient::new(None, &clock);
+                poststart::poststart(settings, &client, &clock, *wait, *strict)
+            }
+            Hook::Status => status::status(settings, &client, &mut Vec::new()),
+        };
+    }
+
+    #[test]
+    fn every_request_a_flow_sends_is_in_its_plan() {
+        let double = EurekaDouble::start();
+        double.register(
+            InstanceSpec::new("demo", "pod-0", 8080)
+                .instance_id("custom-7")
+                .overridden_status("OUT_OF_SERVICE"),
+        );
+        let base = double.base_url();
+        let flows: [&[&str]; 4] = [
+            &["prestop", "--drain", "1s"],
+            &["prestop", "--drain", "0s"],
+            &["poststart", "--wait", "0s"],
+            &["status"],
+        ];
+        for flow in flows {
+            let args = [flow, &["--app", "demo"]].concat();
+            let sent = sent_only_what_the_plan_lists(&double, &base, &args);
+            assert!(
+                sent.iter().any(|request| request.contains("/custom-7")),
+                "{flow:?} went on to the instance found by host and port: {sent:?}"
+            );
+            // Marked or cleared by the flow before: as it was for the next one.
+            double.register(
+                InstanceSpec::new("demo", "pod-0", 8080)
+                    .instance_id("custom-7")
+                    .overridden_status("OUT_OF_SERVICE"),
+            );
+        }
+        let without_eureka_path = base.replace("/eureka/", "/");
+        for flow in flows {
+            let args = [flow, &["--app", "demo"]].concat();
+            let sent = sent_only_what_the_plan_lists(&double, &without_eureka_path, &args);
+            assert!(
+                sent.contains(&"GET /apps/delta".to_string()),
+                "{flow:?} checked for a Eureka server: {sent:?}"
+            );
+        }
     }
 }

@@ -9,9 +9,9 @@ use anyhow::Result;
 use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
 use super::locate::{Located, NotLocated, locate};
-use super::plan::{Plan, PlannedRequest};
+use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
-use super::requests::{clear_override, listing, lookup};
+use super::requests::{clear_override, lookup};
 use crate::clock::Clock;
 use crate::eureka::{Answer, EurekaClient, Instance, InstanceStatus};
 use crate::exit::{Exit, HookFailed};
@@ -50,29 +50,26 @@ pub fn poststart(
 /// What poststart sends to each peer, and how long it waits.
 pub fn plan(settings: &Settings, wait: Duration, strict: bool) -> Plan<'_> {
     let identity = &settings.identity;
-    let mut requests: Vec<PlannedRequest> = identity
-        .candidates()
-        .into_iter()
-        .map(|id| {
-            PlannedRequest::always(
-                lookup(&identity.app, id),
-                format!("  (every {}s until registered)", POLL_INTERVAL.as_secs()),
-            )
-        })
-        .collect();
-    requests.push(PlannedRequest::on(
-        "if no id is registered",
-        listing(&identity.app),
-        ", to find this pod's instance by host and port",
-    ));
-    // With two candidates, the DELETE goes to whichever is registered.
-    requests.push(PlannedRequest::on(
-        "then, if the instance carries a status override",
-        clear_override(&identity.app, &identity.instance_id),
-        "",
-    ));
+    let app = &identity.app;
+    let reads = identity.candidates().into_iter().map(|id| {
+        PlannedRequest::always(
+            lookup(app, id),
+            format!("  (every {}s until registered)", POLL_INTERVAL.as_secs()),
+        )
+    });
+    // The DELETE goes to whichever id is registered.
+    let clears = every_id(identity).map(|id| {
+        PlannedRequest::on(
+            "then, if registered with a status override",
+            clear_override(app, id),
+            "",
+        )
+    });
     Plan {
-        requests,
+        requests: reads
+            .chain(fallback(identity, Listing::Needed, lookup))
+            .chain(clears)
+            .collect(),
         afterwards: Some(format!(
             "waiting at most {} for the instance to register{}",
             humantime::format_duration(wait),

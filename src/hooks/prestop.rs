@@ -21,7 +21,7 @@ use super::drain_end::{Evidence, PeerEvidence, hold_drain};
 use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
 use super::find::{find_in_listings, find_this_pod};
-use super::plan::{Plan, PlannedRequest};
+use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
 use super::requests::{listing, lookup, mark};
@@ -80,24 +80,44 @@ pub fn prestop(
 /// What prestop sends to each peer, and the drain after.
 pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<'_> {
     let identity = &settings.identity;
-    let id = &identity.instance_id;
+    let app = &identity.app;
     let puts = identity
         .candidates()
         .into_iter()
-        .map(|id| PlannedRequest::always(mark(&identity.app, id), ""));
+        .map(|id| PlannedRequest::always(mark(app, id), ""));
     let window = humantime::format_duration(drain);
     if drain.is_zero() {
         return Plan {
             requests: puts
-                .chain([PlannedRequest::on(
-                    "on 404",
-                    listing(&identity.app),
-                    ", to find this pod's instance by host and port",
-                )])
+                .chain(fallback(identity, Listing::Needed, mark))
                 .collect(),
             afterwards: Some(format!("then hold the pod for {window} (drain)")),
         };
     }
+    let primed = PlannedRequest::always(
+        listing(app),
+        "  (before the mark: puts the listing in the response cache; if no id is registered, \
+         this pod's instance is looked for in it)",
+    );
+    let poll = PlannedRequest::on(
+        "during the drain, where accepted",
+        listing(app),
+        format!(
+            "  (every {}s until the instance shows OUT_OF_SERVICE or is gone)",
+            POLL_INTERVAL.as_secs()
+        ),
+    );
+    let remark_after = humantime::format_duration(watch.server_cache + REMARK_MARGIN);
+    let live_reads = every_id(identity).map(|id| {
+        PlannedRequest::on(
+            "if marked and still listed",
+            lookup(app, id),
+            format!(
+                "  ({remark_after} after the mark: its live record; if the override is gone, \
+                 its PUT once more)"
+            ),
+        )
+    });
     let ending = match watch.after_propagation {
         Some(after) => format!(
             "then hold the pod for at most {window} (drain), ending {} after the last peer shows \
@@ -108,32 +128,12 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
         None => format!("then hold the pod for {window} (drain)"),
     };
     Plan {
-        requests: std::iter::once(PlannedRequest::always(
-            listing(&identity.app),
-            "  (before the mark: puts the listing in the response cache; on 404, this pod's \
-             instance is looked for in it)",
-        ))
-        .chain(puts)
-        .chain([
-            PlannedRequest::on(
-                "during the drain, where accepted",
-                listing(&identity.app),
-                format!(
-                    "  (every {}s until the instance shows OUT_OF_SERVICE or is gone)",
-                    POLL_INTERVAL.as_secs()
-                ),
-            ),
-            PlannedRequest::on(
-                "if the instance is still listed",
-                lookup(&identity.app, id),
-                format!(
-                    "  ({} after the mark: its live record; if the override is gone, the PUT \
-                     once more)",
-                    humantime::format_duration(watch.server_cache + REMARK_MARGIN)
-                ),
-            ),
-        ])
-        .collect(),
+        requests: std::iter::once(primed)
+            .chain(puts)
+            .chain(fallback(identity, Listing::ReadBeforeTheMark, mark))
+            .chain(std::iter::once(poll))
+            .chain(live_reads)
+            .collect(),
         afterwards: Some(ending),
     }
 }

@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 
 use super::eureka_check::EurekaCheck;
 use super::locate::{NotLocated, locate};
-use super::plan::{Plan, PlannedRequest};
+use super::plan::{Listing, Plan, PlannedRequest, fallback};
 use super::report::{failure_exit, summary};
-use super::requests::{listing, lookup};
+use super::requests::lookup;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
 use crate::settings::Settings;
@@ -52,18 +52,14 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
 /// What status asks each peer.
 pub fn plan(settings: &Settings) -> Plan<'_> {
     let identity = &settings.identity;
-    let mut requests: Vec<PlannedRequest> = identity
+    let reads = identity
         .candidates()
         .into_iter()
-        .map(|id| PlannedRequest::always(lookup(&identity.app, id), ""))
-        .collect();
-    requests.push(PlannedRequest::on(
-        "if no id is registered",
-        listing(&identity.app),
-        ", to find this pod's instance by host and port",
-    ));
+        .map(|id| PlannedRequest::always(lookup(&identity.app, id), ""));
     Plan {
-        requests,
+        requests: reads
+            .chain(fallback(identity, Listing::Needed, lookup))
+            .collect(),
         afterwards: None,
     }
 }

@@ -117,21 +117,44 @@ pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// Reads one variable as the operating system holds it; `std::env::var_os` outside tests.
 pub type RawEnvLookup = fn(&str) -> Option<OsString>;
 
+/// The names of the variables set, as the operating system holds them; from `std::env::vars_os`
+/// outside tests.
+pub type RawEnvNames = fn() -> Vec<OsString>;
+
 /// The environment as the settings read it. An empty value reads as unset. A value that is not
 /// valid UTF-8 reads as unset too, and its variable is remembered so that [`ProcessEnv::check`]
 /// reports it as bad input: such a value is never altered (a lossy conversion would send a
 /// different password than the one given).
 pub struct ProcessEnv {
     raw: RawEnvLookup,
+    raw_names: RawEnvNames,
     not_utf8: RefCell<Vec<String>>,
 }
 
 impl ProcessEnv {
-    pub fn new(raw: RawEnvLookup) -> Self {
+    pub fn new(raw: RawEnvLookup, raw_names: RawEnvNames) -> Self {
         ProcessEnv {
             raw,
+            raw_names,
             not_utf8: RefCell::new(Vec::new()),
         }
+    }
+
+    /// This process's environment.
+    pub fn of_this_process() -> Self {
+        ProcessEnv::new(
+            |name| std::env::var_os(name),
+            || std::env::vars_os().map(|(name, _)| name).collect(),
+        )
+    }
+
+    /// The names of the variables set, empty ones included (for the misspelling warnings; no
+    /// value is read). A name that is not UTF-8 is shown with replacement characters.
+    pub fn names(&self) -> Vec<String> {
+        (self.raw_names)()
+            .into_iter()
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Option<String> {
@@ -359,7 +382,7 @@ mod tests {
             "LATIN1" => Some(OsString::from_vec(vec![b'p', 0xe4, b's', b's'])),
             _ => None,
         };
-        let env = ProcessEnv::new(raw);
+        let env = ProcessEnv::new(raw, Vec::new);
         assert_eq!(env.get("EMPTY"), None);
         assert_eq!(env.get("GOOD"), Some("demo".into()));
         assert!(env.check().is_ok());
@@ -370,5 +393,21 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("pss"));
+    }
+
+    #[test]
+    fn names_lists_every_set_variable_empty_ones_included() {
+        use std::os::unix::ffi::OsStringExt;
+        let env = ProcessEnv::new(
+            |_| None,
+            || {
+                vec![
+                    OsString::from("EMPTY"),
+                    OsString::from("EUREKA_URL"),
+                    OsString::from_vec(vec![b'A', 0xe4]),
+                ]
+            },
+        );
+        assert_eq!(env.names(), ["EMPTY", "EUREKA_URL", "A\u{fffd}"]);
     }
 }

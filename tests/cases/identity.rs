@@ -326,7 +326,22 @@ fn dry_run_shows_the_candidate_ids_and_why() {
             .assert_stdout_contains("neither SPRING_APPLICATION_INSTANCE_ID nor SERVER_PORT is set")
             .assert_stdout_contains("host pod-0: from EUREKA_HOSTNAME")
             .assert_stdout_contains("/apps/DEMO-SERVICE/pod-0:demo-service:8080")
-            .assert_stdout_contains("/apps/DEMO-SERVICE/pod-0:demo-service");
+            .assert_stdout_contains("/apps/DEMO-SERVICE/pod-0:demo-service")
+            .assert_stdout_contains(&format!(
+                "  if no id is registered and the listing has this pod's instance: {} {}apps/DEMO-SERVICE/(found-id)",
+                if subcommand == "prestop" { "PUT" } else { "GET" },
+                double.base_url()
+            ))
+            .assert_stdout_contains(&format!(
+                "  if no id is registered and every listing answers 404: GET {}apps/delta",
+                double.base_url()
+            ));
+        if subcommand == "poststart" {
+            outcome.assert_stdout_contains(&format!(
+                "  then, if registered with a status override: DELETE {}apps/DEMO-SERVICE/(found-id)/status",
+                double.base_url()
+            ));
+        }
     }
     hook(&["status", "--dry-run"])
         .env("SPRING_APPLICATION_NAME", "demo-service")

@@ -202,6 +202,15 @@ fn prestop_dry_run_prints_the_plan_and_sends_nothing() {
             "/apps/DEMO-SERVICE/pod-0:demo-service:8080/status?value=OUT_OF_SERVICE",
         )
         .assert_stdout_contains("[Authorization: Basic u:***]")
+        .assert_stdout_contains(
+            "  if no id is registered and the listing has this pod's instance: PUT http://127.0.0.1",
+        )
+        .assert_stdout_contains("/apps/DEMO-SERVICE/(found-id)/status?value=OUT_OF_SERVICE")
+        .assert_stdout_contains(
+            "  if no id is registered and every listing answers 404: GET http://127.0.0.1",
+        )
+        .assert_stdout_contains("/eureka/apps/delta  [Authorization: Basic u:***]")
+        .assert_stdout_contains("  if marked and still listed: GET ")
         .assert_stdout_contains("hold the pod for 1h")
         .assert_never_shows("hidden-pw");
     assert!(double.requests().is_empty());

@@ -1,0 +1,109 @@
+//! One run of the hook from its command line: a refused command line is reported as bad input; a
+//! parsed one sets up logging, resolves the settings (warning of what they cannot use) and hands
+//! them to the chosen hook, or to its dry run. Errors are returned, not printed: `main` reports
+//! them once.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::error::ErrorKind;
+
+use crate::clock::SystemClock;
+use crate::settings::vars::ProcessEnv;
+use crate::settings::{self, Hook, Settings};
+use crate::{cli, drain, eureka, exit, hooks, log, output, redact};
+
+/// Runs the hook `cli` chose, with the settings `cli` and `env` resolve to.
+pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
+    let lookup = |name: &str| env.get(name);
+    let (log_settings, log_problem) = settings::log_settings(&cli.common, &lookup);
+    log::init(&log_settings);
+    for warning in unread_variable_warnings(env) {
+        log::warn("unread_variable", &warning);
+    }
+    let resolved = match log_problem {
+        Some(problem) => Err(problem),
+        None => Settings::resolve(cli, &lookup, &settings::machine::ThisMachine),
+    };
+    env.check()?;
+    let settings = resolved?;
+    log::add_secrets(settings.secrets());
+    for warning in &settings.warnings {
+        log::warn("warning", warning);
+    }
+    run_hook(&settings)
+}
+
+/// clap refused the command line: `--help` and `--version` print as clap does; an error goes to
+/// the log (file and format included, as far as those flags parsed) with any URL password hidden.
+pub fn usage_error(err: &clap::Error, env: &ProcessEnv) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+    }
+    let common = cli::log_args_despite_errors(std::env::args_os());
+    let (log_settings, _) = settings::log_settings(&common, &|name| env.get(name));
+    log::init(&log_settings);
+    log::usage_error(&redact::redact_url_text(&err.render().to_string()));
+    exit::Exit::BadInput.into()
+}
+
+/// Set variables that look like misspellings of those the hook reads (their values unread).
+fn unread_variable_warnings(env: &ProcessEnv) -> Vec<String> {
+    let names = env.names();
+    settings::misspelled::warnings(names.iter().map(String::as_str))
+}
+
+/// The chosen hook against the real registry, clock and signals, or its dry run.
+fn run_hook(settings: &Settings) -> Result<()> {
+    let mut stdout = output::ReaderMayLeave::new(std::io::stdout());
+    if settings.dry_run {
+        return hooks::dry_run(settings, &mut stdout);
+    }
+    let client =
+        eureka::EurekaClient::new(settings.registry.ca_certificates.as_deref(), &SystemClock);
+    match settings.hook {
+        Hook::Prestop { drain, watch } => {
+            let sleeper = drain::SignalSleeper::install()?;
+            hooks::prestop(settings, &client, &SystemClock, &sleeper, drain, watch)
+        }
+        Hook::Poststart { wait, strict } => {
+            hooks::poststart(settings, &client, &SystemClock, wait, strict)
+        }
+        Hook::Status => hooks::status(settings, &client, &mut stdout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelling_warnings_come_from_the_injected_environment() {
+        let env = ProcessEnv::new(
+            |_| None,
+            || {
+                [
+                    "EUREKA_CLIENT_SERVICE_URL_DEFAULTZONE",
+                    "EUREKA_URL",
+                    "PATH",
+                ]
+                .map(Into::into)
+                .to_vec()
+            },
+        );
+        let warnings = unread_variable_warnings(&env);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("EUREKA_CLIENT_SERVICE_URL_DEFAULTZONE"),
+            "{warnings:?}"
+        );
+        let clean = ProcessEnv::new(|_| None, || vec!["EUREKA_URL".into(), "HOME".into()]);
+        assert_eq!(unread_variable_warnings(&clean), Vec::<String>::new());
+    }
+}
