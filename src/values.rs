@@ -87,6 +87,11 @@ impl InstanceId {
         Ok(InstanceId(text.into()))
     }
 
+    /// Stands in a `--dry-run` plan for an id only the registry's listing can tell.
+    pub fn placeholder_for_dry_run() -> Self {
+        InstanceId("(found-id)".into())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

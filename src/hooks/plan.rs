@@ -52,9 +52,7 @@ pub enum Listing {
 
 /// Stands in a plan for the id of the instance found by host or address and port, which only the
 /// registry's listing tells.
-static FOUND_ID: LazyLock<InstanceId> = LazyLock::new(|| {
-    InstanceId::parse("(found-id)").expect("a short token without white space is a valid id")
-});
+static FOUND_ID: LazyLock<InstanceId> = LazyLock::new(InstanceId::placeholder_for_dry_run);
 
 /// Every id a request after the first round may go to: each candidate, then the one found by host
 /// or address and port (shown as `(found-id)`).
