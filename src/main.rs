@@ -20,13 +20,11 @@ mod values;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::settings::vars::ProcessEnv;
 
 fn main() -> ExitCode {
     let env = ProcessEnv::of_this_process();
-    let code = match cli::Cli::try_parse() {
+    let code = match cli::parse_keeping_command(std::env::args_os()) {
         Ok(cli) => match run::run(&cli, &env) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

@@ -23,7 +23,7 @@ pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
     }
     let resolved = match log_problem {
         Some(problem) => Err(problem),
-        None => Settings::resolve(cli, &lookup, &settings::machine::ThisMachine),
+        None => Settings::resolve(cli, &lookup, &settings::machine::this_machine()),
     };
     env.check()?;
     let settings = resolved?;

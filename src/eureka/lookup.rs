@@ -8,6 +8,8 @@
 //! Host names are case-insensitive, and glibc's `/etc/hosts` look-up treats them so; musl's (the
 //! static binary's) compares them byte for byte, so `http://Eureka-0.eureka:8761/` would miss a
 //! `eureka-0.eureka` line. [`NamingResolver`] therefore reads the hosts file itself first.
+//!
+//! An IP address is answered as it is: ureq's resolver would start a lookup thread for it.
 
 use std::error::Error;
 use std::fmt;
@@ -68,10 +70,7 @@ impl NamingResolver {
         if host.starts_with('[') || host.parse::<IpAddr>().is_ok() {
             return None;
         }
-        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-            Some("https") => 443,
-            _ => 80,
-        });
+        let port = port_of(uri);
         let text = std::fs::read_to_string(&self.hosts_file).ok()?;
         let mut found = self.empty();
         for address in addresses_in_hosts_file(&text, host) {
@@ -83,6 +82,29 @@ impl NamingResolver {
     }
 }
 
+/// The URI's port, or its scheme's default.
+fn port_of(uri: &Uri) -> u16 {
+    uri.port_u16().unwrap_or(match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    })
+}
+
+/// The socket address of an `http://` or `https://` URI whose host is an IP address (an IPv6 one
+/// in brackets): there is nothing to look up, so no lookup thread is needed.
+fn ip_literal(uri: &Uri) -> Option<SocketAddr> {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return None;
+    }
+    let host = uri.host()?;
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    let address = bare.parse::<IpAddr>().ok()?;
+    Some(SocketAddr::new(address, port_of(uri)))
+}
+
 impl Resolver for NamingResolver {
     fn resolve(
         &self,
@@ -90,6 +112,18 @@ impl Resolver for NamingResolver {
         config: &Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        // ureq's resolver would hand even an IP address to a new thread when a timeout is set.
+        if let Some(address) = ip_literal(uri) {
+            let mut found = self.empty();
+            for wanted in config.ip_family().keep_wanted(std::iter::once(address)) {
+                found.push(wanted);
+            }
+            return if found.is_empty() {
+                Err(ureq::Error::HostNotFound)
+            } else {
+                Ok(found)
+            };
+        }
         if let Some(found) = self.look_up_in_hosts_file(uri) {
             return Ok(found);
         }
@@ -137,6 +171,32 @@ mod tests {
         let https: Vec<SocketAddr> = vec!["10.1.2.3:443".parse().unwrap()];
         assert_eq!(resolve("https://EUREKA-0/eureka/").unwrap(), https);
         std::fs::remove_file(&file).unwrap();
+    }
+
+    #[test]
+    fn an_ip_address_is_its_own_answer_within_the_wanted_family() {
+        let resolver = NamingResolver::with_hosts_file("/nonexistent/hosts".into());
+        let resolve = |url: &str, config: &Config| {
+            let uri: Uri = url.parse().unwrap();
+            resolver
+                .resolve(&uri, config, NextTimeout::default())
+                .map(|found| found.iter().copied().collect::<Vec<_>>())
+        };
+        let any = Config::default();
+        let v4: SocketAddr = "127.0.0.1:8761".parse().unwrap();
+        assert_eq!(
+            resolve("http://127.0.0.1:8761/eureka/", &any).unwrap(),
+            [v4]
+        );
+        let v6: SocketAddr = "[::1]:443".parse().unwrap();
+        assert_eq!(resolve("https://[::1]/eureka/", &any).unwrap(), [v6]);
+        let only_v4 = Config::builder()
+            .ip_family(ureq::config::IpFamily::Ipv4Only)
+            .build();
+        assert!(matches!(
+            resolve("http://[::1]:8761/eureka/", &only_v4),
+            Err(ureq::Error::HostNotFound)
+        ));
     }
 
     #[test]

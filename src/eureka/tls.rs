@@ -16,7 +16,7 @@
 
 use std::fmt;
 use std::io::{Read, Write};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{WebPkiServerVerifier, verify_server_name};
@@ -163,16 +163,44 @@ impl ServerCertVerifier for PinnedOrWebPki {
     }
 }
 
+/// The roots a TLS connection trusts.
+enum Trust {
+    /// `--cacert`'s certificates, verified by [`PinnedOrWebPki`].
+    Given(Vec<CertificateDer<'static>>),
+    /// The built-in Mozilla roots.
+    Mozilla,
+}
+
 /// A ureq connector that puts rustls, with our own configuration, over the chained transport.
-/// Without a configuration (rustls refused to build one, which settings already ruled out for a
-/// CA file) every TLS connection fails: never a fallback to other roots.
+/// The configuration is built on the first TLS connection, once per process, so a run whose
+/// peers are all `http://` never builds a root store or a verifier. Without a configuration
+/// (rustls refused to build one, which settings already ruled out for a CA file) every TLS
+/// connection fails: never a fallback to other roots.
 pub struct PinningTlsConnector {
-    config: Option<Arc<ClientConfig>>,
+    trust: Trust,
+    config: OnceLock<Option<Arc<ClientConfig>>>,
 }
 
 impl PinningTlsConnector {
-    pub fn new(config: Option<Arc<ClientConfig>>) -> Self {
-        PinningTlsConnector { config }
+    /// Trusts `given` (the CA file's certificates) or else the Mozilla roots.
+    fn new(given: Option<&[CertificateDer<'static>]>) -> Self {
+        let trust = given.map_or(Trust::Mozilla, |given| Trust::Given(given.to_vec()));
+        PinningTlsConnector {
+            trust,
+            config: OnceLock::new(),
+        }
+    }
+
+    fn config(&self) -> Option<Arc<ClientConfig>> {
+        self.config
+            .get_or_init(|| {
+                match &self.trust {
+                    Trust::Given(given) => client_config(given),
+                    Trust::Mozilla => mozilla_roots_config(),
+                }
+                .ok()
+            })
+            .clone()
     }
 }
 
@@ -211,7 +239,7 @@ impl<In: Transport> Connector<In> for PinningTlsConnector {
         let server_name = ServerName::try_from(bare_host.to_string())
             .map_err(|_| ureq::Error::Tls("the host is not a valid name for TLS"))?;
 
-        let config = self.config.clone().ok_or(ureq::Error::Tls(
+        let config = self.config().ok_or(ureq::Error::Tls(
             "no TLS configuration could be built from the trusted certificates",
         ))?;
         let mut connection = ClientConnection::new(config, server_name)?;
@@ -299,7 +327,7 @@ fn certificate_error(err: &ureq::Error) -> Option<&CertificateError> {
 
 /// The rustls client configuration without `--cacert`: Mozilla's roots (webpki-roots, which
 /// ureq's `rustls` feature already links), verified by plain webpki as ureq does today.
-pub fn mozilla_roots_config() -> Result<Arc<ClientConfig>, CaFileError> {
+fn mozilla_roots_config() -> Result<Arc<ClientConfig>, CaFileError> {
     let roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -318,12 +346,8 @@ pub fn connector(
     given: Option<&[CertificateDer<'static>]>,
 ) -> impl Connector<(), Out = impl Transport> {
     use ureq::unversioned::transport::TcpConnector;
-    let config = match given {
-        Some(given) => client_config(given),
-        None => mozilla_roots_config(),
-    };
     ().chain(TcpConnector::default())
-        .chain(PinningTlsConnector::new(config.ok()))
+        .chain(PinningTlsConnector::new(given))
 }
 
 #[cfg(test)]
@@ -602,6 +626,17 @@ mod tests {
             "{err}"
         );
         let _ = server.join();
+    }
+
+    #[test]
+    fn the_configuration_is_built_on_first_use_and_then_kept() {
+        let connector = PinningTlsConnector::new(None);
+        assert!(
+            connector.config.get().is_none(),
+            "built before any TLS connection"
+        );
+        let first = connector.config().unwrap();
+        assert!(Arc::ptr_eq(&first, &connector.config().unwrap()));
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn explain(
 mod tests {
     use super::*;
     use crate::eureka::InstanceStatus;
-    use crate::settings::IdSource;
+    use crate::settings::{IdSource, InterfaceAddressOnDemand};
     use crate::values::AppName;
 
     fn identity(hostname: &str, pod_ip: Option<&str>, port: u16) -> Identity {
@@ -106,7 +106,7 @@ mod tests {
             hostname: Some(hostname.into()),
             host_source: None,
             pod_ip: pod_ip.map(str::to_string),
-            interface_address: None,
+            interface_address: InterfaceAddressOnDemand::known(None),
             registered_as: Vec::new(),
             port: RegisteredPort::Known(port),
             warnings: Vec::new(),
@@ -194,7 +194,8 @@ mod tests {
             Match::One(InstanceId::parse("fqdn").unwrap())
         );
         let mut by_interface = identity("other-name", None, 8080);
-        by_interface.interface_address = Some("10.0.0.8".into());
+        by_interface.interface_address =
+            InterfaceAddressOnDemand::known(Some("10.0.0.8".parse().unwrap()));
         assert_eq!(
             match_instance(&instances, &by_interface),
             Match::One(InstanceId::parse("fqdn").unwrap())

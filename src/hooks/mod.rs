@@ -40,6 +40,6 @@ pub mod test_support {
         let cli = Cli::try_parse_from(["eureka-hook"].iter().chain(args)).unwrap();
         let url = url.to_string();
         let env = move |name: &str| (name == "EUREKA_URL").then(|| url.clone());
-        Settings::resolve(&cli, &env, &FakeMachine::named("pod-0")).unwrap()
+        Settings::resolve(&cli, &env, &FakeMachine::named("pod-0").shared()).unwrap()
     }
 }

@@ -5,13 +5,14 @@
 //! Order: the hook's own flags and variables, then Spring's variables, then Spring Cloud's own
 //! look-up on this machine (`host`). The machine is injected ([`Machine`]).
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::net::Ipv4Addr;
+use std::sync::OnceLock;
 
 use anyhow::Result;
 
 use super::host::{HostSource, looked_up_host, spring_address};
-use super::machine::Machine;
+use super::machine::{Machine, SharedMachine};
 use super::spring_id::{RegisteredPort, SpringIds, spring_ids, spring_port};
 use super::vars::{self, EnvLookup, set};
 use crate::cli::CommonArgs;
@@ -51,7 +52,7 @@ pub struct Identity {
     /// From `$POD_IP` (the Downward API convention): matched against `ipAddr` after a 404.
     pub pod_ip: Option<String>,
     /// This machine's first non-loopback IPv4 address, the one Spring Cloud registers as `ipAddr`.
-    pub interface_address: Option<String>,
+    pub interface_address: InterfaceAddressOnDemand,
     /// From `EUREKA_INSTANCE_HOSTNAME` and `EUREKA_INSTANCE_IPADDRESS`: the `hostName` and
     /// `ipAddr` the app registers instead of its own, when set.
     pub registered_as: Vec<String>,
@@ -62,14 +63,14 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn resolve(common: &CommonArgs, env: EnvLookup, machine: &dyn Machine) -> Result<Identity> {
+    pub fn resolve(
+        common: &CommonArgs,
+        env: EnvLookup,
+        machine: &SharedMachine,
+    ) -> Result<Identity> {
         let app = registered_app(common, env)?;
         let port = registered_port(common.port, env);
-        let interface_address = machine
-            .ipv4_addresses()
-            .ok()
-            .and_then(|addresses| spring_address(&addresses));
-        let (hostname, host_source) = id_host(common, env, machine, interface_address)?;
+        let (hostname, host_source, interface_address) = id_host(common, env, machine)?;
         let given_id = vars::pick_named(
             common.instance_id.clone(),
             "--instance-id",
@@ -109,7 +110,7 @@ impl Identity {
             hostname,
             host_source,
             pod_ip: set(env, vars::POD_IP),
-            interface_address: interface_address.map(|address| address.to_string()),
+            interface_address,
             registered_as: vars::REGISTERED_ADDRESSES
                 .iter()
                 .filter_map(|var| set(env, var))
@@ -141,8 +142,9 @@ impl Identity {
             .hostname
             .iter()
             .chain(&self.pod_ip)
-            .chain(&self.interface_address)
-            .chain(&self.registered_as)
+            .map(String::as_str)
+            .chain(self.interface_address.get())
+            .chain(self.registered_as.iter().map(String::as_str))
         {
             if !seen.iter().any(|known| known.eq_ignore_ascii_case(address)) {
                 seen.push(address);
@@ -203,13 +205,13 @@ fn registered_app(common: &CommonArgs, env: EnvLookup) -> Result<AppName> {
 }
 
 /// The host the id is built on and where it came from: --hostname or its variables, else what
-/// Spring Cloud's `InetUtils` finds for `interface_address`, else the kernel hostname.
+/// Spring Cloud's `InetUtils` finds for this machine's interface address, else the kernel
+/// hostname; and that interface address, read now only if the host needed it.
 fn id_host(
     common: &CommonArgs,
     env: EnvLookup,
-    machine: &dyn Machine,
-    interface_address: Option<Ipv4Addr>,
-) -> Result<(Option<String>, Option<HostSource>)> {
+    machine: &SharedMachine,
+) -> Result<(Option<String>, Option<HostSource>, InterfaceAddressOnDemand)> {
     let given_host = vars::pick_named(
         common.hostname.clone(),
         "--hostname",
@@ -218,14 +220,75 @@ fn id_host(
         values::parse_hostname,
     )?;
     if let Some((host, from)) = given_host {
-        return Ok((Some(host), Some(HostSource::Given(from))));
+        return Ok((
+            Some(host),
+            Some(HostSource::Given(from)),
+            InterfaceAddressOnDemand::read_when_asked(machine.clone()),
+        ));
     }
+    let interface_address = first_interface_address(machine.as_ref());
     let hosts_file = machine.hosts_file().ok();
     let kernel = || machine.hostname().ok().filter(|name| !name.is_empty());
-    Ok(
-        looked_up_host(hosts_file.as_deref(), interface_address, kernel)
-            .map_or((None, None), |(host, source)| (Some(host), Some(source))),
-    )
+    let (hostname, host_source) = looked_up_host(hosts_file.as_deref(), interface_address, kernel)
+        .map_or((None, None), |(host, source)| (Some(host), Some(source)));
+    Ok((
+        hostname,
+        host_source,
+        InterfaceAddressOnDemand::known(interface_address),
+    ))
+}
+
+/// The interface address Spring Cloud registers as `ipAddr`, if the machine can list one.
+fn first_interface_address(machine: &dyn Machine) -> Option<Ipv4Addr> {
+    machine
+        .ipv4_addresses()
+        .ok()
+        .and_then(|addresses| spring_address(&addresses))
+}
+
+/// This machine's interface address (as [`first_interface_address`]), read from the machine the
+/// first time it is asked for. With the host given, only matching an instance by address (after
+/// a 404) needs it, and listing the network interfaces is a measurable part of a run.
+#[derive(Clone)]
+pub struct InterfaceAddressOnDemand {
+    machine: Option<SharedMachine>,
+    address: OnceLock<Option<String>>,
+}
+
+impl InterfaceAddressOnDemand {
+    /// An address already read (or known to be missing).
+    pub fn known(address: Option<Ipv4Addr>) -> Self {
+        InterfaceAddressOnDemand {
+            machine: None,
+            address: OnceLock::from(address.map(|address| address.to_string())),
+        }
+    }
+
+    /// The address of `machine`, read when first asked for.
+    pub fn read_when_asked(machine: SharedMachine) -> Self {
+        InterfaceAddressOnDemand {
+            machine: Some(machine),
+            address: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> Option<&str> {
+        self.address
+            .get_or_init(|| {
+                let machine = self.machine.as_deref()?;
+                first_interface_address(machine).map(|address| address.to_string())
+            })
+            .as_deref()
+    }
+}
+
+impl fmt::Debug for InterfaceAddressOnDemand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.address.get() {
+            Some(address) => address.fmt(f),
+            None => f.write_str("(not read yet)"),
+        }
+    }
 }
 
 /// Spring Cloud's id, or its two candidates, on `host`.
@@ -317,7 +380,11 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Identity::resolve(&cli.common, &|name| vars.get(name).cloned(), machine)
+        Identity::resolve(
+            &cli.common,
+            &|name| vars.get(name).cloned(),
+            &machine.shared(),
+        )
     }
 
     fn ids(args: &[&str], vars: &[(&str, &str)]) -> Vec<String> {
@@ -534,6 +601,38 @@ mod tests {
             identity.addresses().collect::<Vec<_>>(),
             ["Web-0", "10.244.1.17", "192.168.9.9"]
         );
+    }
+
+    #[test]
+    fn a_given_host_leaves_the_interfaces_unread_until_an_address_is_wanted() {
+        let machine = FakeMachine::named("k").with_address("10.244.1.17", HOSTS);
+        let identity = resolve(
+            &["--app", "demo"],
+            &[("EUREKA_HOSTNAME", "web-0")],
+            &machine,
+        )
+        .unwrap();
+        assert_eq!(machine.interface_reads(), 0);
+        assert_eq!(
+            identity.addresses().collect::<Vec<_>>(),
+            ["web-0", "10.244.1.17"]
+        );
+        assert_eq!(identity.addresses().count(), 2);
+        assert_eq!(machine.interface_reads(), 1, "read once, then kept");
+
+        let looked_up = FakeMachine::named("k").with_address("10.244.1.17", HOSTS);
+        let identity = resolve(&["--app", "demo"], &[], &looked_up).unwrap();
+        assert_eq!(
+            identity.hostname.as_deref(),
+            Some("web-0.web.shop.svc.cluster.local")
+        );
+        assert_eq!(
+            looked_up.interface_reads(),
+            1,
+            "the host rule needs the address"
+        );
+        assert!(identity.addresses().any(|address| address == "10.244.1.17"));
+        assert_eq!(looked_up.interface_reads(), 1);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::ffi::{CStr, CString};
 use std::io;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use super::host::InterfaceAddress;
 
@@ -22,8 +23,16 @@ pub trait Machine {
     fn ipv4_addresses(&self) -> io::Result<Vec<InterfaceAddress>>;
 }
 
+/// A machine the settings can keep asking after they are resolved.
+pub type SharedMachine = Arc<dyn Machine + Send + Sync>;
+
 /// The machine this process runs on.
 pub struct ThisMachine;
+
+/// [`ThisMachine`], to keep.
+pub fn this_machine() -> SharedMachine {
+    Arc::new(ThisMachine)
+}
 
 impl Machine for ThisMachine {
     fn hostname(&self) -> io::Result<String> {
@@ -87,12 +96,16 @@ impl Machine for ThisMachine {
 #[cfg(test)]
 pub mod fake {
     use super::{InterfaceAddress, Machine, io};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[derive(Clone, Debug, Default)]
     pub struct FakeMachine {
         pub hostname: Option<String>,
         pub hosts_file: Option<String>,
         pub addresses: Vec<InterfaceAddress>,
+        /// How often the interfaces were listed, by this machine and its clones.
+        interface_reads: Arc<AtomicUsize>,
     }
 
     impl FakeMachine {
@@ -102,6 +115,16 @@ pub mod fake {
                 hostname: Some(hostname.into()),
                 ..FakeMachine::default()
             }
+        }
+
+        /// How often the interfaces were listed, by this machine and its clones.
+        pub fn interface_reads(&self) -> usize {
+            self.interface_reads.load(Ordering::SeqCst)
+        }
+
+        /// This machine, to keep.
+        pub fn shared(&self) -> super::SharedMachine {
+            std::sync::Arc::new(self.clone())
         }
 
         /// This machine, with `address` on `eth0` (index 2) and `hosts` as its hosts file.
@@ -139,6 +162,7 @@ pub mod fake {
         }
 
         fn ipv4_addresses(&self) -> io::Result<Vec<InterfaceAddress>> {
+            self.interface_reads.fetch_add(1, Ordering::SeqCst);
             Ok(self.addresses.clone())
         }
     }

@@ -103,9 +103,8 @@ pub fn warnings<'a>(set_names: impl IntoIterator<Item = &'a str>) -> Vec<String>
 pub fn likely_misspellings<'a>(
     set_names: impl IntoIterator<Item = &'a str>,
 ) -> Vec<LikelyMisspelling> {
-    let known: Vec<(&'static str, String)> = vars::read_names()
-        .map(|name| (name, normalise(name)))
-        .collect();
+    // Normalised only once a set name needs comparing: most runs have none.
+    let mut known: Vec<(&'static str, String)> = Vec::new();
     let mut found = Vec::new();
     for set in set_names {
         if vars::read_names().any(|name| name == set) {
@@ -117,6 +116,11 @@ pub fn likely_misspellings<'a>(
             .any(|prefix| normalised.starts_with(prefix))
         {
             continue;
+        }
+        if known.is_empty() {
+            known = vars::read_names()
+                .map(|name| (name, normalise(name)))
+                .collect();
         }
         let meant = known.iter().find_map(|(name, known)| {
             let close = *known == normalised

@@ -3,9 +3,10 @@
 //! Each value comes from its flag, else from the first of its environment variables that is set
 //! (`vars` lists them), else from its default. Every failure here is bad input (exit 2, nothing
 //! sent) and its message names the flag or variable to fix. The environment and the machine
-//! ([`Machine`]: hostname, `/etc/hosts`, interface addresses) are injected, so tests never touch
-//! the process environment or the real machine. The only I/O is reading the CA and credentials
-//! files and asking the machine what Spring Cloud would ask it.
+//! ([`machine::Machine`]: hostname, `/etc/hosts`, interface addresses) are injected, so tests
+//! never touch the process environment or the real machine. The only I/O is reading the CA and
+//! credentials files and asking the machine what Spring Cloud would ask it (the interface
+//! addresses, when the host is given, only once something asks for them).
 
 pub mod host;
 mod identity;
@@ -22,7 +23,9 @@ use anyhow::Result;
 #[cfg(test)]
 pub use identity::IdSource;
 pub use identity::Identity;
-pub use machine::Machine;
+#[cfg(test)]
+pub use identity::InterfaceAddressOnDemand;
+pub use machine::SharedMachine;
 pub use registry::{Peer, Registry};
 pub use spring_id::RegisteredPort;
 pub use vars::EnvLookup;
@@ -81,7 +84,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(cli: &Cli, env: EnvLookup, machine: &dyn Machine) -> Result<Settings> {
+    pub fn resolve(cli: &Cli, env: EnvLookup, machine: &SharedMachine) -> Result<Settings> {
         let common = &cli.common;
         let mut warnings = Vec::new();
         let hook = resolve_hook(&cli.command, env)?;
@@ -244,7 +247,7 @@ mod tests {
         Settings::resolve(
             &cli,
             &|name| vars.get(name).cloned(),
-            &FakeMachine::named("pod-0"),
+            &FakeMachine::named("pod-0").shared(),
         )
     }
 

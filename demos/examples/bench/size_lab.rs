@@ -45,17 +45,14 @@ pub const RSS_REMEDY: &str = "The hook's peak RSS is mostly its own executable's
     follows the binary: static non-PIE linking measured ~190 KiB less (size lab), and a smaller \
     binary (see the size note) lowers it further.";
 pub const SPEED_REMEDY: &str = "Most of the hook's time is kernel work: exec and page faults of \
-    a 2 MiB binary (see eureka-hook --version in the breakdown), a thread for ureq's name lookup \
-    and musl malloc's mmap/munmap churn; the PUT itself, sent from a process already running, is a \
-    fraction of it (breakdown). The 8.0x of 2026-11-25 (commit 483ea90) was another machine (Intel \
-    Xeon); timed round-robin against that build on an idle AMD EPYC on 2026-12-01, prestop took \
-    12% longer (median 1.37 against 1.22 ms; 169 against 161 page faults) while --version took the \
-    same, so that build would have made about 6.9x there. The new work is mostly in the kernel: \
-    the interface list Spring Cloud's host rule needs (getifaddrs, a netlink dump), 7 more mmap \
-    and 6 more munmap calls from malloc, and a getrandom. Measured earlier on scratch copies, \
-    round-robin against the same double: an arena allocator (bump over a 1 MiB .bss arena, \
-    falling back to the system allocator) took 17% off; static non-PIE linking a few percent \
-    (size lab); opt-level 2, 3 or z nothing beyond noise.";
+    a 2 MiB binary (see eureka-hook --version in the breakdown) and musl malloc's mmap/munmap \
+    churn; the PUT itself, sent from a process already running, is a fraction of it (breakdown). \
+    The load average moves the ratio: it slows the recipe's four processes more than the hook's \
+    one. A plain-HTTP prestop with a given host already skips the TLS configuration, the lookup \
+    thread for an IP address and the interface list (see the README). Measured earlier on scratch \
+    copies, round-robin against the same double: an arena allocator (bump over a 1 MiB .bss \
+    arena, falling back to the system allocator) took 17% off; static non-PIE linking a few \
+    percent (size lab); opt-level 2, 3 or z nothing beyond noise.";
 
 const STATIC_NOT_PIE: &str = "-C relocation-model=static";
 
