@@ -735,6 +735,88 @@ fn files_signals_and_servers() -> Vec<Row> {
     ]
 }
 
+/// The hook pointed at a registry holding only `id` of `app` (as Spring registered it) on another
+/// host, so that the host-and-port fallback cannot find it: only the exact id works.
+fn registered_only_as(app: &str, port: u16, id: &str) -> Started {
+    let double = EurekaDouble::start();
+    double.register(InstanceSpec::new(app, "another-host", port).instance_id(id));
+    let double = Arc::new(double);
+    let url = double.base_url();
+    Started::new(Some(double)).env("EUREKA_URL", url)
+}
+
+/// Spring Cloud's instance id from the pod's own variables: each row registers the one id Spring
+/// would, where the fallback by host cannot find it, so every hook exits 0 only on the exact id.
+fn spring_ids() -> Vec<Row> {
+    use Expect::Works;
+    vec![
+        Row::new(
+            "SPRING_APPLICATION_INSTANCE_ID is the id's index",
+            Works,
+            |_| {
+                registered_only_as(APP, 8080, "pod-0:demo-service:blue-3")
+                    .env("SPRING_APPLICATION_INSTANCE_ID", "blue-3")
+                    .env("SERVER_PORT", "8080")
+            },
+        ),
+        Row::new("no SERVER_PORT: the id without a port", Works, |_| {
+            registered_only_as(APP, 8080, "pod-0:demo-service")
+        }),
+        Row::new("no SERVER_PORT: the id with 8080", Works, |_| {
+            registered_only_as(APP, 8080, "pod-0:demo-service:8080")
+        }),
+        Row::new("SERVER_PORT 9090", Works, |_| {
+            registered_only_as(APP, 9090, "pod-0:demo-service:9090").env("SERVER_PORT", "9090")
+        }),
+        Row::new(
+            "SERVER_PORT written 08080 stays so in the id",
+            Works,
+            |_| {
+                registered_only_as(APP, 8080, "pod-0:demo-service:08080")
+                    .env("SERVER_PORT", "08080")
+            },
+        ),
+        Row::new(
+            "EUREKA_INSTANCE_INSTANCE_ID, Boot's legacy spelling",
+            Works,
+            |_| {
+                registered_only_as(APP, 8080, "custom-7")
+                    .env("EUREKA_INSTANCE_INSTANCE_ID", "custom-7")
+            },
+        ),
+        Row::new(
+            "SERVER_PORT=0 (a random port) beside an explicit id",
+            Works,
+            |_| {
+                registered_only_as(APP, 41234, "custom-8")
+                    .env("EUREKA_INSTANCE_INSTANCEID", "custom-8")
+                    .env("SERVER_PORT", "0")
+            },
+        ),
+        Row::new(
+            "EUREKA_INSTANCE_APPNAME registers another app; the id keeps the Spring name",
+            Works,
+            |_| {
+                registered_only_as("billing", 8080, "pod-0:demo-service:8080")
+                    .env("EUREKA_INSTANCE_APPNAME", "billing")
+                    .env("SERVER_PORT", "8080")
+            },
+        ),
+        Row::new(
+            "SPRING_CLOUD_CLIENT_HOSTNAME beside EUREKA_HOSTNAME",
+            Works,
+            |_| {
+                registered_only_as(APP, 8080, "pod-0:demo-service:8080")
+                    .env(
+                        "SPRING_CLOUD_CLIENT_HOSTNAME",
+                        "web-0.web.shop.svc.cluster.local",
+                    )
+                    .env("SERVER_PORT", "8080")
+            },
+        ),
+    ]
+}
+
 /// Removes a path (a FIFO) when the run is over.
 struct RemoveOnDrop(String);
 
@@ -751,6 +833,7 @@ fn real_world_inputs_keep_every_promise_on_every_hook_in_both_log_formats() {
         bad_inputs(),
         passwords(),
         files_signals_and_servers(),
+        spring_ids(),
     ]
     .into_iter()
     .flatten()
