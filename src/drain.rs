@@ -165,6 +165,14 @@ pub mod fake {
         }
     }
 
+    /// A nudger for which SIGTERM has already arrived, as a watch thread sees it after a signal.
+    pub fn signalled_nudger() -> Nudger {
+        Nudger {
+            socket: None,
+            last_signal: Some(Arc::new(AtomicUsize::new(signal_number(SIGTERM)))),
+        }
+    }
+
     /// Waits on a fake clock: each wait moves it on by the whole window.
     pub struct FakeSleeper<'clock> {
         pub clock: &'clock FakeClock,

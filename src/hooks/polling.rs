@@ -267,3 +267,257 @@ fn seconds_value(tenths: u32) -> serde_json::Value {
     serde_json::Number::from_f64(f64::from(tenths) / 10.0)
         .map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::fake::FakeClock;
+    use crate::drain::fake::signalled_nudger;
+    use crate::hooks::test_support::settings_for;
+    use crate::hooks::watch::REMARK_MARGIN;
+    use eureka_double::{EurekaDouble, InstanceSpec, RecordedRequest};
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc::RecvTimeoutError;
+
+    const ID: &str = "pod-0:demo:8080";
+    const LISTING_PATH: &str = "/eureka/apps/DEMO";
+    const LOOKUP_PATH: &str = "/eureka/apps/DEMO/pod-0:demo:8080";
+    const MARK_PATH: &str = "/eureka/apps/DEMO/pod-0:demo:8080/status";
+    /// The server cache the watch is told of; the double's own read-only cache keeps its 30 s.
+    const SERVER_CACHE: Duration = Duration::from_secs(10);
+    const SECOND: Duration = Duration::from_secs(1);
+
+    /// A fake clock that lives as long as the threads that may still read it.
+    fn fake_clock() -> &'static FakeClock {
+        Box::leak(Box::new(FakeClock::new()))
+    }
+
+    /// Instance `ID` registered UP on a fresh double, and its app listing read once (the prime),
+    /// so a double with a read-only cache keeps serving that listing.
+    fn registered(double: &EurekaDouble, context: &WatchContext) -> Peer {
+        double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
+        let peer = settings.registry.peers[0].clone();
+        let primed = context
+            .client
+            .instances(&peer, &listing(&context.app), SECOND);
+        assert!(primed.is_ok(), "the prime failed: {primed:?}");
+        double.clear_requests();
+        peer
+    }
+
+    /// What the watch threads share, on `clock`, with the drain ending `drain` from now.
+    fn context(clock: &'static dyn Clock, drain: Duration, nudger: Nudger) -> WatchContext {
+        WatchContext {
+            client: EurekaClient::new(None, clock),
+            clock,
+            app: AppName::parse("demo").unwrap(),
+            id: InstanceId::parse(ID).unwrap(),
+            request_timeout: Duration::from_secs(5),
+            drain_end: clock.now() + drain,
+            nudger,
+        }
+    }
+
+    /// Peer 0, primed (showing the instance listed) and marked just now.
+    fn watched(peer: Peer, clock: &dyn Clock) -> Vec<WatchedPeer> {
+        let now = clock.now();
+        vec![WatchedPeer {
+            index: 0,
+            peer,
+            watch: PeerWatch::new(Sighting::Listed, now, now, SERVER_CACHE),
+        }]
+    }
+
+    /// Every report, once all watch threads have ended (within a few real seconds at most).
+    fn reports_until_ended(polling: &Polling) -> Vec<Report> {
+        let mut reports = Vec::new();
+        loop {
+            match polling.reports.recv_timeout(Duration::from_secs(10)) {
+                Ok(report) => reports.push(report),
+                Err(RecvTimeoutError::Disconnected) => return reports,
+                Err(RecvTimeoutError::Timeout) => panic!("the watch never ended: {reports:?}"),
+            }
+        }
+    }
+
+    fn sent(requests: &[RecordedRequest]) -> Vec<String> {
+        requests
+            .iter()
+            .map(|request| format!("{} {}", request.method, request.path))
+            .collect()
+    }
+
+    fn count(sent: &[String], request: &str) -> usize {
+        sent.iter().filter(|known| *known == request).count()
+    }
+
+    #[test]
+    fn a_peer_that_lists_the_instance_out_of_service_is_seen_after_the_first_poll_and_left_alone() {
+        let clock = fake_clock();
+        let double = EurekaDouble::builder()
+            .response_cache_interval(Duration::ZERO)
+            .start();
+        let context = context(clock, Duration::from_secs(60), Nudger::default());
+        let peer = registered(&double, &context);
+        assert_eq!(double.set_override("demo", ID, "OUT_OF_SERVICE"), 200);
+        let marked_at = clock.now();
+
+        let polling = start(&context, watched(peer, clock));
+        let reports = reports_until_ended(&polling);
+
+        assert_eq!(
+            reports,
+            [Report::Seen {
+                peer: 0,
+                at: marked_at + SECOND
+            }]
+        );
+        let sent = sent(&double.requests());
+        assert_eq!(sent, [format!("GET {LISTING_PATH}")]);
+        assert_eq!(
+            clock.pauses(),
+            [SECOND],
+            "one poll, a second after the prime"
+        );
+    }
+
+    #[test]
+    fn a_peer_that_lost_the_mark_is_marked_again_once_and_nothing_is_sent_past_the_drain() {
+        let clock = fake_clock();
+        // The double's read-only cache refreshes every 30 real seconds: the listing stays UP.
+        let double = EurekaDouble::start();
+        let drain = Duration::from_secs(25);
+        let context = context(clock, drain, Nudger::default());
+        let peer = registered(&double, &context);
+        let marked_at = clock.now();
+
+        let polling = start(&context, watched(peer, clock));
+        let reports = reports_until_ended(&polling);
+
+        assert_eq!(reports, [Report::Remarked { peer: 0 }]);
+        let sent = sent(&double.requests());
+        let gets = sent.iter().filter(|line| line.starts_with("GET ")).count();
+        assert_eq!(count(&sent, &format!("PUT {MARK_PATH}")), 1, "{sent:?}");
+        assert_eq!(count(&sent, &format!("GET {LOOKUP_PATH}")), 1, "{sent:?}");
+        assert_eq!(gets + 1, sent.len(), "only GETs and the one PUT: {sent:?}");
+        assert!(gets as u64 <= drain.as_secs() + 2, "{gets} GETs: {sent:?}");
+        // Each GET waited a whole fake second after the one before (the clock moves only when the
+        // thread sleeps), so the n-th GET went out n seconds after the mark.
+        let pauses = clock.pauses();
+        assert!(pauses.iter().all(|pause| *pause == SECOND), "{pauses:?}");
+        // One pause before each GET and a last one to the drain's end, where the thread stopped.
+        assert_eq!(pauses.len(), gets + 1, "{pauses:?}");
+        assert_eq!(clock.now(), context.drain_end);
+        // The first poll at or after cache + margin (15 s) still listed it: the live record was
+        // read at the next slot, and the PUT went out right after it.
+        let lookup = sent
+            .iter()
+            .position(|line| *line == format!("GET {LOOKUP_PATH}"))
+            .unwrap();
+        let lookup_at = SECOND * u32::try_from(lookup + 1).unwrap();
+        assert_eq!(lookup_at, SERVER_CACHE + REMARK_MARGIN + SECOND, "{sent:?}");
+        assert_eq!(sent[lookup + 1], format!("PUT {MARK_PATH}"));
+        assert!(marked_at + lookup_at < context.drain_end);
+        assert_eq!(
+            double.instance("demo", ID).unwrap().overridden_status,
+            "OUT_OF_SERVICE"
+        );
+    }
+
+    /// A fake clock that holds the first sleep reaching `gate` (after the mark): it says so on
+    /// `arrived` and goes on once the test sends on (or drops) the other end of `release`.
+    struct GatedClock {
+        fake: FakeClock,
+        gate: Duration,
+        held: AtomicBool,
+        arrived: Mutex<Sender<()>>,
+        release: Mutex<Receiver<()>>,
+    }
+
+    impl Clock for GatedClock {
+        fn now(&self) -> Instant {
+            self.fake.now()
+        }
+
+        fn sleep(&self, pause: Duration) {
+            if self.elapsed() + pause >= self.gate && !self.held.swap(true, Ordering::SeqCst) {
+                let _ = self.arrived.lock().unwrap().send(());
+                let _ = self.release.lock().unwrap().recv();
+            }
+            self.fake.sleep(pause);
+        }
+    }
+
+    impl GatedClock {
+        /// Fake time since the mark: the clock moves only when slept on.
+        fn elapsed(&self) -> Duration {
+            self.fake.pauses().iter().sum()
+        }
+    }
+
+    #[test]
+    fn after_stop_the_live_record_is_not_read_and_the_peer_not_marked_again() {
+        // Held on the way to the live record's slot, 16 s after the mark.
+        let gate = SERVER_CACHE + REMARK_MARGIN + SECOND;
+        let (arrived, at_gate) = channel();
+        let (release, released) = channel();
+        let clock: &'static GatedClock = Box::leak(Box::new(GatedClock {
+            fake: FakeClock::new(),
+            gate,
+            held: AtomicBool::new(false),
+            arrived: Mutex::new(arrived),
+            release: Mutex::new(released),
+        }));
+        let double = EurekaDouble::start();
+        let context = context(clock, Duration::from_secs(60), Nudger::default());
+        let peer = registered(&double, &context);
+
+        let polling = start(&context, watched(peer, clock));
+        at_gate
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the watch never reached the live record's slot");
+        polling.stop();
+        release.send(()).unwrap();
+        let reports = reports_until_ended(&polling);
+
+        assert_eq!(reports, []);
+        let sent = sent(&double.requests());
+        let polls = (SERVER_CACHE + REMARK_MARGIN).as_secs();
+        assert_eq!(
+            sent,
+            vec![format!("GET {LISTING_PATH}"); usize::try_from(polls).unwrap()],
+            "the polls up to the live record's slot, and nothing after the stop"
+        );
+        assert_eq!(
+            clock.elapsed(),
+            gate,
+            "the watch ended where it was stopped"
+        );
+    }
+
+    #[test]
+    fn after_a_signal_a_lost_mark_is_read_but_the_peer_not_marked_again() {
+        let clock = fake_clock();
+        let double = EurekaDouble::start();
+        let drain = Duration::from_secs(25);
+        let context = context(clock, drain, signalled_nudger());
+        let peer = registered(&double, &context);
+
+        let polling = start(&context, watched(peer, clock));
+        let reports = reports_until_ended(&polling);
+
+        assert_eq!(reports, []);
+        let sent = sent(&double.requests());
+        assert_eq!(count(&sent, &format!("GET {LOOKUP_PATH}")), 1, "{sent:?}");
+        assert!(
+            sent.iter().all(|line| line.starts_with("GET ")),
+            "no PUT after the signal: {sent:?}"
+        );
+        assert_eq!(
+            double.instance("demo", ID).unwrap().overridden_status,
+            "UNKNOWN"
+        );
+    }
+}
