@@ -70,10 +70,11 @@ need gcc "ring needs a C compiler for the musl target: apt-get install gcc"
 need chroot "the empty-root test uses chroot (coreutils)"
 need unshare "the instance-id tests run the hook in a pod-like mount namespace (util-linux)"
 need sha256sum "dist/SHA256SUMS is checked with sha256sum (coreutils)"
+need timeout "the demos and the benchmark run bounded in time by timeout (coreutils)"
 [[ "$(id -u)" == 0 ]] || fail "needs root (CI runs as root): it installs Debian packages, \
 runs the static binary in a chroot, registers qemu with binfmt_misc and starts dockerd"
 
-step "Debian packages: aarch64 cross compiler, qemu user emulation, Docker engine, iproute2"
+step "Debian packages: aarch64 cross compiler, qemu user emulation, Docker engine, iproute2, curl, GNU time"
 # file that must exist → the package that provides it
 declare -A packages=(
     [/usr/bin/aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
@@ -84,6 +85,9 @@ declare -A packages=(
     [/usr/bin/dpkg-deb]=dpkg
     # the instance-id tests give a pod-like namespace its address with ip
     [/bin/ip]=iproute2
+    # the benchmark times the curl recipe, and measures peak RSS with GNU time
+    [/usr/bin/curl]=curl
+    [/usr/bin/time]=time
 )
 missing=()
 for file in "${!packages[@]}"; do
@@ -193,3 +197,22 @@ EUREKA_HOOK_BIN="$aarch64_bin" EUREKA_HOOK_STATIC_BIN="$aarch64_bin" \
 step "tests (with those that need root, the static binary or python: --include-ignored)"
 # The end-to-end tests mostly wait (drains, timeouts, cache timers), so more threads than cores.
 cargo test --workspace --locked -- --include-ignored --test-threads 8
+
+# The README's demos and benchmark, as it gives them, each bounded in time (the bound includes
+# building it) and required to exit 0. They build in this target directory; the benchmark's own
+# scripts/dist.sh finds the builds of dist/ above up to date. They write under target/demos/,
+# never into docs/ (that takes --update-docs), which is checked.
+docs_before="$(find docs -type f -exec sha256sum {} + | sort)"
+step "demo: cargo run --example demo (one instance: prestop, poststart, status)"
+timeout 600 cargo run --locked --example demo
+
+step "demo: cargo run --release --example rolling_update (exits 1 if (b) or (c) loses a request)"
+timeout 900 cargo run --locked --release --example rolling_update
+
+step "benchmark: cargo run --release --example bench, shortened (exits 1 if a measured run failed)"
+# Fewer runs than the README's figures (50 timed, 5 warm-up, 10 under GNU time, 500 at once):
+# every measured run must still succeed, and the figures go to target/demos/benchmark.json only.
+timeout 900 cargo run --locked --release --example bench -- \
+    --iterations 10 --warmup 2 --rss-runs 2 --concurrent 50
+[[ "$(find docs -type f -exec sha256sum {} + | sort)" == "$docs_before" ]] \
+    || fail "the demos or the benchmark changed docs/"

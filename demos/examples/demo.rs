@@ -2,7 +2,7 @@
 //! machine's hostname, then `eureka-hook prestop` (short drain) and `eureka-hook poststart`, with
 //! the registry's view before and after each step.
 //!
-//! Run: `cargo run --example demo`
+//! Run: `cargo run --example demo`. It exits 1 when a step's hook does not exit 0.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -38,6 +38,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             .env("SPRING_CLOUD_CLIENT_HOSTNAME", &host)
             .status()?;
         println!("(exit code {})\n", status.code().unwrap_or(-1));
+        // Every step of the tour is one that succeeds; a failure ends the demo with exit 1.
+        if !status.success() {
+            return Err(format!("eureka-hook {} failed ({status})", args.join(" ")).into());
+        }
         Ok(())
     };
 

@@ -2,6 +2,7 @@
 //! the hook they run, and where their results go unless they are asked to update the committed
 //! ones under `docs/`.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,6 +11,34 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// The variables `cargo run` gives the program it runs about its package (`CARGO_PKG_*`,
+/// `CARGO_MANIFEST_*`, …), as opposed to cargo's own settings (`CARGO_HOME`, `CARGO_TARGET_DIR`).
+fn set_by_cargo_run(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    ["CARGO_PKG_", "CARGO_MANIFEST_"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+        || [
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+        ]
+        .contains(&&*name)
+}
+
+/// A command for cargo, or for a script that runs it, started from an example under `cargo run`,
+/// without the variables `cargo run` gives the example about its package: ring's build script
+/// tracks several (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`), so a nested build that inherits the
+/// demos' values would rebuild ring and everything above it (the release files in `dist/`
+/// included), and the next plain build again.
+pub fn nested_cargo(program: impl AsRef<OsStr>) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os().filter(|(name, _)| set_by_cargo_run(name)) {
+        command.env_remove(name);
+    }
+    command
 }
 
 /// The `cargo build` that builds `eureka-hook` in the running example's profile, and the path of
@@ -23,7 +52,7 @@ pub fn hook_build() -> Result<(Command, PathBuf), String> {
         .and_then(|examples| examples.parent())
         .ok_or("cannot locate the target directory")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
+    let mut build = nested_cargo(cargo);
     build
         .args(["build", "--quiet", "--bin", "eureka-hook"])
         .current_dir(repo_root());

@@ -18,7 +18,7 @@ const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/kubernetes
 const POD_NAME: &str = "demo-service-7d9f8c6b5-x2k4p";
 const POD_IP: &str = "10.244.1.17";
 /// The Eureka URL variables the test points at the double.
-const URL_VARS: [&str; 2] = ["EUREKA_URL", "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE"];
+pub(super) const URL_VARS: [&str; 2] = ["EUREKA_URL", "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE"];
 
 /// Every document of every YAML file in the examples folder, with the file it came from.
 fn documents() -> Vec<(String, Value)> {
@@ -160,7 +160,7 @@ fn rewrite_mounted_path(text: &str, mounts: &[(String, PathBuf)]) -> String {
 }
 
 /// The container's environment as Kubernetes builds it, in order.
-fn container_env(
+pub(super) fn container_env(
     container: &Value,
     secrets: &HashMap<String, HashMap<String, String>>,
     mounts: &[(String, PathBuf)],
@@ -214,7 +214,7 @@ fn expand(value: &str, defined: &[(String, String)]) -> String {
 
 /// `url` with each comma-separated entry's host, port and path replaced by the double's, keeping
 /// any `user:password@` the example puts there.
-fn point_at(url: &str, double: &EurekaDouble) -> String {
+pub(super) fn point_at(url: &str, double: &EurekaDouble) -> String {
     let base = double.base_url();
     let authority = base.trim_start_matches("http://");
     url.split(',')
@@ -230,14 +230,14 @@ fn point_at(url: &str, double: &EurekaDouble) -> String {
         .join(",")
 }
 
-fn env_value<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn env_value<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
     env.iter()
         .find(|(known, _)| known == name)
         .map(|(_, value)| value.as_str())
 }
 
 /// The instance id the app in this container registers with, as Spring computes it.
-fn expected_instance_id(env: &[(String, String)]) -> (String, String, u16) {
+pub(super) fn expected_instance_id(env: &[(String, String)]) -> (String, String, u16) {
     let app = env_value(env, "SPRING_APPLICATION_NAME")
         .expect("examples name the app")
         .to_string();
@@ -393,11 +393,18 @@ fn every_lifecycle_hook_in_the_examples_runs_as_written() {
 }
 
 /// Runs one example hook; it must exit 0 and never print the password. Returns stdout and stderr.
-fn run_example(
-    mut command: std::process::Command,
-    origin: &str,
-    password: &str,
-) -> (String, String) {
+fn run_example(command: std::process::Command, origin: &str, password: &str) -> (String, String) {
+    let (stdout, stderr) = run_to_exit_0(command, origin);
+    assert!(
+        !stdout.contains(password) && !stderr.contains(password),
+        "password shown: {origin}\n--- stdout\n{stdout}--- stderr\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// Runs a command taken from the docs in a process group of its own; it must exit 0. Returns
+/// stdout and stderr.
+pub(super) fn run_to_exit_0(mut command: std::process::Command, origin: &str) -> (String, String) {
     let mut running = KilledOnDrop(
         command
             .stdin(std::process::Stdio::null())
@@ -416,10 +423,6 @@ fn run_example(
     let status = running.0.wait().unwrap();
     let report = format!("{origin}: {command:?}\n--- stdout\n{stdout}--- stderr\n{stderr}");
     assert_eq!(status.code(), Some(0), "{report}");
-    assert!(
-        !stdout.contains(password) && !stderr.contains(password),
-        "password shown: {report}"
-    );
     (stdout, stderr)
 }
 

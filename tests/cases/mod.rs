@@ -36,6 +36,9 @@ mod real_client;
 /// The pod specs in examples/ run as written.
 mod examples;
 
+/// The eureka-hook command lines in README.md's code blocks run as written, as dry runs.
+mod readme;
+
 /// --log-file and --log-format.
 mod logging;
 

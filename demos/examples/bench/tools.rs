@@ -61,7 +61,7 @@ pub fn build_static(env: &[(&str, OsString)]) -> Result<PathBuf> {
 
 /// [`build_static`] for a copy of the repository at `root`.
 pub fn build_static_in(root: &Path, env: &[(&str, OsString)]) -> Result<PathBuf> {
-    let output = Command::new("bash")
+    let output = eureka_hook_demos::nested_cargo("bash")
         .arg(root.join("scripts/build-static.sh"))
         .current_dir(root)
         .envs(env.iter().map(|(name, value)| (name, value)))
@@ -162,7 +162,7 @@ impl Target {
 /// for want of its C toolchain, the error says which Debian packages to install.
 pub fn build_dist() -> Result<Vec<BinaryInfo>> {
     let root = repo_root();
-    let output = Command::new("bash")
+    let output = eureka_hook_demos::nested_cargo("bash")
         .arg(root.join("scripts/dist.sh"))
         .args(Target::ALL.map(Target::docker_arch))
         .current_dir(&root)

@@ -40,7 +40,7 @@ impl HookBinary {
             .and_then(|examples| examples.parent())
             .context("cannot locate the target directory")?;
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
+        let mut build = eureka_hook_demos::nested_cargo(cargo);
         build
             .args(["build", "--quiet", "--bin", "eureka-hook"])
             .current_dir(eureka_hook_demos::repo_root());

@@ -1,0 +1,347 @@
+//! The eureka-hook command lines in README.md's code blocks run as written: the pod spec's and the
+//! YAML snippets' lifecycle `command` arrays, the `kubectl exec POD -- eureka-hook …` lines and any
+//! shell line that starts eureka-hook. Each runs with exactly its arguments plus `--dry-run`, with
+//! the environment its snippet gives (a pod spec's container `env`; for a snippet without one, a
+//! minimal pod's), and must exit 0 with a plan that names the hook's requests. The Markdown is read
+//! with pulldown-cmark; the blocks are told apart by their info string: `yaml` and `sh` hold
+//! commands, `dockerfile` holds build instructions, and the one untagged block is the interface
+//! synopsis, whose `[--drain 30s]` brackets are notation. Its subcommands are the ones the runnable
+//! commands must cover.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::examples::{
+    URL_VARS, container_env, env_value, expected_instance_id, point_at, run_to_exit_0,
+};
+use crate::support::*;
+
+const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+const SUBCOMMANDS: [&str; 3] = ["prestop", "poststart", "status"];
+
+/// A code block of the README.
+struct CodeBlock {
+    /// The info string's first word (`yaml`, `sh`), empty for an untagged or indented block.
+    language: String,
+    text: String,
+    /// Where the block starts in README.md, for messages.
+    line: usize,
+}
+
+fn code_blocks(markdown: &str) -> Vec<CodeBlock> {
+    let mut blocks = Vec::new();
+    let mut open: Option<CodeBlock> = None;
+    for (event, range) in Parser::new(markdown).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let language = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                open = Some(CodeBlock {
+                    language,
+                    text: String::new(),
+                    line: markdown[..range.start].lines().count() + 1,
+                });
+            }
+            Event::Text(text) => {
+                if let Some(block) = &mut open {
+                    block.text.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => blocks.extend(open.take()),
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// Where a command's environment comes from.
+enum PodEnv {
+    /// The container `env` of the pod spec the command is in.
+    Container(Vec<(String, String)>),
+    /// The snippet gives none: `kubectl exec` and the container have the pod's own variables.
+    Minimal,
+}
+
+/// One eureka-hook command line of the README.
+struct ReadmeCommand {
+    origin: String,
+    args: Vec<String>,
+    env: PodEnv,
+}
+
+impl ReadmeCommand {
+    fn subcommand(&self) -> Option<&str> {
+        self.args
+            .iter()
+            .map(String::as_str)
+            .find(|arg| SUBCOMMANDS.contains(arg))
+    }
+}
+
+fn is_eureka_hook(program: &str) -> bool {
+    Path::new(program)
+        .file_name()
+        .is_some_and(|name| name == "eureka-hook")
+}
+
+/// Every lifecycle `command` array that runs eureka-hook, with the env of its container.
+fn yaml_commands(
+    value: &Value,
+    env: Option<&[(String, String)]>,
+    origin: &str,
+) -> Vec<ReadmeCommand> {
+    let own_env;
+    let env = if value.get("env").is_some_and(Value::is_array) {
+        own_env = container_env(value, &Default::default(), &[]);
+        Some(own_env.as_slice())
+    } else {
+        env
+    };
+    let mut commands = Vec::new();
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                let program = field.get(0).and_then(Value::as_str);
+                if key == "command" && program.is_some_and(is_eureka_hook) {
+                    let args = field.as_array().unwrap()[1..]
+                        .iter()
+                        .map(|arg| arg.as_str().unwrap().to_string())
+                        .collect();
+                    commands.push(ReadmeCommand {
+                        origin: origin.to_string(),
+                        args,
+                        env: env.map_or(PodEnv::Minimal, |env| PodEnv::Container(env.to_vec())),
+                    });
+                } else {
+                    commands.extend(yaml_commands(field, env, origin));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                commands.extend(yaml_commands(item, env, origin));
+            }
+        }
+        _ => {}
+    }
+    commands
+}
+
+/// The eureka-hook lines of a shell block: the program is the line's first word, or the word after
+/// `--` of a `kubectl exec`. (`install … /usr/local/bin/eureka-hook` names it but does not run it.)
+fn shell_commands(block: &CodeBlock) -> Vec<ReadmeCommand> {
+    let mut commands = Vec::new();
+    for (first, line) in logical_lines(&block.text) {
+        let origin = format!("README.md:{}: {line}", block.line + 1 + first);
+        let words = shlex::split(&line).unwrap_or_else(|| panic!("{origin}: unbalanced quotes"));
+        let program_at = match words.first().map(String::as_str) {
+            Some("kubectl") => words.iter().position(|word| word == "--").map(|at| at + 1),
+            Some(_) => Some(0),
+            None => None,
+        };
+        if let Some(at) = program_at.filter(|&at| words.get(at).is_some_and(|w| is_eureka_hook(w)))
+        {
+            commands.push(ReadmeCommand {
+                origin,
+                args: words[at + 1..].to_vec(),
+                env: PodEnv::Minimal,
+            });
+        }
+    }
+    commands
+}
+
+/// The shell's lines, a line ending in `\\` joined with the next, each with the index of its first.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    let mut continues = false;
+    for (index, line) in text.lines().enumerate() {
+        let (body, next_continues) = match line.strip_suffix('\\') {
+            Some(body) => (body, true),
+            None => (line, false),
+        };
+        match lines.last_mut() {
+            Some((_, joined)) if continues => joined.push_str(body),
+            _ => lines.push((index, body.to_string())),
+        }
+        continues = next_continues;
+    }
+    lines
+}
+
+/// The subcommands the interface synopsis lists (`eureka-hook prestop [--drain 30s] …`).
+fn synopsis_subcommands(block: &CodeBlock) -> BTreeSet<String> {
+    block
+        .text
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("eureka-hook")).then(|| words.next().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// The requests the plan must name for `subcommand` on the peer at `peer` (ending in `/`).
+fn expected_requests(subcommand: &str, peer: &str, app: &str, id: &str) -> Vec<String> {
+    let instance = format!("{peer}apps/{}/{id}", app.to_uppercase());
+    match subcommand {
+        "prestop" => vec![format!("PUT {instance}/status?value=OUT_OF_SERVICE")],
+        "poststart" => vec![
+            format!("GET {instance}"),
+            format!("DELETE {instance}/status"),
+        ],
+        "status" => vec![format!("GET {instance}")],
+        other => panic!("no expected requests for {other}"),
+    }
+}
+
+fn names_request(plan: &str, request: &str) -> bool {
+    plan.lines()
+        .any(|line| line.ends_with(request) || line.contains(&format!("{request} ")))
+}
+
+/// Runs the command as a dry run against a double's URL: exit 0, nothing sent, its requests named.
+fn dry_run(command: &ReadmeCommand) {
+    let double = EurekaDouble::start();
+    let (env, app, id) = match &command.env {
+        PodEnv::Container(env) => {
+            let env: Vec<(String, String)> = env
+                .iter()
+                .map(|(name, value)| match URL_VARS.contains(&name.as_str()) {
+                    true => (name.clone(), point_at(value, &double)),
+                    false => (name.clone(), value.clone()),
+                })
+                .collect();
+            let (app, id, _) = expected_instance_id(&env);
+            (env, app, id)
+        }
+        PodEnv::Minimal => {
+            let env = [
+                ("SPRING_APPLICATION_NAME", APP.to_string()),
+                ("SERVER_PORT", "8080".to_string()),
+                ("EUREKA_HOSTNAME", HOST.to_string()),
+                ("EUREKA_URL", double.base_url()),
+            ]
+            .map(|(name, value)| (name.to_string(), value));
+            (env.to_vec(), APP.to_string(), DEFAULT_ID.to_string())
+        }
+    };
+    let peers: Vec<String> = URL_VARS
+        .iter()
+        .find_map(|name| env_value(&env, name))
+        .expect("every environment names the registry")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+
+    let mut args: Vec<&str> = command.args.iter().map(String::as_str).collect();
+    args.push("--dry-run");
+    let mut process = hook(&args).command();
+    process
+        .env_remove("EUREKA_HOSTNAME")
+        .envs(env.iter().cloned());
+    let (plan, _) = run_to_exit_0(process, &command.origin);
+
+    assert!(
+        plan.starts_with("dry run: nothing is sent"),
+        "{}: {plan}",
+        command.origin
+    );
+    let subcommand = command.subcommand().unwrap();
+    for peer in &peers {
+        for request in expected_requests(subcommand, peer, &app, &id) {
+            assert!(
+                names_request(&plan, &request),
+                "{}: the plan does not name {request}:\n{plan}",
+                command.origin
+            );
+        }
+    }
+    assert!(
+        double.requests().is_empty(),
+        "{}: the dry run sent requests",
+        command.origin
+    );
+}
+
+#[test]
+fn every_eureka_hook_command_in_the_readme_runs_as_written() {
+    let markdown = std::fs::read_to_string(README).unwrap();
+    let mut commands = Vec::new();
+    let mut synopses = Vec::new();
+    let mut pod_spec_subcommands = BTreeSet::new();
+    for block in code_blocks(&markdown) {
+        let origin = format!("README.md:{} ({} block)", block.line, block.language);
+        match block.language.as_str() {
+            "yaml" => {
+                for document in serde_yaml_ng::Deserializer::from_str(&block.text) {
+                    let value = Value::deserialize(document)
+                        .unwrap_or_else(|err| panic!("{origin}: {err}"));
+                    let found = yaml_commands(&value, None, &origin);
+                    if value["spec"]["containers"].is_array() {
+                        pod_spec_subcommands.extend(
+                            found
+                                .iter()
+                                .filter(|command| matches!(command.env, PodEnv::Container(_)))
+                                .filter_map(|command| command.subcommand().map(str::to_string)),
+                        );
+                    }
+                    commands.extend(found);
+                }
+            }
+            "sh" => commands.extend(shell_commands(&block)),
+            "dockerfile" => {}
+            "" if block.text.contains("eureka-hook") => synopses.push(block),
+            "" => {}
+            other => assert!(
+                !block.text.contains("eureka-hook"),
+                "{origin}: a `{other}` block names eureka-hook; say here how to read it"
+            ),
+        }
+    }
+
+    assert_eq!(
+        synopses.len(),
+        1,
+        "expected one untagged block, the interface synopsis"
+    );
+    let listed = synopsis_subcommands(&synopses[0]);
+    let expected: BTreeSet<String> = SUBCOMMANDS.iter().map(|name| name.to_string()).collect();
+    assert_eq!(listed, expected, "the synopsis lists other subcommands");
+    assert_eq!(
+        pod_spec_subcommands,
+        BTreeSet::from(["poststart".to_string(), "prestop".to_string()]),
+        "the pod spec (a YAML block with spec.containers) and its two lifecycle hooks"
+    );
+    let kubectl: BTreeSet<&str> = commands
+        .iter()
+        .filter(|command| command.origin.contains("kubectl exec"))
+        .filter_map(ReadmeCommand::subcommand)
+        .collect();
+    assert_eq!(
+        kubectl,
+        BTreeSet::from(SUBCOMMANDS),
+        "the manual-drain block's kubectl exec lines"
+    );
+
+    for command in &commands {
+        match command.subcommand() {
+            Some(_) => dry_run(command),
+            // `eureka-hook --version` after installing: what it prints is checked, not a plan.
+            None => {
+                assert_eq!(command.args, ["--version"], "{}", command.origin);
+                let (stdout, _) = run_to_exit_0(hook(&["--version"]).command(), &command.origin);
+                let version = format!("eureka-hook {} (", env!("CARGO_PKG_VERSION"));
+                assert!(stdout.starts_with(&version), "{}: {stdout}", command.origin);
+            }
+        }
+    }
+}
