@@ -37,6 +37,11 @@ step() {
 
 docker_started=""
 binfmt_enabled=""
+# Every cargo test's output, for the one closing count the cleanup prints.
+test_results="$PWD/target/test-results.txt"
+mkdir -p target
+: > "$test_results"
+
 cleanup() {
     local status=$?
     end_step
@@ -53,6 +58,11 @@ cleanup() {
         printf '%6d s  %s\n' "${step_seconds[$index]}" "${step_names[$index]}"
     done
     printf '%6d s  in all\n' "$SECONDS"
+    # One closing line over every cargo test run above (each prints its own "test result:" lines).
+    if [[ -s "$test_results" ]]; then
+        awk '/^test result:/ { passed += $4; failed += $6 }
+             END { printf "\ntests: %d passed, %d failed\n", passed, failed }' "$test_results"
+    fi
     if [[ -n "$cleanup_failed" ]]; then
         echo "test.sh: $cleanup_failed" >&2
         ((status != 0)) || status=1
@@ -192,11 +202,11 @@ EUREKA_HOOK_BIN="$aarch64_bin" EUREKA_HOOK_STATIC_BIN="$aarch64_bin" \
     EUREKA_HOOK_STATIC_TARGET=aarch64-unknown-linux-musl \
     cargo test --locked --test e2e -- --include-ignored \
     cases::prestop:: cases::poststart:: cases::status:: cases::bad_input:: cases::faults:: \
-    cases::static_binary::
+    cases::static_binary:: | tee -a "$test_results"
 
 step "tests (with those that need root, the static binary or python: --include-ignored)"
 # The end-to-end tests mostly wait (drains, timeouts, cache timers), so more threads than cores.
-cargo test --workspace --locked -- --include-ignored --test-threads 8
+cargo test --workspace --locked -- --include-ignored --test-threads 8 | tee -a "$test_results"
 
 # The README's demos and benchmark, as it gives them, each bounded in time (the bound includes
 # building it) and required to exit 0. They build in this target directory; the benchmark's own
