@@ -189,14 +189,13 @@ impl Watcher {
             Err(Answer::NotFound) => LiveRecord::Gone,
             Err(_) => LiveRecord::Unreadable,
         };
-        let remark = watched.watch.live_record(started, record);
-        let peer = &watched.peer;
-        if !remark {
+        if !watched.watch.live_record(started, record) {
             log::info(
                 "watch_waiting",
                 &format!(
-                    "peer {peer} still shows instance {} to consumers {since_mark} after the mark; \
+                    "peer {} still shows instance {} to consumers {since_mark} after the mark; \
                      its live record: {}; still watching",
+                    watched.peer,
                     context.id,
                     match record {
                         LiveRecord::MarkKept => "OUT_OF_SERVICE (its response cache is late)",
@@ -212,6 +211,12 @@ impl Watcher {
         if self.stop.load(Ordering::SeqCst) || context.nudger.signal_arrived() {
             return;
         }
+        self.mark_again(watched, &since_mark.to_string());
+    }
+
+    /// The one re-mark of a peer whose live record lost the override, said loudly.
+    fn mark_again(&self, watched: &WatchedPeer, since_mark: &str) {
+        let (context, peer) = (&self.context, &watched.peer);
         log::warn(
             "mark_lost",
             &format!(
