@@ -158,9 +158,6 @@ fn mark_out_of_service(
     primes: bool,
 ) -> (Vec<PeerMark>, Result<InstanceId>) {
     let peers = &settings.registry.peers;
-    let answers = |marks: &[PeerMark]| -> Vec<Answer> {
-        marks.iter().map(|mark| mark.answer.clone()).collect()
-    };
     // Each peer its listing and then at once its PUTs, within one request timeout; a peer that
     // hangs delays no other peer's mark.
     let (parts, sent): (Vec<_>, Vec<_>) = on_every_peer(peers, |peer| {
@@ -179,7 +176,7 @@ fn mark_out_of_service(
             marked_at,
         })
         .collect();
-    if accepted_anywhere(&answers(&marks), peers.len(), &marked_id) {
+    if accepted_anywhere(&answers_of(&marks), peers.len(), &marked_id) {
         return (marks, Ok(marked_id));
     }
     let mut explanation = None;
@@ -200,15 +197,15 @@ fn mark_out_of_service(
                     mark.marked_at = marked_at;
                     mark.answer = answer;
                 }
-                log_answers(peers, &answers(&marks), &id, "set OUT_OF_SERVICE");
-                if accepted_anywhere(&answers(&marks), peers.len(), &id) {
+                log_answers(peers, &answers_of(&marks), &id, "set OUT_OF_SERVICE");
+                if accepted_anywhere(&answers_of(&marks), peers.len(), &id) {
                     return (marks, Ok(id));
                 }
             }
             (None, why) => explanation = Some(why),
         }
     }
-    let failure = not_marked(settings, &answers(&marks), explanation);
+    let failure = not_marked(settings, &answers_of(&marks), explanation);
     (marks, Err(failure.into()))
 }
 
@@ -248,8 +245,7 @@ fn find_after_404(
     marks: &[PeerMark],
     primes: bool,
 ) -> (Option<InstanceId>, String) {
-    let answers: Vec<Answer> = marks.iter().map(|mark| mark.answer.clone()).collect();
-    let not_found = not_found_peers(&settings.registry.peers, &answers);
+    let not_found = not_found_peers(&settings.registry.peers, &answers_of(marks));
     if !primes {
         return find_this_pod(settings, client, &not_found);
     }
@@ -261,6 +257,11 @@ fn find_after_404(
     let timeout = settings.registry.request_timeout;
     let check = EurekaCheck::default();
     find_in_listings(settings, client, &not_found, &listings, timeout, &check)
+}
+
+/// Each peer's answer to its last PUT, in peer order.
+fn answers_of(marks: &[PeerMark]) -> Vec<Answer> {
+    marks.iter().map(|mark| mark.answer.clone()).collect()
 }
 
 /// The mark itself: one PUT of `id` to one peer.
