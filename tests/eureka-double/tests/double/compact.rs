@@ -1,6 +1,5 @@
 //! Replays a real server's answers to `GET apps/{APP}` in the compact form, compact with gzip, and
-//! full (`eureka-compact.json`, found like the conformance transcript: `EUREKA_CONFORMANCE_DIR`,
-//! by default `../shared` beside the repository), and checks which read-only cache key each
+//! full (`tests/fixtures/eureka/eureka-compact.json`), and checks which read-only cache key each
 //! combination of headers selects.
 
 use std::io::Read;

@@ -1,6 +1,5 @@
-//! Replays the transcript of a real Eureka server (`eureka-conformance.json`, found through
-//! `EUREKA_CONFORMANCE_DIR`, by default `../shared` beside the repository) against the
-//! double over HTTP and checks every answer: status, content type, statuses, and for JSON the
+//! Replays the transcript of a real Eureka server (`tests/fixtures/eureka/eureka-conformance.json`)
+//! against the double over HTTP and checks every answer: status, content type, statuses, and for JSON the
 //! same keys in the same order with the same values, timestamps compared as zero or not. The
 //! timestamp relations the transcript shows are checked on both the transcript and the double.
 

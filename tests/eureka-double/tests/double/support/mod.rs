@@ -80,23 +80,12 @@ pub fn get_json(url: &str) -> Answer {
     send("GET", url, &[("Accept", "application/json")], None)
 }
 
-/// A recorded transcript of a real Eureka server: `$EUREKA_CONFORMANCE_DIR/{name}`, by default
-/// `../shared/{name}` beside the repository (where CI checks it out). Panics, naming the path and
-/// the variable, when it is missing.
+/// A recorded transcript of a real Eureka server, kept in the repository under
+/// `tests/fixtures/eureka/{name}`. Panics, naming the path, when it is missing.
 pub fn transcript(name: &str) -> String {
-    let dir = std::env::var_os("EUREKA_CONFORMANCE_DIR")
-        .filter(|dir| !dir.is_empty())
-        .map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-            PathBuf::from,
-        );
-    let path = dir.join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/eureka").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "the transcript {} is missing or unreadable ({error}): check out the shared \
-             transcripts beside the repository, or set EUREKA_CONFORMANCE_DIR to their folder",
-            path.display()
-        )
+        panic!("the transcript {} is missing or unreadable ({error})", path.display())
     })
 }
 
