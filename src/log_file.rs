@@ -11,7 +11,7 @@
 //!   description, not to PID 1's), so a full pipe gives `EAGAIN` and the line is dropped.
 //!
 //! Lines go to the writer thread through std's bounded `sync_channel` (about 21 KB more in the
-//! release binary than the `Mutex<VecDeque>` + `Condvar` queue it replaced, measured on x86_64,
+//! release binary than the `Mutex<VecDeque>` + `Condvar` queue it replaced, measured on `x86_64`,
 //! for far less code of our own); when it is full the line is dropped and counted, so a stuck writer costs memory for `capacity` lines at most.
 //! [`LogFile::finish`] closes the channel and gives the writer a bounded time to drain it before
 //! the process exits.
@@ -128,10 +128,9 @@ where
             Err(LogFileProblem::NoReader)
         }
         Ok(FromWriter::Opened(Err(err))) => Err(LogFileProblem::CannotOpen(err)),
-        // The writer reports the open before anything else, so this arm is never taken.
-        Ok(FromWriter::Finished(_)) => Err(LogFileProblem::OpenTimedOut(open_bound)),
-        // The thread stays blocked in the kernel; it is detached and dies with the process.
-        Err(_) => Err(LogFileProblem::OpenTimedOut(open_bound)),
+        // The thread stays blocked in the kernel; it is detached and dies with the process. (The
+        // writer reports its open before anything else, so `Finished` cannot come first.)
+        Ok(FromWriter::Finished(_)) | Err(_) => Err(LogFileProblem::OpenTimedOut(open_bound)),
     }
 }
 
