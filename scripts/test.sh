@@ -4,9 +4,10 @@
 # third-party Eureka client the tests talk to, and with apt-get the aarch64 cross compiler, qemu
 # user emulation, python3 and pip, and a Docker engine where none is) and fails, saying what is
 # missing, when it cannot. It needs root (CI runs as root): for apt-get, chroot, binfmt_misc and
-# dockerd. It runs on Debian (12, 13) and Ubuntu (22.04, 24.04) and their derivatives, with
-# Debian's docker.io or Docker CE; what differs between them is decided in scripts/platform.sh,
-# whose decisions scripts/test-portability.sh checks on fake machines first.
+# dockerd. It is written for Debian (12, 13) and Ubuntu (22.04, 24.04) and their derivatives,
+# with Debian's docker.io or Docker CE (it has run whole on Debian 12 with docker.io); what
+# differs between them is decided in scripts/platform.sh, whose decisions
+# scripts/test-portability.sh checks on fake machines first.
 #
 # What it starts it stops on the way out, on failure too: the qemu binfmt_misc handler (and the
 # binfmt_misc mount) when it added them, and its private Docker daemon, by its PID.
