@@ -5,7 +5,7 @@
 # user emulation, python3 and pip, and a Docker engine where none is) and fails, saying what is
 # missing, when it cannot. It needs root (CI runs as root): for apt-get, chroot, binfmt_misc and
 # dockerd. It is written for Debian (12, 13) and Ubuntu (22.04, 24.04) and their derivatives,
-# with Debian's docker.io or Docker CE (it has run whole on Debian 12 with docker.io); what
+# with Debian's docker.io or Docker CE (Debian 12 with docker.io is where it is run); what
 # differs between them is decided in scripts/platform.sh, whose decisions
 # scripts/test-portability.sh checks on fake machines first.
 #
