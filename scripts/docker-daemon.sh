@@ -7,11 +7,17 @@
 # Usage: scripts/docker-daemon.sh start   prints the DOCKER_HOST to use (unix://…)
 #        scripts/docker-daemon.sh stop    stops it and removes every mount it left
 #
-# Needs root and Debian's docker.io (dockerd, containerd, runc, and the docker
-# client of the same release, whose built-in BuildKit client needs no buildx).
+# Needs root and a Docker engine: dockerd, containerd and runc found on PATH or in
+# /usr/sbin (Debian's and Ubuntu's docker.io, Docker CE, a static tarball), and the
+# docker client that belongs to it. scripts/test.sh names both in EUREKA_HOOK_DOCKERD
+# and EUREKA_HOOK_DOCKER; run by hand, they are found as scripts/platform.sh finds them.
+# Its containerd namespaces are its own, so a machine's running Docker CE, whose
+# containerd this daemon then shares, never sees its containers or images.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/platform.sh
+source scripts/platform.sh
 
 fail() { echo "docker-daemon.sh: $*" >&2; exit 1; }
 
@@ -87,12 +93,17 @@ stop() {
 
 start() {
     [[ "$(id -u)" == 0 ]] || fail "needs root (the test command runs as root in CI)"
+    local dirs="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
     local tool
     for tool in dockerd containerd runc; do
-        command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-        command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is missing: apt-get install docker.io"
+        find_program "$tool" "$dirs" >/dev/null || fail "'$tool' is missing: install a Docker engine (apt-get install docker.io)"
     done
-    [[ -x /usr/bin/docker ]] || fail "/usr/bin/docker is missing: apt-get install docker.io"
+    # dockerd starts containerd and runc from its PATH.
+    PATH="$dirs"
+    dockerd="${EUREKA_HOOK_DOCKERD:-$(find_program dockerd "$dirs")}"
+    docker="${EUREKA_HOOK_DOCKER:-$(docker_client_for "$dockerd" "$dirs")}" \
+        || fail "no docker client beside $dockerd or on PATH"
+    [[ -x "$docker" ]] || fail "the docker client $docker is missing"
     command -v ip >/dev/null 2>&1 || fail "'ip' is missing (the network check uses it): apt-get install iproute2"
     stop
     mkdir -p "$home/data" "$home/exec"
@@ -111,8 +122,10 @@ start() {
     : > "$log"
     # setsid: the daemon gets its own session, so a Ctrl-C in the test command's
     # terminal does not kill it half-way; the trap there stops it by its PID.
-    DOCKER_BUILDKIT=1 setsid dockerd \
+    DOCKER_BUILDKIT=1 setsid "$dockerd" \
         --config-file "$home/daemon.json" \
+        --containerd-namespace eureka-hook-test \
+        --containerd-plugins-namespace eureka-hook-test-plugins \
         --data-root "$home/data" \
         --exec-root "$link/exec" \
         --pidfile "$pidfile" \
@@ -122,7 +135,7 @@ start() {
         >>"$log" 2>&1 < /dev/null &
     local launched=$!
     for _ in $(seq 600); do
-        if DOCKER_HOST="unix://$socket" /usr/bin/docker version >/dev/null 2>&1; then
+        if DOCKER_HOST="unix://$socket" "$docker" version >/dev/null 2>&1; then
             echo "unix://$socket"
             return 0
         fi

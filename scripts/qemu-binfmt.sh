@@ -7,8 +7,9 @@
 # Usage: scripts/qemu-binfmt.sh enable    mount binfmt_misc and register qemu-aarch64 where missing
 #        scripts/qemu-binfmt.sh disable   unregister and unmount only what `enable` added
 #
-# Needs root and Debian's qemu-user-static (its /usr/lib/binfmt.d/qemu-aarch64.conf
-# holds the handler). What `enable` added is noted in target/qemu-binfmt.added.
+# Needs root and a static qemu-aarch64 with its binfmt entry (qemu-user-static, or on Debian 13
+# and later qemu-user-binfmt: /usr/lib/binfmt.d/qemu-aarch64.conf holds the handler). What
+# `enable` added is noted in target/qemu-binfmt.added.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,7 +23,7 @@ readonly added=target/qemu-binfmt.added
 
 enable() {
     [[ "$(id -u)" == 0 ]] || fail "needs root to register a binfmt_misc handler"
-    [[ -f "$handler_conf" ]] || fail "$handler_conf is missing: apt-get install qemu-user-static"
+    [[ -f "$handler_conf" ]] || fail "$handler_conf is missing: apt-get install qemu-user-static (Debian 13 and later: qemu-user qemu-user-binfmt)"
     mkdir -p target
     : > "$added"
     if [[ ! -e "$binfmt/register" ]]; then

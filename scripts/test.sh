@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Every check and test of eureka-hook, in one command: the README gives it, CI runs it.
 # It installs what the project needs (the musl targets, rustfmt, clippy, cargo-auditable, the
-# third-party Eureka client the tests talk to, and as Debian packages the aarch64 cross
-# compiler, qemu user emulation and a Docker engine) and fails, saying what is missing, when it
-# cannot. It needs root (CI runs as root): for apt-get, chroot, binfmt_misc and dockerd.
+# third-party Eureka client the tests talk to, and with apt-get the aarch64 cross compiler, qemu
+# user emulation, python3 and pip, and a Docker engine where none is) and fails, saying what is
+# missing, when it cannot. It needs root (CI runs as root): for apt-get, chroot, binfmt_misc and
+# dockerd. It is written for Debian (12, 13) and Ubuntu (22.04, 24.04) and their derivatives,
+# with Debian's docker.io or Docker CE (Debian 12 with docker.io is where it is run); what
+# differs between them is decided in scripts/platform.sh, whose decisions
+# scripts/test-portability.sh checks on fake machines first.
 #
 # What it starts it stops on the way out, on failure too: the qemu binfmt_misc handler (and the
 # binfmt_misc mount) when it added them, and its private Docker daemon, by its PID.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/platform.sh
+source scripts/platform.sh
 
 fail() { echo "test.sh: $*" >&2; exit 1; }
 need() {
@@ -75,7 +81,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 need cargo "install Rust with rustup (https://rustup.rs)"
-need python3 "the real-client test runs py-eureka-client: install python3 and pip"
 need gcc "ring needs a C compiler for the musl target: apt-get install gcc"
 need chroot "the empty-root test uses chroot (coreutils)"
 need unshare "the instance-id tests run the hook in a pod-like mount namespace (util-linux)"
@@ -84,14 +89,20 @@ need timeout "the demos and the benchmark run bounded in time by timeout (coreut
 [[ "$(id -u)" == 0 ]] || fail "needs root (CI runs as root): it installs Debian packages, \
 runs the static binary in a chroot, registers qemu with binfmt_misc and starts dockerd"
 
-step "Debian packages: aarch64 cross compiler, qemu user emulation, Docker engine, iproute2, curl, GNU time"
-# file that must exist → the package that provides it
+step "portability: the decisions about this machine, checked on fake ones (scripts/test-portability.sh)"
+bash scripts/test-portability.sh
+
+step "packages: aarch64 cross compiler, qemu user emulation, python3 and pip, Docker engine, iproute2, curl, GNU time"
+os_release=/etc/os-release
+[[ -f "$os_release" ]] || os_release=/usr/lib/os-release
+[[ -f "$os_release" ]] || fail "no /etc/os-release: the test command runs on Debian or Ubuntu"
+# Every program the tests start is looked for on PATH and in the sbin folders.
+program_dirs="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+# file that must exist → the packages that provide it
 declare -A packages=(
     [/usr/bin/aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
     [/usr/aarch64-linux-gnu/include/stdint.h]=libc6-dev-arm64-cross
-    [/usr/bin/qemu-aarch64-static]=qemu-user-static
-    [/usr/sbin/dockerd]=docker.io
-    [/usr/bin/docker]=docker.io
+    [/usr/lib/binfmt.d/qemu-aarch64.conf]="$(qemu_packages "$os_release" || echo qemu-user-static)"
     [/usr/bin/dpkg-deb]=dpkg
     # the instance-id tests give a pod-like namespace its address with ip
     [/bin/ip]=iproute2
@@ -103,14 +114,49 @@ missing=()
 for file in "${!packages[@]}"; do
     [[ -e "$file" ]] || missing+=("${packages[$file]}")
 done
+# The real-client test runs py-eureka-client, installed with pip below.
+has_python=no has_pip=no
+command -v python3 >/dev/null 2>&1 && has_python=yes
+[[ "$has_python" == yes ]] && python3 -m pip --version >/dev/null 2>&1 && has_pip=yes
+python_missing="$(python_packages "$has_python" "$has_pip")"
+[[ -z "$python_missing" ]] || missing+=("$python_missing")
+# A Docker engine that is there (docker.io, Docker CE, a tarball) is used as it is.
+engine_plan="$(docker_engine_plan "$program_dirs")"
+case "$engine_plan" in
+    use) ;;
+    install) missing+=(docker.io) ;;
+    *) fail "a Docker engine is partly installed (missing: ${engine_plan#partial }); not installing \
+docker.io over it: complete that engine's installation (Docker CE: containerd.io, docker-ce)" ;;
+esac
 if ((${#missing[@]} > 0)); then
-    need apt-get "install these Debian packages by hand: ${missing[*]}"
+    family="$(distro_family "$os_release")" \
+        || fail "install these packages by hand (the test command knows Debian's and Ubuntu's names): ${missing[*]}"
+    need apt-get "install these $family packages by hand: ${missing[*]}"
     apt-get update
     # shellcheck disable=SC2046 # one word per package, each once
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        $(printf '%s\n' "${missing[@]}" | sort -u)
+        $(printf '%s\n' "${missing[@]}" | tr ' ' '\n' | sort -u) \
+        || fail "apt-get could not install: ${missing[*]}. $(apt_hint "$os_release")"
 fi
+for file in "${!packages[@]}"; do
+    [[ -e "$file" ]] || fail "$file is still missing after installing ${packages[$file]}"
+done
+need python3 "the real-client test runs py-eureka-client: install python3"
+python3 -m pip --version >/dev/null 2>&1 || fail "pip for python3 is required: install python3-pip"
+dockerd_path="$(find_program dockerd "$program_dirs")" || fail "no dockerd on PATH or in /usr/sbin"
+docker_client="$(docker_client_for "$dockerd_path" "$program_dirs")" \
+    || fail "no docker client beside $dockerd_path or on PATH: install your engine's client (docker-ce-cli)"
+client_version="$("$docker_client" version --format '{{.Client.Version}}' 2>/dev/null || true)"
+has_buildx=no
+"$docker_client" buildx version >/dev/null 2>&1 && has_buildx=yes
+buildkit_ready "$client_version" "$has_buildx" \
+    || fail "$docker_client (${client_version:-version unknown}) builds with BuildKit only through the buildx plugin: apt-get install docker-buildx-plugin"
+# The private daemon (scripts/docker-daemon.sh) and the image tests use these two.
+export EUREKA_HOOK_DOCKERD="$dockerd_path"
+export EUREKA_HOOK_DOCKER="$docker_client"
 echo "present: $(printf '%s\n' "${packages[@]}" | sort -u | tr '\n' ' ')"
+echo "python3: $(python3 --version 2>&1), $(python3 -m pip --version | cut -d' ' -f1-2)"
+echo "docker: $dockerd_path with $docker_client ${client_version:-}"
 
 if command -v rustup >/dev/null 2>&1; then
     step "toolchain components"
@@ -142,7 +188,6 @@ step "third-party Eureka client for the real-client test (py-eureka-client, into
 py_client_version=0.13.3
 py_client_dir="$PWD/target/py-eureka-client"
 if [[ ! -f "$py_client_dir/.installed-$py_client_version" ]]; then
-    python3 -m pip --version >/dev/null 2>&1 || { echo "test.sh: pip for python3 is required" >&2; exit 1; }
     rm -rf "$py_client_dir"
     python3 -m pip install --quiet --disable-pip-version-check --target "$py_client_dir" \
         "py-eureka-client==$py_client_version"
@@ -159,8 +204,6 @@ step "private Docker daemon (target/docker)"
 docker_started=yes
 EUREKA_HOOK_DOCKER_HOST="$(bash scripts/docker-daemon.sh start)"
 export EUREKA_HOOK_DOCKER_HOST
-# Debian's client of the same release: its built-in BuildKit client needs no buildx plugin.
-export EUREKA_HOOK_DOCKER=/usr/bin/docker
 
 step "images: the Dockerfile's final and installer stages for linux/amd64 and linux/arm64, from dist/"
 images=()

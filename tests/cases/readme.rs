@@ -7,9 +7,13 @@
 //! commands, `dockerfile` holds build instructions, and the one untagged block is the interface
 //! synopsis, whose `[--drain 30s]` brackets are notation. Its subcommands are the ones the runnable
 //! commands must cover.
+//!
+//! The README stays a user's page: at most 250 lines, every source module listed once in its
+//! Development section, and every relative link in it, in docs/ and in the changelog leads to a
+//! file (and heading) that exists, so text moved into docs/ cannot leave a dangling link behind.
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 use serde::Deserialize;
@@ -21,6 +25,9 @@ use super::examples::{
 use crate::support::*;
 
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The README is read in five minutes; everything longer lives in docs/.
+const README_MAX_LINES: usize = 250;
 const SUBCOMMANDS: [&str; 3] = ["prestop", "poststart", "status"];
 
 /// A code block of the README.
@@ -344,4 +351,139 @@ fn every_eureka_hook_command_in_the_readme_runs_as_written() {
             }
         }
     }
+}
+
+#[test]
+fn the_readme_stays_within_its_line_budget() {
+    let markdown = std::fs::read_to_string(README).unwrap();
+    let lines = markdown.lines().count();
+    assert!(
+        lines <= README_MAX_LINES,
+        "README.md has {lines} lines, more than {README_MAX_LINES}: move detail into docs/"
+    );
+}
+
+/// Every `.rs` file under `dir`, as a path relative to the repository root (`src/eureka/tls.rs`).
+fn rust_files(dir: &Path, found: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            let relative = path.strip_prefix(ROOT).unwrap();
+            found.insert(relative.to_string_lossy().into_owned());
+        }
+    }
+}
+
+#[test]
+fn the_development_section_lists_each_source_module_once() {
+    let markdown = std::fs::read_to_string(README).unwrap();
+    let section = markdown
+        .split("\n## ")
+        .find(|section| section.starts_with("Development\n"))
+        .expect("README.md has a `## Development` section");
+    let mut listed: BTreeMap<String, usize> = BTreeMap::new();
+    for line in section.lines() {
+        if let Some(rest) = line.strip_prefix("- `src/") {
+            let module = rest.split('`').next().unwrap();
+            *listed.entry(format!("src/{module}")).or_default() += 1;
+        }
+    }
+    let twice: Vec<&String> = listed
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(m, _)| m)
+        .collect();
+    assert!(twice.is_empty(), "listed more than once: {twice:?}");
+
+    let mut modules = BTreeSet::new();
+    rust_files(&Path::new(ROOT).join("src"), &mut modules);
+    let listed: BTreeSet<String> = listed.into_keys().collect();
+    let unlisted: Vec<&String> = modules.difference(&listed).collect();
+    let gone: Vec<&String> = listed.difference(&modules).collect();
+    assert!(
+        unlisted.is_empty() && gone.is_empty(),
+        "README.md's Development section: add a line for {unlisted:?}, remove the lines of {gone:?}"
+    );
+}
+
+/// The anchor GitHub gives a heading: lower case, spaces to `-`, punctuation but `-` and `_` dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The links and image sources of a Markdown text, and the anchors of its headings.
+fn links_and_anchors(markdown: &str) -> (Vec<String>, BTreeSet<String>) {
+    let mut links = Vec::new();
+    let mut anchors = BTreeSet::new();
+    let mut heading: Option<String> = None;
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                links.push(dest_url.to_string());
+            }
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::Text(text) | Event::Code(text) => {
+                if let Some(heading) = &mut heading {
+                    heading.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => anchors.extend(heading.take().map(|h| anchor(&h))),
+            _ => {}
+        }
+    }
+    (links, anchors)
+}
+
+#[test]
+fn every_relative_link_in_the_readme_docs_and_changelog_leads_somewhere() {
+    let root = Path::new(ROOT);
+    let mut pages: Vec<PathBuf> = vec![root.join("README.md"), root.join("CHANGELOG.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "md") {
+            pages.push(path);
+        }
+    }
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for page in &pages {
+        let markdown = std::fs::read_to_string(page)
+            .unwrap_or_else(|err| panic!("cannot read {}: {err}", page.display()));
+        for link in links_and_anchors(&markdown).0 {
+            if link.contains("://") || link.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            let (file, fragment) = link.split_once('#').unwrap_or((&link, ""));
+            let target = match file {
+                "" => page.clone(),
+                file => page.parent().unwrap().join(file),
+            };
+            let name = format!("{}: {link}", page.strip_prefix(root).unwrap().display());
+            if !target.exists() {
+                broken.push(format!("{name} (no such file)"));
+            } else if !fragment.is_empty() && target.extension().is_some_and(|ext| ext == "md") {
+                let text = std::fs::read_to_string(&target).unwrap();
+                if !links_and_anchors(&text).1.contains(fragment) {
+                    broken.push(format!("{name} (no such heading)"));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} relative links found: is the parser reading the pages?"
+    );
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }

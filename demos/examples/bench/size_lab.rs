@@ -49,7 +49,7 @@ pub const SPEED_REMEDY: &str = "Most of the hook's time is kernel work: exec and
     churn; the PUT itself, sent from a process already running, is a fraction of it (breakdown). \
     The load average moves the ratio: it slows the recipe's four processes more than the hook's \
     one. A plain-HTTP prestop with a given host already skips the TLS configuration, the lookup \
-    thread for an IP address and the interface list (see the README). Measured earlier on scratch \
+    thread for an IP address and the interface list (see docs/benchmark.md). Measured earlier on scratch \
     copies, round-robin against the same double: an arena allocator (bump over a 1 MiB .bss \
     arena, falling back to the system allocator) took 17% off; static non-PIE linking a few \
     percent (size lab); opt-level 2, 3 or z nothing beyond noise.";

@@ -1,4 +1,4 @@
-//! The README's chart: failed requests per bucket over the time since the traffic started, one
+//! The chart of docs/results.md: failed requests per bucket over the time since the traffic started, one
 //! line per mode, against the number of requests sent per bucket, as a small SVG.
 
 use std::path::Path;

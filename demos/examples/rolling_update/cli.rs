@@ -92,7 +92,7 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Write the results into docs/rolling-update (tracked, shown in the README)
+    /// Write the results into docs/rolling-update (tracked, shown in docs/results.md)
     #[arg(long, conflicts_with = "out")]
     pub update_docs: bool,
 }

@@ -15,7 +15,7 @@
 //!
 //! It prints a table (mode, requests, failed, failure %, time taken, mean hold per pod) and
 //! writes `results.json` and `failures.svg` into `target/demos/rolling-update/` (with
-//! `--update-docs`, into the tracked `docs/rolling-update/` the README shows; `--out DIR` anywhere
+//! `--update-docs`, into the tracked `docs/rolling-update/` that docs/results.md shows; `--out DIR` anywhere
 //! else). The exit code is 1 when mode (b) or (c) had a failed request, 2 when the demo could not
 //! run.
 //!

@@ -1,4 +1,4 @@
-//! What the rollouts gave, for people and for the README: per mode the totals, a time series of
+//! What the rollouts gave, for people and for docs/results.md: per mode the totals, a time series of
 //! requests and failures, the rollout's steps and why requests failed; printed as a table and
 //! written as JSON together with the settings used.
 
