@@ -1,14 +1,15 @@
 //! Asking about every candidate id at once: when the environment does not say which of Spring
 //! Cloud's two ids the app has, every request goes to both, on every peer, in one round (a PUT or
 //! GET for an id that is not registered is a harmless 404), so the time bounds stay as they are.
-//! prestop sends each peer's PUTs on its own ([`mark_every_candidate`], after that peer's listing)
-//! and then picks the candidate from all the answers ([`marked_candidate`]).
+//! prestop sends each peer's PUTs in turn on that peer's thread ([`mark_every_candidate`], after
+//! that peer's listing) and then picks the candidate from all the answers ([`marked_candidate`]).
 
 use std::time::Duration;
 
 use super::fan_out::on_each;
 use super::report::log_answers;
 use super::requests::{lookup, mark};
+use crate::clock::Clock;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::log;
 use crate::settings::{Peer, Settings};
@@ -35,20 +36,35 @@ fn on_every_candidate<T: Send>(
         .collect()
 }
 
-/// prestop's PUT to one peer: `OUT_OF_SERVICE` for every candidate id at once, each within
-/// `left`, what the peer's listing left of the request timeout (a failure is described against
-/// the whole timeout); the answers in candidate order, for [`marked_candidate`].
+/// prestop's PUT to one peer: `OUT_OF_SERVICE` for every candidate id in turn, over the agent's
+/// one pooled connection to the peer and on the caller's thread, together within `left`, what the
+/// peer's listing left of the request timeout (a failure is described against the whole timeout);
+/// the answers in candidate order, for [`marked_candidate`]. In turn rather than at once: a thread
+/// and a connection per candidate cost more memory and CPU than the hook's whole budget allows
+/// for one more round trip to a peer that answers in milliseconds.
 pub fn mark_every_candidate(
     settings: &Settings,
     client: &EurekaClient,
+    clock: &dyn Clock,
     peer: &Peer,
     left: Duration,
 ) -> Vec<Answer> {
     let identity = &settings.identity;
     let timeout = settings.registry.request_timeout;
-    on_each(&identity.candidates(), |id| {
-        client.answer_within(peer, &mark(&identity.app, id), left, timeout)
-    })
+    let started = clock.now();
+    identity
+        .candidates()
+        .into_iter()
+        .map(|id| {
+            let spent = clock.now().saturating_duration_since(started);
+            client.answer_within(
+                peer,
+                &mark(&identity.app, id),
+                left.saturating_sub(spent),
+                timeout,
+            )
+        })
+        .collect()
 }
 
 /// Which candidate prestop marked, from each peer's [`mark_every_candidate`] answers (in peer
@@ -149,16 +165,24 @@ mod tests {
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let client = EurekaClient::new(None, &SystemClock);
         let peer = &settings.registry.peers[0];
-        let sent = mark_every_candidate(&settings, &client, peer, Duration::from_secs(5));
+        let sent = mark_every_candidate(
+            &settings,
+            &client,
+            &SystemClock,
+            peer,
+            Duration::from_secs(5),
+        );
         let (id, answers) = marked_candidate(&settings, &[sent]);
         assert_eq!(id.as_str(), "pod-0:demo");
         assert!(answers[0].is_accepted());
-        let puts = double
+        let puts: Vec<_> = double
             .requests()
-            .iter()
+            .into_iter()
             .filter(|request| request.method == "PUT")
-            .count();
-        assert_eq!(puts, 2, "both candidates at once");
+            .collect();
+        assert_eq!(puts.len(), 2, "both candidates in the same round");
+        assert!(puts[0].client.is_some());
+        assert_eq!(puts[0].client, puts[1].client, "over one connection");
         let state = double.instance("demo", "pod-0:demo").unwrap();
         assert_eq!(state.overridden_status, "OUT_OF_SERVICE");
     }

@@ -211,7 +211,7 @@ fn mark_out_of_service(
 
 /// One peer's part of the first round: with a drain, the app listing (within
 /// [`LISTING_BUDGET`], or half the request timeout), then at once the PUT of every candidate id
-/// within what is left of one request timeout. Returns the listing and when it was asked for,
+/// within what is left of one request timeout, one after the other. Returns the listing and when it was asked for,
 /// when the PUTs were sent, and their answers in candidate order.
 fn prime_and_mark(
     settings: &Settings,
@@ -233,7 +233,7 @@ fn prime_and_mark(
         .saturating_duration_since(started)
         .min(listing_budget);
     let left = timeout.saturating_sub(listing_took);
-    let answers = mark_every_candidate(settings, client, peer, left);
+    let answers = mark_every_candidate(settings, client, clock, peer, left);
     (listed, marked_at, answers)
 }
 

@@ -1,5 +1,6 @@
 //! The log of every request the double received, in arrival order, with what it answered.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 /// One request as received.
@@ -19,6 +20,8 @@ pub struct RecordedRequest {
     /// unanswered. Status line and headers are not counted.
     pub response_body_bytes: usize,
     pub at: Instant,
+    /// The client's address and port: requests with the same one came over the same connection.
+    pub client: Option<SocketAddr>,
 }
 
 impl RecordedRequest {

@@ -350,6 +350,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         status: 0,
         response_body_bytes: 0,
         at,
+        client: request.remote_addr().copied(),
     });
     let api_request = ApiRequest {
         method: &method,
