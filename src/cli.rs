@@ -8,13 +8,14 @@
 // The `///` comments below are the --help text, where Markdown backticks would print as they are.
 #![allow(clippy::doc_markdown)]
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::log::LogFormat;
-use crate::values;
+use crate::{redact, values};
 
 /// The top-level `--help` epilogue: usage examples, then the exit codes.
 const AFTER_HELP: &str = concat!(
@@ -234,9 +235,96 @@ where
 {
     use clap::{CommandFactory, FromArgMatches};
     let command = Box::leak(Box::new(Cli::command()));
+    let args = hook_flags_after_subcommand(command, args.into_iter().map(Into::into).collect());
     let mut matches = command.try_get_matches_from_mut(args)?;
     // As clap's own `try_parse_from`, which formats this error against a fresh `Command`.
     Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut Cli::command()))
+}
+
+/// `args` with the flags of a subcommand that come before it moved to just after it, so that
+/// `eureka-hook --drain 5s prestop` parses as `eureka-hook prestop --drain 5s`: clap takes a
+/// subcommand's own flags only after it, and declaring them `global` would list them in every
+/// subcommand's --help. The words are walked as clap reads them (a flag's value is skipped, `--`
+/// ends the walk); without a subcommand, or with nothing to move, `args` comes back unchanged.
+fn hook_flags_after_subcommand(command: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
+    let takes_value = |arg: &clap::Arg| arg.get_action().takes_values();
+    let long_of = |word: &str| {
+        let name = word.strip_prefix("--")?;
+        Some(
+            name.split_once('=')
+                .map_or(name, |(name, _)| name)
+                .to_string(),
+        )
+    };
+    let mut kept: Vec<OsString> = Vec::with_capacity(args.len());
+    let mut moved: Vec<OsString> = Vec::new();
+    let mut words = args.iter().cloned();
+    kept.extend(words.next());
+    while let Some(word) = words.next() {
+        let Some(text) = word.to_str() else {
+            kept.push(word);
+            continue;
+        };
+        if text == "--" {
+            break;
+        }
+        if command.find_subcommand(text).is_some() {
+            if moved.is_empty() {
+                return args;
+            }
+            kept.push(word);
+            kept.append(&mut moved);
+            kept.extend(words);
+            return kept;
+        }
+        let Some(long) = long_of(text) else {
+            kept.push(word);
+            continue;
+        };
+        let value_follows = |arg: &clap::Arg| takes_value(arg) && !text.contains('=');
+        if let Some(arg) = command
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(&long))
+        {
+            let follows = value_follows(arg);
+            kept.push(word);
+            if follows {
+                kept.extend(words.next());
+            }
+        } else if let Some(arg) = command
+            .get_subcommands()
+            .flat_map(clap::Command::get_arguments)
+            .find(|arg| arg.get_long() == Some(&long))
+        {
+            let follows = value_follows(arg);
+            moved.push(word);
+            if follows {
+                moved.extend(words.next());
+            }
+        } else {
+            kept.push(word);
+        }
+    }
+    args
+}
+
+/// The error clap gives for `args`, worded from the same command line with the userinfo of every
+/// word hidden ([`redact::argv_word`]), so that clap never quotes a password; a word's userinfo
+/// does not change how the line parses, so the error is the same one. Should the hidden line parse
+/// differently, `err` is worded as it is, and [`redact::redact_url_text`] has the last word.
+pub fn refusal_without_userinfo(
+    err: &clap::Error,
+    args: impl IntoIterator<Item = OsString>,
+) -> String {
+    let hidden: Vec<OsString> = args
+        .into_iter()
+        .map(|word| redact::argv_word(&word))
+        .collect();
+    let text = match parse_keeping_command(hidden) {
+        Err(again) if again.kind() == err.kind() => again.render().to_string(),
+        _ => err.render().to_string(),
+    };
+    redact::redact_url_text(&text)
 }
 
 /// The log flags (`--log-file`, `--log-format`, `-v`, `-q`) of a command line that clap refused,

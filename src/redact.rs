@@ -4,6 +4,9 @@
 //! `(redacted)`, and no message ever formats one. A service URL's userinfo is split off before the
 //! URL is parsed, and a URL is quoted only as [`shown_url`] renders it (`user:***@host…`).
 //!
+//! clap quotes the words of a command line it refuses; [`argv_word`] hides the userinfo in each
+//! word before clap is asked to word its error (see `cli::refusal_without_userinfo`).
+//!
 //! Two last resorts cover text we did not write. [`redact_url_text`] takes userinfo out of any URL
 //! in a library's message (clap quotes an unexpected argument as given). [`mask`] stars out a
 //! registered secret in a log line, but only a secret of at least [`SHORTEST_MASKED`] characters
@@ -11,6 +14,7 @@
 //! otherwise star out ordinary words and paths (`/***/`) and, by where the stars fall, give the
 //! password away. Such a password is kept out by structure alone.
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 
 /// A value that must never be printed: a password.
@@ -88,6 +92,22 @@ pub fn redact_url_text(text: &str) -> String {
     }
     redacted.push_str(rest);
     redacted
+}
+
+/// A command-line word as it may be shown in clap's own error message: a word holding `@` may
+/// carry userinfo (a URL list split by a stray space leaves a URL, or a bare `user:pass@host`, as a
+/// word of its own), so its userinfo is hidden as [`redact_url_text`] or [`shown_url`] does.
+/// Any other word is kept as it is.
+pub fn argv_word(word: &OsStr) -> OsString {
+    let text = word.to_string_lossy();
+    if !text.contains('@') {
+        return word.to_owned();
+    }
+    OsString::from(if text.contains("://") {
+        redact_url_text(&text)
+    } else {
+        shown_url(&text)
+    })
 }
 
 /// Secrets shorter than this are never masked by text search (see the module comment).

@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 use crate::clock::SystemClock;
 use crate::settings::vars::ProcessEnv;
 use crate::settings::{self, Hook, Settings};
-use crate::{cli, drain, eureka, exit, hooks, log, output, redact};
+use crate::{cli, drain, eureka, exit, hooks, log, output};
 
 /// Runs the hook `cli` chose, with the settings `cli` and `env` resolve to.
 pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
@@ -25,6 +25,9 @@ pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
         Some(problem) => Err(problem),
         None => Settings::resolve(cli, &lookup, &settings::machine::this_machine()),
     };
+    for note in env.notes() {
+        log::info("spring_variable", &note);
+    }
     env.check()?;
     let settings = resolved?;
     log::add_secrets(settings.secrets());
@@ -49,7 +52,7 @@ pub fn usage_error(err: &clap::Error, env: &ProcessEnv) -> ExitCode {
     let common = cli::log_args_despite_errors(std::env::args_os());
     let (log_settings, _) = settings::log_settings(&common, &|name| env.get(name));
     log::init(&log_settings);
-    log::usage_error(&redact::redact_url_text(&err.render().to_string()));
+    log::usage_error(&cli::refusal_without_userinfo(err, std::env::args_os()));
     exit::Exit::BadInput.into()
 }
 

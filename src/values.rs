@@ -224,7 +224,14 @@ impl ServiceUrl {
                 text.len()
             ));
         }
-        let Some((scheme @ ("http" | "https"), rest)) = text.split_once("://") else {
+        // The scheme is case-insensitive (RFC 3986), as Java's URL takes it: `HTTP://` is http.
+        let scheme_and_rest = text.split_once("://").and_then(|(scheme, rest)| {
+            ["http", "https"]
+                .into_iter()
+                .find(|known| scheme.eq_ignore_ascii_case(known))
+                .map(|known| (known, rest))
+        });
+        let Some((scheme, rest)) = scheme_and_rest else {
             return Err(format!(
                 "'{shown}' must start with http:// or https://, e.g. http://eureka:8761/eureka/"
             ));
@@ -441,6 +448,17 @@ mod tests {
             ),
             "http://eureka:8761/eureka/apps/DEMO/pod%200:demo:8080/status?value=UP"
         );
+    }
+
+    #[test]
+    fn an_upper_case_scheme_is_the_same_scheme() {
+        for (given, shown) in [
+            ("HTTP://eureka:8761/eureka/", "http://eureka:8761/eureka/"),
+            ("Https://eureka/eureka", "https://eureka/eureka/"),
+        ] {
+            assert_eq!(ServiceUrl::parse(given).unwrap().0.to_string(), shown);
+        }
+        assert!(ServiceUrl::parse("HTTPX://eureka/").is_err());
     }
 
     #[test]

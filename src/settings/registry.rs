@@ -10,6 +10,7 @@ use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
 use super::vars::{self, EnvLookup, first_env, path_from, source_name};
+use crate::bounded_read;
 use crate::cli::CommonArgs;
 use crate::eureka::tls;
 use crate::exit::BadInput;
@@ -229,9 +230,14 @@ fn env_credentials(env: EnvLookup) -> Result<Option<Credentials>> {
     }
 }
 
+/// The file at `path`, read within `cap`; any refusal is bad input naming `source` and the path.
+fn read_bounded(path: &Path, source: &str, cap: u64) -> Result<Vec<u8>> {
+    bounded_read::read_regular_file(path, cap)
+        .with_context(|| BadInput::new(format!("{source}: {}", path.display())))
+}
+
 fn read_credentials_file(path: &Path, source: &str) -> Result<Credentials> {
-    let content = std::fs::read(path)
-        .with_context(|| BadInput::new(format!("{source}: cannot read {}", path.display())))?;
+    let content = read_bounded(path, source, bounded_read::CREDENTIALS_FILE_CAP)?;
     let (username, password) = parse_credentials_file(&content)
         .map_err(|problem| BadInput::new(format!("{source}: {}: {problem}", path.display())))?;
     check_credentials_length(&username, &password, source)?;
@@ -326,8 +332,7 @@ fn parse_credentials_file(bytes: &[u8]) -> Result<(String, String), CredentialsF
 }
 
 fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> {
-    let pem = std::fs::read(path)
-        .with_context(|| BadInput::new(format!("{source}: cannot read {}", path.display())))?;
+    let pem = read_bounded(path, source, bounded_read::CA_FILE_CAP)?;
     let mut certificates = Vec::new();
     for item in parse_pem(&pem) {
         match item {

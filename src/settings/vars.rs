@@ -6,12 +6,13 @@
 //! clap's doc comments cannot name these constants, so `--help` spells the names again; a test
 //! below proves that each flag's `[env: …]` list equals its entry in [`BY_FLAG`].
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::spring_env;
 use crate::exit::BadInput;
 use crate::values;
 
@@ -121,14 +122,28 @@ pub type RawEnvLookup = fn(&str) -> Option<OsString>;
 /// outside tests.
 pub type RawEnvNames = fn() -> Vec<OsString>;
 
+/// `SPRING_APPLICATION_JSON` flattened to (key, value) pairs, with the name it was read from.
+type SpringJson = (&'static str, Vec<(String, String)>);
+
 /// The environment as the settings read it. An empty value reads as unset. A value that is not
 /// valid UTF-8 reads as unset too, and its variable is remembered so that [`ProcessEnv::check`]
 /// reports it as bad input: such a value is never altered (a lossy conversion would send a
 /// different password than the one given).
+///
+/// A variable of Spring's is read as Spring Boot reads its property ([`spring_env`]): from
+/// `SPRING_APPLICATION_JSON` first, else from the variable, else from another name Spring binds to
+/// the same property (`spring.application.name`); where the value came from is kept for
+/// [`ProcessEnv::notes`].
 pub struct ProcessEnv {
     raw: RawEnvLookup,
     raw_names: RawEnvNames,
     not_utf8: RefCell<Vec<String>>,
+    set_names: OnceCell<Vec<String>>,
+    /// `SPRING_APPLICATION_JSON` flattened, with the name it was read from; parsed once.
+    spring_json: OnceCell<Option<SpringJson>>,
+    json_problem: RefCell<Option<String>>,
+    /// (variable asked for, where its value came from) when those differ.
+    read_from: RefCell<Vec<(String, String)>>,
 }
 
 impl ProcessEnv {
@@ -137,6 +152,10 @@ impl ProcessEnv {
             raw,
             raw_names,
             not_utf8: RefCell::new(Vec::new()),
+            set_names: OnceCell::new(),
+            spring_json: OnceCell::new(),
+            json_problem: RefCell::new(None),
+            read_from: RefCell::new(Vec::new()),
         }
     }
 
@@ -157,7 +176,69 @@ impl ProcessEnv {
             .collect()
     }
 
+    /// The value of `name`; for a variable of Spring's, as Spring Boot would find it.
     pub fn get(&self, name: &str) -> Option<String> {
+        if !spring_env::is_spring_variable(name) {
+            return self.get_raw(name);
+        }
+        if let Some((json_variable, entries)) = self.spring_json()
+            && let Some((key, value)) = spring_env::json_value_for(name, entries)
+            && !value.is_empty()
+        {
+            self.note(name, format!("{json_variable} (key {key})"));
+            return Some(value.clone());
+        }
+        let set_names = self.set_names.get_or_init(|| self.names());
+        for source in spring_env::env_names_for(name, set_names) {
+            if let Some(value) = self.get_raw(source) {
+                if source != name {
+                    self.note(name, source.to_string());
+                }
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn note(&self, asked: &str, source: String) {
+        let mut read_from = self.read_from.borrow_mut();
+        if !read_from.iter().any(|(known, _)| known == asked) {
+            read_from.push((asked.to_string(), source));
+        }
+    }
+
+    /// `SPRING_APPLICATION_JSON`, flattened, from the first of the names Spring reads it from that
+    /// is set; a value that is not a JSON object is kept as a problem for [`ProcessEnv::check`].
+    fn spring_json(&self) -> Option<&SpringJson> {
+        self.spring_json
+            .get_or_init(|| {
+                let (variable, text) = spring_env::JSON_VARIABLES
+                    .iter()
+                    .find_map(|variable| Some((*variable, self.get_raw(variable)?)))?;
+                match spring_env::parse_json(&text) {
+                    Ok(entries) => Some((variable, entries)),
+                    Err(problem) => {
+                        *self.json_problem.borrow_mut() = Some(format!("{variable}: {problem}"));
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// One line for each variable of Spring's whose value came from another name, as Spring
+    /// Boot reads it.
+    pub fn notes(&self) -> Vec<String> {
+        self.read_from
+            .borrow()
+            .iter()
+            .map(|(asked, source)| {
+                format!("{asked} is read from {source}, as Spring Boot reads it")
+            })
+            .collect()
+    }
+
+    fn get_raw(&self, name: &str) -> Option<String> {
         let value = (self.raw)(name)?;
         match value.into_string() {
             Ok(text) if text.is_empty() => None,
@@ -172,11 +253,14 @@ impl ProcessEnv {
     /// Bad input naming the first variable read so far whose value is not valid UTF-8; reported
     /// in preference to any error its absence caused.
     pub fn check(&self) -> Result<()> {
-        match self.not_utf8.borrow().first() {
-            Some(name) => Err(BadInput::new(format!(
+        if let Some(name) = self.not_utf8.borrow().first() {
+            return Err(BadInput::new(format!(
                 "{name}: the value is not valid UTF-8; it was not used (give it in UTF-8)"
             ))
-            .into()),
+            .into());
+        }
+        match self.json_problem.borrow().as_ref() {
+            Some(problem) => Err(BadInput::new(problem.clone()).into()),
             None => Ok(()),
         }
     }
