@@ -96,18 +96,37 @@ pub fn redact_url_text(text: &str) -> String {
 
 /// A command-line word as it may be shown in clap's own error message: a word holding `@` may
 /// carry userinfo (a URL list split by a stray space leaves a URL, or a bare `user:pass@host`, as a
-/// word of its own), so its userinfo is hidden as [`redact_url_text`] or [`shown_url`] does.
-/// Any other word is kept as it is.
+/// word of its own). Unlike in a message, the word's bounds are known, so each URL in it (running
+/// from its `://` to the next one) has everything up to its last `@` hidden, as [`shown_url`]
+/// shows it, whatever the password holds (`'`, `,`, `/`). Any other word is kept as it is.
 pub fn argv_word(word: &OsStr) -> OsString {
     let text = word.to_string_lossy();
     if !text.contains('@') {
         return word.to_owned();
     }
-    OsString::from(if text.contains("://") {
-        redact_url_text(&text)
+    let mut parts = text.split("://");
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<String> = parts.map(userinfo_hidden).collect();
+    OsString::from(if rest.is_empty() {
+        userinfo_hidden(first)
     } else {
-        shown_url(&text)
+        format!("{first}://{}", rest.join("://"))
     })
+}
+
+/// `text` (what follows a `://`, or a bare `user:pass@host`) with everything up to its last `@`
+/// hidden but the user name before the first `:`.
+fn userinfo_hidden(text: &str) -> String {
+    match text.rfind('@') {
+        Some(at) => {
+            let (userinfo, location) = text.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***{location}"),
+                None => format!("***{location}"),
+            }
+        }
+        None => text.to_string(),
+    }
 }
 
 /// Secrets shorter than this are never masked by text search (see the module comment).
@@ -187,6 +206,22 @@ mod tests {
         assert_eq!(shown_url("u:pw@h/e/"), "u:***@h/e/");
         assert_eq!(shown_url("http://onlysecret@h/"), "http://***@h/");
         assert_eq!(shown_url("http://h:8761/eureka/"), "http://h:8761/eureka/");
+    }
+
+    #[test]
+    fn an_argv_word_loses_every_password_it_holds() {
+        for (word, shown) in [
+            ("http://u:p'w@b/eureka/", "http://u:***@b/eureka/"),
+            ("u:Bare,Pw@b/eureka/", "u:***@b/eureka/"),
+            (
+                "--eureka-url=http://u:p@a/,https://v:q/@b/",
+                "--eureka-url=http://u:***@a/,https://v:***@b/",
+            ),
+            ("http://a/eureka/", "http://a/eureka/"),
+            ("prestop", "prestop"),
+        ] {
+            assert_eq!(argv_word(OsStr::new(word)), OsStr::new(shown), "{word}");
+        }
     }
 
     #[test]

@@ -218,6 +218,17 @@ fn bad_input_is_rejected_with_exit_2_naming_the_culprit_before_any_request() {
             &[("EUREKA_HOOK_LOG_FORMAT", "xml")],
             "EUREKA_HOOK_LOG_FORMAT",
         ),
+        // Spring Boot refuses to start with a SPRING_APPLICATION_JSON that is not a JSON object
+        case(
+            &["prestop"],
+            &[("SPRING_APPLICATION_JSON", r#"{"spring":{"application":"#)],
+            "SPRING_APPLICATION_JSON: is not valid JSON",
+        ),
+        case(
+            &["prestop"],
+            &[("spring.application.json", "[1,2]")],
+            "spring.application.json: is not a JSON object",
+        ),
     ];
     // Spring's variable, when it is the only URL given.
     let default_zone = hook(&["prestop", "--app", APP])
@@ -343,6 +354,57 @@ fn a_file_that_is_a_device_a_fifo_a_directory_or_too_large_is_bad_input_at_once(
     assert!(
         double.requests().is_empty(),
         "bad input sent {:?}",
+        double.requests()
+    );
+}
+
+/// A URL list split by a stray space (`--eureka-url "a/, b/"` typed without the quotes), or an
+/// extra word with userinfo: clap refuses the command line and quotes the word, but never the
+/// password in it, whatever the password holds.
+#[test]
+fn a_password_in_a_stray_argument_is_never_printed_by_the_argument_parser() {
+    let double = registry_with_instance();
+    let url = double.base_url();
+    let with = |password: &str| url.replacen("http://", &format!("http://eureka:{password}@"), 1);
+    let long_password = format!("Long-{}", "x".repeat(120));
+    let stray_lists: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![format!("{},", with("Stray-Pw-1234")), with("Stray-Pw-1234")],
+            "Stray-Pw-1234",
+        ),
+        (vec![with("Quote'Pw-1234")], "Quote'Pw-1234"),
+        (vec![with(&long_password)], "Long-xxxxxxxx"),
+        (
+            vec!["eureka:Bare-Pw-1234@eureka/eureka/".into()],
+            "Bare-Pw-1234",
+        ),
+        (
+            vec!["eureka:Comma,Pw-1234@eureka/eureka/".into()],
+            "Comma,Pw-1234",
+        ),
+    ];
+    for (words, password) in &stray_lists {
+        let mut args = vec!["prestop", "--app", APP, "--eureka-url", &url];
+        args.extend(words.iter().map(String::as_str));
+        let outcome = hook(&args).run();
+        outcome
+            .assert_code(2)
+            .assert_stderr_contains("unexpected argument")
+            .assert_stderr_contains("eureka:***@")
+            .assert_never_shows(password);
+        // Before the subcommand, clap takes the word for an unknown subcommand.
+        let mut args = vec!["--eureka-url", &url];
+        args.extend(words.iter().map(String::as_str));
+        args.extend(["prestop", "--app", APP]);
+        hook(&args)
+            .run()
+            .assert_code(2)
+            .assert_stderr_contains("eureka:***@")
+            .assert_never_shows(password);
+    }
+    assert!(
+        double.requests().is_empty(),
+        "a refused command line sent {:?}",
         double.requests()
     );
 }
