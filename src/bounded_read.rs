@@ -199,3 +199,32 @@ mod tests {
         assert!(err.to_string().starts_with("cannot read it"), "{err}");
     }
 }
+
+/// Property test: whatever a regular file holds, it is read whole up to the cap and refused
+/// past it, and the cap is never exceeded in memory.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_file_is_read_whole_up_to_the_cap_and_refused_past_it(
+            content in proptest::collection::vec(any::<u8>(), 0..2048),
+            cap in 0u64..2048,
+        ) {
+            let path = std::env::temp_dir().join(format!("eureka-hook-bounded-prop-{}", std::process::id()));
+            std::fs::write(&path, &content).unwrap();
+            let result = read_regular_file(&path, cap);
+            std::fs::remove_file(&path).unwrap();
+            if content.len() as u64 <= cap {
+                prop_assert_eq!(result.unwrap(), content);
+            } else {
+                let refused_at_cap =
+                    matches!(result, Err(FileRefused::TooLarge { cap: refused }) if refused == cap);
+                prop_assert!(refused_at_cap);
+            }
+        }
+    }
+}

@@ -515,3 +515,71 @@ mod tests {
         }
     }
 }
+
+/// Property test: the flags of a command line may come before or after the subcommand, in any
+/// order, and parse the same.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn flags_parse_the_same_before_or_after_the_subcommand(
+            before in proptest::collection::vec(any::<bool>(), 5),
+            order in Just(vec![0usize, 1, 2, 3, 4]).prop_shuffle(),
+        ) {
+            let flags: [&[&str]; 5] = [
+                &["--drain", "5s"],
+                &["--app", "prestop"],
+                &["-v"],
+                &["--after-propagation=2s"],
+                &["--eureka-url", "http://u:p@a/eureka/"],
+            ];
+            let mut line = vec!["eureka-hook"];
+            let mut after: Vec<&str> = Vec::new();
+            for index in order {
+                if before[index] { line.extend(flags[index]); } else { after.extend(flags[index]); }
+            }
+            line.push("prestop");
+            line.extend(after);
+            let parsed = parse_keeping_command(line.clone());
+            prop_assert!(parsed.is_ok(), "{:?}: {:?}", line, parsed.err());
+            let canonical = Cli::try_parse_from([
+                "eureka-hook", "prestop", "--drain", "5s", "--app", "prestop", "-v",
+                "--after-propagation=2s", "--eureka-url", "http://u:p@a/eureka/",
+            ]).unwrap();
+            prop_assert_eq!(format!("{:?}", parsed.unwrap()), format!("{canonical:?}"));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn clap_never_quotes_a_password_from_a_stray_word(
+            tail in "[a-zA-Z0-9/?#@:%, '\"!$&()*+;=~.-]{0,24}",
+            before_subcommand in any::<bool>(),
+            bare in any::<bool>(),
+        ) {
+            let password = format!("Pw9{tail}");
+            let stray = if bare {
+                format!("eureka:{password}@b/eureka/")
+            } else {
+                format!("http://eureka:{password}@b/eureka/")
+            };
+            let mut line = vec!["eureka-hook".to_string()];
+            let words = ["--eureka-url".to_string(), "http://a/eureka/,".to_string(), stray];
+            if before_subcommand {
+                line.extend(words);
+                line.push("prestop".into());
+            } else {
+                line.push("prestop".into());
+                line.extend(words);
+            }
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let err = parse_keeping_command(args.clone()).unwrap_err();
+            let shown = refusal_without_userinfo(&err, args);
+            prop_assert!(!shown.contains(&password), "{}", shown);
+            prop_assert!(shown.contains("eureka:***@b/eureka/"), "{}", shown);
+        }
+    }
+}

@@ -238,3 +238,31 @@ mod tests {
         );
     }
 }
+
+/// Property test: no command-line word shows the password it carries, whatever the password
+/// holds and however the word is built.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn an_argv_word_never_shows_its_password(
+            tail in "[a-zA-Z0-9/?#@:%, '\"!$&()*+;=~.-]{0,24}",
+            form in 0usize..5,
+        ) {
+            // Userinfo alone (no user) is a password only without a ':'; with one it is user:pass.
+            let password = if form == 4 { format!("Pw9{}", tail.replace(':', "")) } else { format!("Pw9{tail}") };
+            let word = match form {
+                0 => format!("http://eureka:{password}@host:8761/eureka/"),
+                1 => format!("eureka:{password}@host/eureka/"),
+                2 => format!("--eureka-url=http://a/eureka/,https://eureka:{password}@b/eureka/"),
+                3 => format!("http://eureka:{password}@a/eureka/,http://eureka:{password}@b/"),
+                _ => format!("{password}@host"),
+            };
+            let shown = argv_word(OsStr::new(&word)).to_string_lossy().into_owned();
+            prop_assert!(!shown.contains(&password), "{} became {}", word, shown);
+        }
+    }
+}

@@ -449,3 +449,40 @@ mod tests {
         }
     }
 }
+
+/// Property tests of the credentials file parser: any bytes give credentials or a problem that
+/// holds none of the file's content.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_give_credentials_or_a_problem_without_content(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            match parse_credentials_file(&bytes) {
+                Ok((user, password)) => {
+                    prop_assert!(!user.is_empty() && !password.is_empty());
+                    let line = format!("{user}:{password}");
+                    prop_assert!(!line.chars().any(char::is_control));
+                }
+                Err(problem) => {
+                    let text = problem.to_string();
+                    // Every message is one of the fixed texts, so it cannot quote the file.
+                    prop_assert!(text.ends_with("it must hold exactly one line, user:password"));
+                }
+            }
+        }
+
+        #[test]
+        fn a_user_colon_password_line_reads_back(
+            user in "[^:\\p{Cc}\u{feff}#]{1,12}",
+            password in "[^\\p{Cc}]{1,24}",
+            ending in prop_oneof![Just(""), Just("\n"), Just("\r\n")],
+        ) {
+            prop_assume!(!user.trim_start().starts_with('#'));
+            let line = format!("{user}:{password}{ending}");
+            prop_assert_eq!(parse_credentials_file(line.as_bytes()), Ok((user, password)));
+        }
+    }
+}

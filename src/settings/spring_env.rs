@@ -409,3 +409,87 @@ mod tests {
         assert_eq!(other_zone("EUREKA_CLIENT_SERVICEURL_DEFAULT-ZONE"), None);
     }
 }
+
+/// Property tests: every spelling Spring Boot binds is read, no other; any JSON text is flattened
+/// or refused without being quoted.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `element` as someone may write it: any case, dashes inside.
+    fn respelt(element: &'static str) -> impl Strategy<Value = String> {
+        proptest::collection::vec((any::<bool>(), any::<bool>()), element.len()).prop_map(
+            move |choices| {
+                element
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .zip(choices)
+                    .enumerate()
+                    .map(|(index, (c, (upper, dash)))| {
+                        let c = if upper { c.to_ascii_uppercase() } else { c };
+                        if dash && index > 0 {
+                            format!("-{c}")
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect()
+            },
+        )
+    }
+
+    fn spelling_of(property: &'static str) -> impl Strategy<Value = String> {
+        let elements: Vec<_> = property.split('.').map(respelt).collect();
+        (elements, prop_oneof![Just('.'), Just('_')])
+            .prop_map(|(elements, separator)| elements.join(&separator.to_string()))
+    }
+
+    proptest! {
+        #[test]
+        fn every_relaxed_spelling_binds_its_property(
+            name in spelling_of("spring.application.name"),
+            port in spelling_of("server.port"),
+            id in spelling_of("eureka.instance.instance-id"),
+        ) {
+            for (name, variable) in [(name, "SPRING_APPLICATION_NAME"), (port, "SERVER_PORT"), (id, "EUREKA_INSTANCE_INSTANCEID")] {
+                let set = vec![name.clone()];
+                prop_assert!(env_names_for(variable, &set).contains(&name.as_str()), "{} {}", name, variable);
+                prop_assert!(is_read(&name));
+                let longer = vec![format!("{name}.x")];
+                prop_assert_eq!(env_names_for(variable, &longer), vec![variable]);
+            }
+        }
+
+        #[test]
+        fn a_zone_key_binds_only_when_spelt_exactly(prefix in spelling_of("eureka.client.service-url"), key in respelt("defaultZone")) {
+            let name = format!("{}.{key}", prefix.replace('_', "."));
+            let set = vec![name.clone()];
+            let binds = env_names_for("EUREKA_CLIENT_SERVICEURL_DEFAULTZONE", &set).contains(&name.as_str());
+            prop_assert_eq!(binds, key == "defaultZone", "{}", name);
+        }
+
+        #[test]
+        fn any_text_is_flattened_or_refused_without_quoting_it(text in any::<String>()) {
+            match parse_json(&text) {
+                Ok(_) => prop_assert!(matches!(serde_json::from_str::<Value>(&text), Ok(Value::Object(_)))),
+                Err(problem) => prop_assert!(
+                    problem.starts_with("is not valid JSON (line ") || problem.starts_with("is not a JSON object"),
+                    "{}", problem
+                ),
+            }
+        }
+
+        #[test]
+        fn nested_or_dotted_json_keys_give_the_same_value(value in "[a-z0-9-]{1,12}", split in 0usize..3) {
+            let elements = ["spring", "application", "name"];
+            let (outer, inner) = elements.split_at(split);
+            let mut json = serde_json::json!({ inner.join("."): value });
+            for element in outer.iter().rev() {
+                json = serde_json::json!({ *element: json });
+            }
+            let entries = parse_json(&json.to_string()).unwrap();
+            prop_assert_eq!(json_value_for("SPRING_APPLICATION_NAME", &entries).map(|(_, v)| v.as_str()), Some(value.as_str()));
+        }
+    }
+}

@@ -116,11 +116,11 @@ pub const BY_FLAG: &[(&str, &[&str])] = &[
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Reads one variable as the operating system holds it; `std::env::var_os` outside tests.
-pub type RawEnvLookup = fn(&str) -> Option<OsString>;
+pub type RawEnvLookup = Box<dyn Fn(&str) -> Option<OsString>>;
 
 /// The names of the variables set, as the operating system holds them; from `std::env::vars_os`
 /// outside tests.
-pub type RawEnvNames = fn() -> Vec<OsString>;
+pub type RawEnvNames = Box<dyn Fn() -> Vec<OsString>>;
 
 /// `SPRING_APPLICATION_JSON` flattened to (key, value) pairs, with the name it was read from.
 type SpringJson = (&'static str, Vec<(String, String)>);
@@ -147,10 +147,13 @@ pub struct ProcessEnv {
 }
 
 impl ProcessEnv {
-    pub fn new(raw: RawEnvLookup, raw_names: RawEnvNames) -> Self {
+    pub fn new(
+        raw: impl Fn(&str) -> Option<OsString> + 'static,
+        raw_names: impl Fn() -> Vec<OsString> + 'static,
+    ) -> Self {
         ProcessEnv {
-            raw,
-            raw_names,
+            raw: Box::new(raw),
+            raw_names: Box::new(raw_names),
             not_utf8: RefCell::new(Vec::new()),
             set_names: OnceCell::new(),
             spring_json: OnceCell::new(),
@@ -460,7 +463,7 @@ mod tests {
     #[test]
     fn a_value_that_is_not_utf8_reads_as_unset_and_is_reported_by_name() {
         use std::os::unix::ffi::OsStringExt;
-        let raw: RawEnvLookup = |name| match name {
+        let raw = |name: &str| match name {
             "EMPTY" => Some(OsString::new()),
             "GOOD" => Some("demo".into()),
             "LATIN1" => Some(OsString::from_vec(vec![b'p', 0xe4, b's', b's'])),
@@ -493,5 +496,53 @@ mod tests {
             },
         );
         assert_eq!(env.names(), ["EMPTY", "EUREKA_URL", "A\u{fffd}"]);
+    }
+}
+
+/// Property test of the environment map: a variable of Spring's reads as Spring Boot would
+/// find it, `SPRING_APPLICATION_JSON` first, and never a value that was not given.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+
+    fn env_of(vars: HashMap<String, String>) -> ProcessEnv {
+        let vars = Rc::new(vars);
+        let names = Rc::clone(&vars);
+        ProcessEnv::new(
+            move |name| vars.get(name).map(OsString::from),
+            move || names.keys().map(OsString::from).collect(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn spring_application_name_reads_as_spring_boot_finds_it(
+            upper in proptest::option::of("[a-z]{0,4}"),
+            dotted in proptest::option::of("[a-z]{0,4}"),
+            json_name in proptest::option::of(proptest::option::of("[a-z]{0,4}")),
+            other in "[A-Z]{1,8}",
+        ) {
+            let mut vars = HashMap::new();
+            vars.insert(other.clone(), "unrelated".to_string());
+            if let Some(value) = &upper { vars.insert("SPRING_APPLICATION_NAME".into(), value.clone()); }
+            if let Some(value) = &dotted { vars.insert("spring.application.name".into(), value.clone()); }
+            if let Some(name) = &json_name {
+                let json = match name {
+                    Some(value) => serde_json::json!({"spring": {"application": {"name": value}}}),
+                    None => serde_json::json!({"server.port": 1}),
+                };
+                vars.insert("SPRING_APPLICATION_JSON".into(), json.to_string());
+            }
+            let non_empty = |value: &Option<String>| value.clone().filter(|value| !value.is_empty());
+            let expected = non_empty(&json_name.clone().flatten())
+                .or_else(|| non_empty(&upper))
+                .or_else(|| non_empty(&dotted));
+            let env = env_of(vars);
+            prop_assert_eq!(env.get("SPRING_APPLICATION_NAME"), expected);
+            prop_assert!(env.check().is_ok());
+        }
     }
 }
