@@ -3,7 +3,9 @@
 //! Only what the user typed lives here, checked by the parsers in `values`. Environment variables
 //! and defaults are resolved in `settings` (so they can be tested without touching the process
 //! environment); the help text names them. Service URLs stay plain strings here because clap quotes
-//! an invalid value in its error, and a URL may carry a password. No I/O.
+//! an invalid value in its error, and a URL may carry a password; for the same reason a refused
+//! command line is worded again from its words with their userinfo hidden. A subcommand's own
+//! flags may come before it: they are moved after it before clap reads the line. No I/O.
 
 // The `///` comments below are the --help text, where Markdown backticks would print as they are.
 #![allow(clippy::doc_markdown)]

@@ -25,8 +25,14 @@ pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
         Some(problem) => Err(problem),
         None => Settings::resolve(cli, &lookup, &settings::machine::this_machine()),
     };
+    // Where a value of Spring's came from; a warning when the settings were refused, so that
+    // even with -q the error's variable can be traced to the name that gave it.
     for note in env.notes() {
-        log::info("spring_variable", &note);
+        if resolved.is_ok() {
+            log::info("spring_variable", &note);
+        } else {
+            log::warn("spring_variable", &note);
+        }
     }
     env.check()?;
     let settings = resolved?;

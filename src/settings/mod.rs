@@ -5,7 +5,7 @@
 //! sent) and its message names the flag or variable to fix. The environment and the machine
 //! ([`machine::Machine`]: hostname, `/etc/hosts`, interface addresses) are injected, so tests
 //! never touch the process environment or the real machine. The only I/O is reading the CA and
-//! credentials files and asking the machine what Spring Cloud would ask it (the interface
+//! credentials files (through `bounded_read`) and asking the machine what Spring Cloud would ask it (the interface
 //! addresses, when the host is given, only once something asks for them).
 
 pub mod host;

@@ -7,7 +7,9 @@
 //! `SpringApplicationJsonEnvironmentPostProcessor`):
 //! - A variable binds a property when its name, split on `_` or on `.`, gives the property's
 //!   elements in their uniform form (ASCII lower case, only letters and digits kept; empty
-//!   elements dropped): `SERVER_PORT`, `server.port`, `Server_Port`, `EUREKA_INSTANCE_INSTANCE-ID`.
+//!   elements dropped): `SERVER_PORT`, `server.port`, `Server_Port`, `EUREKA_INSTANCE_INSTANCE-ID`;
+//!   or when it is the property with every `.` and `-` as `_`, in lower or upper case
+//!   (`EUREKA_INSTANCE_IP_ADDRESS`, the "legacy" name).
 //! - A map key keeps its spelling only in a dotted name: `eureka.client.serviceUrl.defaultZone`
 //!   sets the `defaultZone` entry Spring's client reads; `EUREKA_CLIENT_SERVICEURL_DEFAULTZONE` sets
 //!   `defaultzone` (the hook reads it all the same, as it always has).
@@ -133,9 +135,16 @@ fn binds(name: &str, property: &SpringProperty) -> bool {
     let wanted = property_elements(property.property);
     match property.matching {
         Matching::Exact => name == property.variable || name == property.property,
-        Matching::Relaxed => ['_', '.']
-            .iter()
-            .any(|separator| elements(name, *separator).is_some_and(|found| found == wanted)),
+        Matching::Relaxed => {
+            // The names Spring's environment source also tries by exact name: every `.` and `-`
+            // as `_`, in lower or upper case (`EUREKA_INSTANCE_IP_ADDRESS`).
+            let underscored = property.property.replace(['.', '-'], "_");
+            name == underscored
+                || name == underscored.to_ascii_uppercase()
+                || ['_', '.'].iter().any(|separator| {
+                    elements(name, *separator).is_some_and(|found| found == wanted)
+                })
+        }
         Matching::MapKey(key) => {
             name == property.variable
                 || name.rsplit_once('.').is_some_and(|(prefix, last)| {
@@ -286,6 +295,9 @@ mod tests {
             ("EUREKA_INSTANCE_INSTANCE-ID", "EUREKA_INSTANCE_INSTANCEID"),
             ("eureka.instance.ip-address", "EUREKA_INSTANCE_IPADDRESS"),
             ("eureka.instance.ipAddress", "EUREKA_INSTANCE_IPADDRESS"),
+            ("EUREKA_INSTANCE_IP_ADDRESS", "EUREKA_INSTANCE_IPADDRESS"),
+            ("eureka_instance_ip_address", "EUREKA_INSTANCE_IPADDRESS"),
+            ("EUREKA_INSTANCE_INSTANCE_ID", "EUREKA_INSTANCE_INSTANCEID"),
             (
                 "eureka.client.serviceUrl.defaultZone",
                 "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
@@ -333,6 +345,7 @@ mod tests {
                 "SPRING_APPLICATION_INSTANCE_ID",
             ),
             ("server.port[0]", "SERVER_PORT"),
+            ("Eureka_Instance_Ip_Address", "EUREKA_INSTANCE_IPADDRESS"),
         ] {
             let set = names(&[name]);
             assert_eq!(

@@ -229,6 +229,13 @@ fn bad_input_is_rejected_with_exit_2_naming_the_culprit_before_any_request() {
             &[("spring.application.json", "[1,2]")],
             "spring.application.json: is not a JSON object",
         ),
+        // a bad value under a name Spring binds: the error names the variable the hook asked
+        // for, and a warning (shown even with -q) the name the value came from
+        case(
+            &["prestop", "-q"],
+            &[("spring.application.name", "demo service")],
+            "warning: SPRING_APPLICATION_NAME is read from spring.application.name",
+        ),
     ];
     // Spring's variable, when it is the only URL given.
     let default_zone = hook(&["prestop", "--app", APP])
