@@ -249,24 +249,12 @@ where
 /// subcommand's --help. The words are walked as clap reads them (a flag's value is skipped, `--`
 /// ends the walk); without a subcommand, or with nothing to move, `args` comes back unchanged.
 fn hook_flags_after_subcommand(command: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
-    let takes_value = |arg: &clap::Arg| arg.get_action().takes_values();
-    let long_of = |word: &str| {
-        let name = word.strip_prefix("--")?;
-        Some(
-            name.split_once('=')
-                .map_or(name, |(name, _)| name)
-                .to_string(),
-        )
-    };
     let mut kept: Vec<OsString> = Vec::with_capacity(args.len());
     let mut moved: Vec<OsString> = Vec::new();
     let mut words = args.iter().cloned();
     kept.extend(words.next());
     while let Some(word) = words.next() {
-        let Some(text) = word.to_str() else {
-            kept.push(word);
-            continue;
-        };
+        let text = word.to_str().unwrap_or_default();
         if text == "--" {
             break;
         }
@@ -279,35 +267,52 @@ fn hook_flags_after_subcommand(command: &clap::Command, args: Vec<OsString>) -> 
             kept.extend(words);
             return kept;
         }
-        let Some(long) = long_of(text) else {
-            kept.push(word);
-            continue;
+        let (to, value_follows) = match long_flag(command, text) {
+            Some(LongFlag {
+                of_subcommand,
+                value_follows,
+            }) => (
+                if of_subcommand { &mut moved } else { &mut kept },
+                value_follows,
+            ),
+            None => (&mut kept, false),
         };
-        let value_follows = |arg: &clap::Arg| takes_value(arg) && !text.contains('=');
-        if let Some(arg) = command
-            .get_arguments()
-            .find(|arg| arg.get_long() == Some(&long))
-        {
-            let follows = value_follows(arg);
-            kept.push(word);
-            if follows {
-                kept.extend(words.next());
-            }
-        } else if let Some(arg) = command
-            .get_subcommands()
-            .flat_map(clap::Command::get_arguments)
-            .find(|arg| arg.get_long() == Some(&long))
-        {
-            let follows = value_follows(arg);
-            moved.push(word);
-            if follows {
-                moved.extend(words.next());
-            }
-        } else {
-            kept.push(word);
+        to.push(word);
+        if value_follows {
+            to.extend(words.next());
         }
     }
     args
+}
+
+/// A known long flag, as it stands on a command line.
+struct LongFlag {
+    /// It belongs to a subcommand, not to the top level.
+    of_subcommand: bool,
+    /// Its value is the next word (not given as `--flag=value`).
+    value_follows: bool,
+}
+
+fn long_flag(command: &clap::Command, word: &str) -> Option<LongFlag> {
+    let name = word.strip_prefix("--")?;
+    let (long, inline_value) = name
+        .split_once('=')
+        .map_or((name, false), |(long, _)| (long, true));
+    let named = |arg: &&clap::Arg| arg.get_long() == Some(long);
+    let (arg, of_subcommand) = match command.get_arguments().find(named) {
+        Some(arg) => (arg, false),
+        None => (
+            command
+                .get_subcommands()
+                .flat_map(clap::Command::get_arguments)
+                .find(named)?,
+            true,
+        ),
+    };
+    Some(LongFlag {
+        of_subcommand,
+        value_follows: arg.get_action().takes_values() && !inline_value,
+    })
 }
 
 /// The error clap gives for `args`, worded from the same command line with the userinfo of every
