@@ -62,10 +62,15 @@ pub fn usage_error(err: &clap::Error, env: &ProcessEnv) -> ExitCode {
     exit::Exit::BadInput.into()
 }
 
-/// Set variables that look like misspellings of those the hook reads (their values unread).
+/// Set variables that look like misspellings of those the hook reads (their values unread), and
+/// service URL lists of other zones, in the environment or in `SPRING_APPLICATION_JSON`.
 fn unread_variable_warnings(env: &ProcessEnv) -> Vec<String> {
     let names = env.names();
-    settings::misspelled::warnings(names.iter().map(String::as_str))
+    let mut warnings = settings::misspelled::warnings(names.iter().map(String::as_str));
+    if let Some((variable, keys)) = env.spring_json_keys() {
+        warnings.extend(settings::misspelled::json_zone_warnings(variable, &keys));
+    }
+    warnings
 }
 
 /// The chosen hook against the real registry, clock and signals, or its dry run.

@@ -87,15 +87,7 @@ pub fn warnings<'a>(set_names: impl IntoIterator<Item = &'a str>) -> Vec<String>
         .iter()
         .map(ToString::to_string)
         .collect();
-    warnings.extend(names.iter().filter_map(|name| {
-        let zone = spring_env::other_zone(name)?;
-        Some(format!(
-            "{name} is set: it lists the Eureka servers of zone '{zone}', which eureka-hook does \
-             not read (Spring Cloud uses a zone's list only when eureka.client.region and \
-             eureka.client.availability-zones choose that zone); eureka-hook marks the \
-             defaultZone list: give every server to mark with --eureka-url or EUREKA_URL"
-        ))
-    }));
+    warnings.extend(names.iter().filter_map(|name| zone_warning(name, name)));
     warnings.extend(
         names
             .iter()
@@ -109,6 +101,25 @@ pub fn warnings<'a>(set_names: impl IntoIterator<Item = &'a str>) -> Vec<String>
             }),
     );
     warnings
+}
+
+/// A warning when `name` sets the service URL list of a zone other than `defaultZone`; `shown`
+/// is how the message names where it is set.
+fn zone_warning(name: &str, shown: &str) -> Option<String> {
+    let zone = spring_env::other_zone(name)?;
+    Some(format!(
+        "{shown} is set: it lists the Eureka servers of zone '{zone}', which eureka-hook does \
+         not read (Spring Cloud uses a zone's list only when eureka.client.region and \
+         eureka.client.availability-zones choose that zone); eureka-hook marks the \
+         defaultZone list: give every server to mark with --eureka-url or EUREKA_URL"
+    ))
+}
+
+/// The same warning for the keys of `SPRING_APPLICATION_JSON` (read from `variable`).
+pub fn json_zone_warnings(variable: &str, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|key| zone_warning(key, &format!("{variable} key {key}")))
+        .collect()
 }
 
 /// The set variables that look like misspellings of [`vars::READ`], in the order given.

@@ -229,6 +229,16 @@ impl ProcessEnv {
             .as_ref()
     }
 
+    /// The keys of `SPRING_APPLICATION_JSON` once flattened, with the name it was read from
+    /// (for the warnings about what it sets that the hook does not read).
+    pub fn spring_json_keys(&self) -> Option<(&'static str, Vec<&str>)> {
+        let (variable, entries) = self.spring_json()?;
+        Some((
+            *variable,
+            entries.iter().map(|(key, _)| key.as_str()).collect(),
+        ))
+    }
+
     /// One line for each variable of Spring's whose value came from another name, as Spring
     /// Boot reads it.
     pub fn notes(&self) -> Vec<String> {

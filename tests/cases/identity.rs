@@ -704,7 +704,7 @@ fn spring_application_json_outranks_the_plain_variables_as_in_spring_boot() {
     let double = registry_with_instance();
     let json = format!(
         r#"{{"spring":{{"application":{{"name":"{APP}"}}}},"server.port":8080,
-            "eureka":{{"client":{{"serviceUrl":{{"defaultZone":"{}"}}}}}}}}"#,
+            "eureka":{{"client":{{"serviceUrl":{{"defaultZone":"{}","east":"http://east/eureka/"}}}}}}}}"#,
         double.base_url()
     );
     hook(&["prestop", "--drain", "0s"])
@@ -716,6 +716,9 @@ fn spring_application_json_outranks_the_plain_variables_as_in_spring_boot() {
         .assert_stderr_contains("OUT_OF_SERVICE on 1 of 1 peer")
         .assert_stderr_contains(
             "SPRING_APPLICATION_NAME is read from SPRING_APPLICATION_JSON (key spring.application.name)",
+        )
+        .assert_stderr_contains(
+            "warning: SPRING_APPLICATION_JSON key eureka.client.serviceUrl.east is set: it lists the Eureka servers of zone 'east'",
         );
     assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
 }
