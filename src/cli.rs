@@ -3,18 +3,21 @@
 //! Only what the user typed lives here, checked by the parsers in `values`. Environment variables
 //! and defaults are resolved in `settings` (so they can be tested without touching the process
 //! environment); the help text names them. Service URLs stay plain strings here because clap quotes
-//! an invalid value in its error, and a URL may carry a password. No I/O.
+//! an invalid value in its error, and a URL may carry a password; for the same reason a refused
+//! command line is worded again from its words with their userinfo hidden. A subcommand's own
+//! flags may come before it: they are moved after it before clap reads the line. No I/O.
 
 // The `///` comments below are the --help text, where Markdown backticks would print as they are.
 #![allow(clippy::doc_markdown)]
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::log::LogFormat;
-use crate::values;
+use crate::{redact, values};
 
 /// The top-level `--help` epilogue: usage examples, then the exit codes.
 const AFTER_HELP: &str = concat!(
@@ -234,9 +237,101 @@ where
 {
     use clap::{CommandFactory, FromArgMatches};
     let command = Box::leak(Box::new(Cli::command()));
+    let args = hook_flags_after_subcommand(command, args.into_iter().map(Into::into).collect());
     let mut matches = command.try_get_matches_from_mut(args)?;
     // As clap's own `try_parse_from`, which formats this error against a fresh `Command`.
     Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut Cli::command()))
+}
+
+/// `args` with the flags of a subcommand that come before it moved to just after it, so that
+/// `eureka-hook --drain 5s prestop` parses as `eureka-hook prestop --drain 5s`: clap takes a
+/// subcommand's own flags only after it, and declaring them `global` would list them in every
+/// subcommand's --help. The words are walked as clap reads them (a flag's value is skipped, `--`
+/// ends the walk); without a subcommand, or with nothing to move, `args` comes back unchanged.
+fn hook_flags_after_subcommand(command: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
+    let mut kept: Vec<OsString> = Vec::with_capacity(args.len());
+    let mut moved: Vec<OsString> = Vec::new();
+    let mut words = args.iter().cloned();
+    kept.extend(words.next());
+    while let Some(word) = words.next() {
+        let text = word.to_str().unwrap_or_default();
+        if text == "--" {
+            break;
+        }
+        if command.find_subcommand(text).is_some() {
+            if moved.is_empty() {
+                return args;
+            }
+            kept.push(word);
+            kept.append(&mut moved);
+            kept.extend(words);
+            return kept;
+        }
+        let (to, value_follows) = match long_flag(command, text) {
+            Some(LongFlag {
+                of_subcommand,
+                value_follows,
+            }) => (
+                if of_subcommand { &mut moved } else { &mut kept },
+                value_follows,
+            ),
+            None => (&mut kept, false),
+        };
+        to.push(word);
+        if value_follows {
+            to.extend(words.next());
+        }
+    }
+    args
+}
+
+/// A known long flag, as it stands on a command line.
+struct LongFlag {
+    /// It belongs to a subcommand, not to the top level.
+    of_subcommand: bool,
+    /// Its value is the next word (not given as `--flag=value`).
+    value_follows: bool,
+}
+
+fn long_flag(command: &clap::Command, word: &str) -> Option<LongFlag> {
+    let name = word.strip_prefix("--")?;
+    let (long, inline_value) = name
+        .split_once('=')
+        .map_or((name, false), |(long, _)| (long, true));
+    let named = |arg: &&clap::Arg| arg.get_long() == Some(long);
+    let (arg, of_subcommand) = match command.get_arguments().find(named) {
+        Some(arg) => (arg, false),
+        None => (
+            command
+                .get_subcommands()
+                .flat_map(clap::Command::get_arguments)
+                .find(named)?,
+            true,
+        ),
+    };
+    Some(LongFlag {
+        of_subcommand,
+        value_follows: arg.get_action().takes_values() && !inline_value,
+    })
+}
+
+/// The error clap gives for `args`, worded from the same command line with the userinfo of every
+/// word hidden ([`redact::argv_word`]), so that clap never quotes a password; a word's userinfo
+/// does not change how the line parses, so the error is the same one. Should the hidden line parse
+/// differently, `err` is worded as it is, and [`redact::redact_url_text`] has the last word.
+pub fn refusal_without_userinfo(
+    err: &clap::Error,
+    args: impl IntoIterator<Item = OsString>,
+) -> String {
+    let hidden: Vec<OsString> = args
+        .into_iter()
+        .map(|word| redact::argv_word(&word))
+        .collect();
+    let text = match parse_keeping_command(hidden) {
+        Err(again) if again.kind() == err.kind() => again.render().to_string(),
+        _ => err.render().to_string(),
+    };
+    redact::redact_url_text(&text)
 }
 
 /// The log flags (`--log-file`, `--log-format`, `-v`, `-q`) of a command line that clap refused,
@@ -424,6 +519,74 @@ mod tests {
             "4  the registry",
         ] {
             assert!(help.contains(code), "exit code line '{code}' missing");
+        }
+    }
+}
+
+/// Property test: the flags of a command line may come before or after the subcommand, in any
+/// order, and parse the same.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn flags_parse_the_same_before_or_after_the_subcommand(
+            before in proptest::collection::vec(any::<bool>(), 5),
+            order in Just(vec![0usize, 1, 2, 3, 4]).prop_shuffle(),
+        ) {
+            let flags: [&[&str]; 5] = [
+                &["--drain", "5s"],
+                &["--app", "prestop"],
+                &["-v"],
+                &["--after-propagation=2s"],
+                &["--eureka-url", "http://u:p@a/eureka/"],
+            ];
+            let mut line = vec!["eureka-hook"];
+            let mut after: Vec<&str> = Vec::new();
+            for index in order {
+                if before[index] { line.extend(flags[index]); } else { after.extend(flags[index]); }
+            }
+            line.push("prestop");
+            line.extend(after);
+            let parsed = parse_keeping_command(line.clone());
+            prop_assert!(parsed.is_ok(), "{:?}: {:?}", line, parsed.err());
+            let canonical = Cli::try_parse_from([
+                "eureka-hook", "prestop", "--drain", "5s", "--app", "prestop", "-v",
+                "--after-propagation=2s", "--eureka-url", "http://u:p@a/eureka/",
+            ]).unwrap();
+            prop_assert_eq!(format!("{:?}", parsed.unwrap()), format!("{canonical:?}"));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn clap_never_quotes_a_password_from_a_stray_word(
+            tail in "[a-zA-Z0-9/?#@:%, '\"!$&()*+;=~.-]{0,24}",
+            before_subcommand in any::<bool>(),
+            bare in any::<bool>(),
+        ) {
+            let password = format!("Pw9{tail}");
+            let stray = if bare {
+                format!("eureka:{password}@b/eureka/")
+            } else {
+                format!("http://eureka:{password}@b/eureka/")
+            };
+            let mut line = vec!["eureka-hook".to_string()];
+            let words = ["--eureka-url".to_string(), "http://a/eureka/,".to_string(), stray];
+            if before_subcommand {
+                line.extend(words);
+                line.push("prestop".into());
+            } else {
+                line.push("prestop".into());
+                line.extend(words);
+            }
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let err = parse_keeping_command(args.clone()).unwrap_err();
+            let shown = refusal_without_userinfo(&err, args);
+            prop_assert!(!shown.contains(&password), "{}", shown);
+            prop_assert!(shown.contains("eureka:***@b/eureka/"), "{}", shown);
         }
     }
 }

@@ -4,6 +4,7 @@
 
 #![warn(clippy::pedantic)]
 
+mod bounded_read;
 mod cli;
 mod clock;
 mod drain;

@@ -4,6 +4,9 @@
 //! `(redacted)`, and no message ever formats one. A service URL's userinfo is split off before the
 //! URL is parsed, and a URL is quoted only as [`shown_url`] renders it (`user:***@host…`).
 //!
+//! clap quotes the words of a command line it refuses; [`argv_word`] hides the userinfo in each
+//! word before clap is asked to word its error (see `cli::refusal_without_userinfo`).
+//!
 //! Two last resorts cover text we did not write. [`redact_url_text`] takes userinfo out of any URL
 //! in a library's message (clap quotes an unexpected argument as given). [`mask`] stars out a
 //! registered secret in a log line, but only a secret of at least [`SHORTEST_MASKED`] characters
@@ -11,6 +14,7 @@
 //! otherwise star out ordinary words and paths (`/***/`) and, by where the stars fall, give the
 //! password away. Such a password is kept out by structure alone.
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 
 /// A value that must never be printed: a password.
@@ -88,6 +92,41 @@ pub fn redact_url_text(text: &str) -> String {
     }
     redacted.push_str(rest);
     redacted
+}
+
+/// A command-line word as it may be shown in clap's own error message: a word holding `@` may
+/// carry userinfo (a URL list split by a stray space leaves a URL, or a bare `user:pass@host`, as a
+/// word of its own). Unlike in a message, the word's bounds are known, so each URL in it (running
+/// from its `://` to the next one) has everything up to its last `@` hidden, as [`shown_url`]
+/// shows it, whatever the password holds (`'`, `,`, `/`). Any other word is kept as it is.
+pub fn argv_word(word: &OsStr) -> OsString {
+    let text = word.to_string_lossy();
+    if !text.contains('@') {
+        return word.to_owned();
+    }
+    let mut parts = text.split("://");
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<String> = parts.map(userinfo_hidden).collect();
+    OsString::from(if rest.is_empty() {
+        userinfo_hidden(first)
+    } else {
+        format!("{first}://{}", rest.join("://"))
+    })
+}
+
+/// `text` (what follows a `://`, or a bare `user:pass@host`) with everything up to its last `@`
+/// hidden but the user name before the first `:`.
+fn userinfo_hidden(text: &str) -> String {
+    match text.rfind('@') {
+        Some(at) => {
+            let (userinfo, location) = text.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***{location}"),
+                None => format!("***{location}"),
+            }
+        }
+        None => text.to_string(),
+    }
 }
 
 /// Secrets shorter than this are never masked by text search (see the module comment).
@@ -170,6 +209,22 @@ mod tests {
     }
 
     #[test]
+    fn an_argv_word_loses_every_password_it_holds() {
+        for (word, shown) in [
+            ("http://u:p'w@b/eureka/", "http://u:***@b/eureka/"),
+            ("u:Bare,Pw@b/eureka/", "u:***@b/eureka/"),
+            (
+                "--eureka-url=http://u:p@a/,https://v:q/@b/",
+                "--eureka-url=http://u:***@a/,https://v:***@b/",
+            ),
+            ("http://a/eureka/", "http://a/eureka/"),
+            ("prestop", "prestop"),
+        ] {
+            assert_eq!(argv_word(OsStr::new(word)), OsStr::new(shown), "{word}");
+        }
+    }
+
+    #[test]
     fn mask_replaces_long_secrets_as_whole_tokens_only() {
         let secrets = [
             Secret::new("long-password"),
@@ -181,5 +236,33 @@ mod tests {
             mask("a long-password b http://h/eureka/ x", &secrets),
             "a *** b http://h/eureka/ x"
         );
+    }
+}
+
+/// Property test: no command-line word shows the password it carries, whatever the password
+/// holds and however the word is built.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn an_argv_word_never_shows_its_password(
+            tail in "[a-zA-Z0-9/?#@:%, '\"!$&()*+;=~.-]{0,24}",
+            form in 0usize..5,
+        ) {
+            // Userinfo alone (no user) is a password only without a ':'; with one it is user:pass.
+            let password = if form == 4 { format!("Pw9{}", tail.replace(':', "")) } else { format!("Pw9{tail}") };
+            let word = match form {
+                0 => format!("http://eureka:{password}@host:8761/eureka/"),
+                1 => format!("eureka:{password}@host/eureka/"),
+                2 => format!("--eureka-url=http://a/eureka/,https://eureka:{password}@b/eureka/"),
+                3 => format!("http://eureka:{password}@a/eureka/,http://eureka:{password}@b/"),
+                _ => format!("{password}@host"),
+            };
+            let shown = argv_word(OsStr::new(&word)).to_string_lossy().into_owned();
+            prop_assert!(!shown.contains(&password), "{} became {}", word, shown);
+        }
     }
 }

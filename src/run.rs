@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 use crate::clock::SystemClock;
 use crate::settings::vars::ProcessEnv;
 use crate::settings::{self, Hook, Settings};
-use crate::{cli, drain, eureka, exit, hooks, log, output, redact};
+use crate::{cli, drain, eureka, exit, hooks, log, output};
 
 /// Runs the hook `cli` chose, with the settings `cli` and `env` resolve to.
 pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
@@ -25,6 +25,15 @@ pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
         Some(problem) => Err(problem),
         None => Settings::resolve(cli, &lookup, &settings::machine::this_machine()),
     };
+    // Where a value of Spring's came from; a warning when the settings were refused, so that
+    // even with -q the error's variable can be traced to the name that gave it.
+    for note in env.notes() {
+        if resolved.is_ok() {
+            log::info("spring_variable", &note);
+        } else {
+            log::warn("spring_variable", &note);
+        }
+    }
     env.check()?;
     let settings = resolved?;
     log::add_secrets(settings.secrets());
@@ -49,14 +58,19 @@ pub fn usage_error(err: &clap::Error, env: &ProcessEnv) -> ExitCode {
     let common = cli::log_args_despite_errors(std::env::args_os());
     let (log_settings, _) = settings::log_settings(&common, &|name| env.get(name));
     log::init(&log_settings);
-    log::usage_error(&redact::redact_url_text(&err.render().to_string()));
+    log::usage_error(&cli::refusal_without_userinfo(err, std::env::args_os()));
     exit::Exit::BadInput.into()
 }
 
-/// Set variables that look like misspellings of those the hook reads (their values unread).
+/// Set variables that look like misspellings of those the hook reads (their values unread), and
+/// service URL lists of other zones, in the environment or in `SPRING_APPLICATION_JSON`.
 fn unread_variable_warnings(env: &ProcessEnv) -> Vec<String> {
     let names = env.names();
-    settings::misspelled::warnings(names.iter().map(String::as_str))
+    let mut warnings = settings::misspelled::warnings(names.iter().map(String::as_str));
+    if let Some((variable, keys)) = env.spring_json_keys() {
+        warnings.extend(settings::misspelled::json_zone_warnings(variable, &keys));
+    }
+    warnings
 }
 
 /// The chosen hook against the real registry, clock and signals, or its dry run.

@@ -181,7 +181,8 @@ fn parse_duration_up_to(text: &str, max: Duration) -> Result<Duration, String> {
     })?;
     if duration > max {
         return Err(format!(
-            "'{text}' is too long: at most {}",
+            "'{}' is too long: at most {}",
+            text.escape_debug(),
             humantime::format_duration(max)
         ));
     }
@@ -224,7 +225,14 @@ impl ServiceUrl {
                 text.len()
             ));
         }
-        let Some((scheme @ ("http" | "https"), rest)) = text.split_once("://") else {
+        // The scheme is case-insensitive (RFC 3986), as Java's URL takes it: `HTTP://` is http.
+        let scheme_and_rest = text.split_once("://").and_then(|(scheme, rest)| {
+            ["http", "https"]
+                .into_iter()
+                .find(|known| scheme.eq_ignore_ascii_case(known))
+                .map(|known| (known, rest))
+        });
+        let Some((scheme, rest)) = scheme_and_rest else {
             return Err(format!(
                 "'{shown}' must start with http:// or https://, e.g. http://eureka:8761/eureka/"
             ));
@@ -444,6 +452,17 @@ mod tests {
     }
 
     #[test]
+    fn an_upper_case_scheme_is_the_same_scheme() {
+        for (given, shown) in [
+            ("HTTP://eureka:8761/eureka/", "http://eureka:8761/eureka/"),
+            ("Https://eureka/eureka", "https://eureka/eureka/"),
+        ] {
+            assert_eq!(ServiceUrl::parse(given).unwrap().0.to_string(), shown);
+        }
+        assert!(ServiceUrl::parse("HTTPX://eureka/").is_err());
+    }
+
+    #[test]
     fn path_segments_escape_slashes_and_percent() {
         assert_eq!(encode_path_segment("a/b%c?d#e"), "a%2Fb%25c%3Fd%23e");
         assert_eq!(encode_path_segment("pod-0:demo:8080"), "pod-0:demo:8080");
@@ -531,5 +550,105 @@ mod tests {
         );
         assert!(parse_service_urls("  ").is_err());
         assert!(parse_service_urls("http://[::1]:8761/eureka/").is_ok());
+    }
+}
+
+/// Property tests: every parser of input, on any text, returns a value or a message, never
+/// panics, and never puts a password in a message.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A password with every character a URL parser cares about, and a marker that makes it
+    /// unlike any other part of the URL.
+    fn password() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9/?#@:%, '\\\"\\[\\]!$&()*+;=~.-]{0,24}".prop_map(|tail| format!("Pw9{tail}"))
+    }
+
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), "[ -~]{0,40}", "[0-9a-z.:/@ -]{0,40}"]
+    }
+
+    proptest! {
+        #[test]
+        fn durations_are_bounded_or_refused(text in any_text()) {
+            if let Ok(hold) = parse_hold(&text) {
+                prop_assert!(hold <= MAX_HOLD);
+            }
+            if let Ok(timeout) = parse_request_timeout(&text) {
+                prop_assert!(!timeout.is_zero() && timeout <= MAX_REQUEST_TIMEOUT);
+            }
+        }
+
+        #[test]
+        fn durations_written_by_humantime_read_back(millis in 0u64..=MAX_HOLD.as_secs() * 1000) {
+            let duration = Duration::from_millis(millis);
+            let text = humantime::format_duration(duration).to_string();
+            prop_assert_eq!(parse_hold(&text), Ok(duration));
+        }
+
+        #[test]
+        fn ports_are_1_to_65535_and_read_back(text in any_text(), port in 1u16..) {
+            if let Ok(parsed) = parse_port(&text) {
+                prop_assert!(parsed >= 1);
+            }
+            prop_assert_eq!(parse_port(&port.to_string()), Ok(port));
+        }
+
+        #[test]
+        fn app_names_and_ids_are_tokens_kept_as_given(text in any_text()) {
+            for parsed in [AppName::parse(&text).map(|app| app.as_given().to_string()),
+                           InstanceId::parse(&text).map(|id| id.as_str().to_string())] {
+                match parsed {
+                    Ok(kept) => {
+                        prop_assert_eq!(&kept, &text);
+                        prop_assert!(!text.is_empty());
+                        prop_assert!(!text.chars().any(|c| c.is_whitespace() || c.is_control()));
+                    }
+                    Err(message) => prop_assert!(!message.chars().any(char::is_control), "{}", message),
+                }
+            }
+        }
+
+        #[test]
+        fn hostnames_and_booleans_never_panic(text in any_text()) {
+            let _ = parse_hostname(&text);
+            let _ = parse_bool(&text);
+        }
+
+        #[test]
+        fn a_service_url_never_shows_its_password(
+            user in "[a-z]{1,8}",
+            password in password(),
+            host in "[a-z]{1,10}(:[0-9]{1,6})?",
+            path in "(/[a-z?#]{0,8}){0,3}",
+            scheme in "(http|HTTPS|ftp|)(://)?",
+        ) {
+            let url = format!("{scheme}{user}:{password}@{host}{path}");
+            for list in [url.clone(), format!("http://a/eureka/,{url}"), format!("{url}, {url}")] {
+                match parse_service_urls(&list) {
+                    Ok(urls) => {
+                        for (parsed, _) in &urls {
+                            prop_assert!(!parsed.to_string().contains(&password));
+                        }
+                    }
+                    Err(message) => prop_assert!(!message.contains(&password), "{}", message),
+                }
+            }
+        }
+
+        #[test]
+        fn a_parsed_service_url_gives_back_its_credentials_decoded(
+            user in "[a-z]{1,8}",
+            password in "[a-zA-Z0-9]{1,16}",
+            host in "[a-z]{1,10}",
+        ) {
+            let (url, credentials) = ServiceUrl::parse(&format!("http://{user}:{password}@{host}/eureka")).unwrap();
+            prop_assert_eq!(url.to_string(), format!("http://{host}/eureka/"));
+            let credentials = credentials.unwrap();
+            prop_assert_eq!(credentials.username, user);
+            prop_assert_eq!(credentials.password.expose(), password.as_str());
+        }
     }
 }

@@ -71,7 +71,12 @@ impl NamingResolver {
             return None;
         }
         let port = port_of(uri);
-        let text = std::fs::read_to_string(&self.hosts_file).ok()?;
+        let text = crate::bounded_read::read_regular_file(
+            &self.hosts_file,
+            crate::bounded_read::HOSTS_FILE_CAP,
+        )
+        .ok()?;
+        let text = String::from_utf8_lossy(&text);
         let mut found = self.empty();
         for address in addresses_in_hosts_file(&text, host) {
             if found.try_push(SocketAddr::new(address, port)).is_err() {

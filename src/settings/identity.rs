@@ -70,7 +70,9 @@ impl Identity {
     ) -> Result<Identity> {
         let app = registered_app(common, env)?;
         let port = registered_port(common.port, env);
-        let (hostname, host_source, interface_address) = id_host(common, env, machine)?;
+        let mut warnings = Vec::new();
+        let (hostname, host_source, interface_address) =
+            id_host(common, env, machine, &mut warnings)?;
         let given_id = vars::pick_named(
             common.instance_id.clone(),
             "--instance-id",
@@ -78,7 +80,6 @@ impl Identity {
             env,
             InstanceId::parse,
         )?;
-        let mut warnings = Vec::new();
         // A port the id does not need is no reason to fail: it only narrows the fallback.
         let port = match (port, &given_id) {
             (Ok(port), _) => port,
@@ -211,6 +212,7 @@ fn id_host(
     common: &CommonArgs,
     env: EnvLookup,
     machine: &SharedMachine,
+    warnings: &mut Vec<String>,
 ) -> Result<(Option<String>, Option<HostSource>, InterfaceAddressOnDemand)> {
     let given_host = vars::pick_named(
         common.hostname.clone(),
@@ -227,7 +229,20 @@ fn id_host(
         ));
     }
     let interface_address = first_interface_address(machine.as_ref());
-    let hosts_file = machine.hosts_file().ok();
+    let hosts_file = match machine.hosts_file() {
+        Ok(text) => Some(text),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        // Java's name service skips a hosts file it cannot use and asks DNS; so does the hook,
+        // which has no DNS reverse lookup: the address then names itself.
+        Err(err) => {
+            warnings.push(format!(
+                "{}: {err}; it is taken to name no host, so the instance id's host is this \
+                 machine's address (pass --hostname if Spring finds another name)",
+                super::machine::HOSTS_FILE
+            ));
+            None
+        }
+    };
     let kernel = || machine.hostname().ok().filter(|name| !name.is_empty());
     let (hostname, host_source) = looked_up_host(hosts_file.as_deref(), interface_address, kernel)
         .map_or((None, None), |(host, source)| (Some(host), Some(source)));
@@ -398,6 +413,27 @@ mod tests {
     }
 
     const FQDN: &str = "web-0.web.shop.svc.cluster.local";
+
+    #[test]
+    fn a_hosts_file_that_cannot_be_used_names_no_host_and_says_so() {
+        let vars = [("EUREKA_APP", "demo"), ("SERVER_PORT", "8080")];
+        let mut odd = FakeMachine::named("kernel-name").with_address("10.244.1.17", HOSTS);
+        odd.hosts_file_error = Some(std::io::ErrorKind::InvalidData);
+        let identity = resolve(&[], &vars, &odd).unwrap();
+        assert_eq!(identity.instance_id.as_str(), "10.244.1.17:demo:8080");
+        assert_eq!(identity.warnings.len(), 1, "{:?}", identity.warnings);
+        assert!(
+            identity.warnings[0]
+                .starts_with("/etc/hosts: refused by this fake; it is taken to name no host"),
+            "{:?}",
+            identity.warnings
+        );
+        let mut missing = FakeMachine::named("kernel-name").with_address("10.244.1.17", HOSTS);
+        missing.hosts_file = None;
+        let identity = resolve(&[], &vars, &missing).unwrap();
+        assert_eq!(identity.instance_id.as_str(), "10.244.1.17:demo:8080");
+        assert!(identity.warnings.is_empty(), "{:?}", identity.warnings);
+    }
 
     #[test]
     fn an_explicit_id_wins_and_names_where_it_came_from() {

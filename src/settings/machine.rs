@@ -5,12 +5,14 @@
 //! Reading only; the choices are made in `host`.
 
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 use nix::ifaddrs::getifaddrs;
 use nix::net::if_::{InterfaceFlags, if_nametoindex};
 
 use super::host::InterfaceAddress;
+use crate::bounded_read::{self, FileRefused, HOSTS_FILE_CAP};
 
 /// Where the system keeps its host names; the same file Java's name service reads.
 pub const HOSTS_FILE: &str = "/etc/hosts";
@@ -41,8 +43,14 @@ impl Machine for ThisMachine {
         hostname::get().map(|name| name.to_string_lossy().into_owned())
     }
 
+    /// Read through the one bounded reader; text that is not UTF-8 is kept lossily, as the
+    /// lines that matter are addresses and host names.
     fn hosts_file(&self) -> io::Result<String> {
-        std::fs::read_to_string(HOSTS_FILE)
+        match bounded_read::read_regular_file(Path::new(HOSTS_FILE), HOSTS_FILE_CAP) {
+            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(FileRefused::Unreadable(err)) => Err(err),
+            Err(refused) => Err(io::Error::new(io::ErrorKind::InvalidData, refused)),
+        }
     }
 
     fn ipv4_addresses(&self) -> io::Result<Vec<InterfaceAddress>> {
@@ -76,6 +84,8 @@ pub mod fake {
     pub struct FakeMachine {
         pub hostname: Option<String>,
         pub hosts_file: Option<String>,
+        /// When set, reading the hosts file fails with this kind instead.
+        pub hosts_file_error: Option<io::ErrorKind>,
         pub addresses: Vec<InterfaceAddress>,
         /// How often the interfaces were listed, by this machine and its clones.
         interface_reads: Arc<AtomicUsize>,
@@ -131,6 +141,9 @@ pub mod fake {
         }
 
         fn hosts_file(&self) -> io::Result<String> {
+            if let Some(kind) = self.hosts_file_error {
+                return Err(io::Error::new(kind, "refused by this fake"));
+            }
             self.hosts_file.clone().ok_or_else(|| missing("hosts file"))
         }
 

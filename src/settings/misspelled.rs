@@ -6,9 +6,12 @@
 //! `EUREKA_CLIENT_SERVICEURL_DEFAULT-ZONE` and `eureka.client.serviceurl.defaultzone` all meet
 //! `EUREKA_CLIENT_SERVICEURL_DEFAULTZONE`; a one-letter slip (`SPRING_APPLICATION_NAM`) is
 //! caught by an edit distance of one on names long enough for that not to be a coincidence.
-//! Only names with one of our prefixes are looked at, so unrelated variables never warn.
+//! Only names with one of our prefixes are looked at, so unrelated variables never warn. A name
+//! Spring Boot itself binds to a property the hook reads (`spring.application.name`,
+//! `EUREKA_INSTANCE_INSTANCE-ID`: see `spring_env`) is read, so it is no misspelling; a service URL
+//! list for a zone other than `defaultZone` gets a warning of its own.
 
-use super::vars;
+use super::{spring_env, vars};
 
 /// Spring Cloud's `spring.cloud.inetutils.*` settings, which change the host Spring finds but
 /// which the hook does not apply.
@@ -84,6 +87,7 @@ pub fn warnings<'a>(set_names: impl IntoIterator<Item = &'a str>) -> Vec<String>
         .iter()
         .map(ToString::to_string)
         .collect();
+    warnings.extend(names.iter().filter_map(|name| zone_warning(name, name)));
     warnings.extend(
         names
             .iter()
@@ -99,6 +103,25 @@ pub fn warnings<'a>(set_names: impl IntoIterator<Item = &'a str>) -> Vec<String>
     warnings
 }
 
+/// A warning when `name` sets the service URL list of a zone other than `defaultZone`; `shown`
+/// is how the message names where it is set.
+fn zone_warning(name: &str, shown: &str) -> Option<String> {
+    let zone = spring_env::other_zone(name)?;
+    Some(format!(
+        "{shown} is set: it lists the Eureka servers of zone '{zone}', which eureka-hook does \
+         not read (Spring Cloud uses a zone's list only when eureka.client.region and \
+         eureka.client.availability-zones choose that zone); eureka-hook marks the \
+         defaultZone list: give every server to mark with --eureka-url or EUREKA_URL"
+    ))
+}
+
+/// The same warning for the keys of `SPRING_APPLICATION_JSON` (read from `variable`).
+pub fn json_zone_warnings(variable: &str, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|key| zone_warning(key, &format!("{variable} key {key}")))
+        .collect()
+}
+
 /// The set variables that look like misspellings of [`vars::READ`], in the order given.
 pub fn likely_misspellings<'a>(
     set_names: impl IntoIterator<Item = &'a str>,
@@ -107,7 +130,7 @@ pub fn likely_misspellings<'a>(
     let mut known: Vec<(&'static str, String)> = Vec::new();
     let mut found = Vec::new();
     for set in set_names {
-        if vars::read_names().any(|name| name == set) {
+        if vars::read_names().any(|name| name == set) || spring_env::is_read(set) {
             continue;
         }
         let normalised = normalise(set);
@@ -161,7 +184,7 @@ mod tests {
                 "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
             ),
             (
-                "eureka.client.serviceUrl.defaultZone",
+                "eureka.client.serviceurl.defaultzone",
                 "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE",
             ),
             (
@@ -170,7 +193,7 @@ mod tests {
             ),
             ("SPRING_APPLICATION_NAM", "SPRING_APPLICATION_NAME"),
             ("SPRING_APPLICATIONNAME", "SPRING_APPLICATION_NAME"),
-            ("EUREKA_INSTANCE_INSTANCE-ID", "EUREKA_INSTANCE_INSTANCEID"),
+            ("EUREKA_INSTANCE_INSTANCEIDD", "EUREKA_INSTANCE_INSTANCEID"),
             ("SERVERPORT", "SERVER_PORT"),
             ("EUREKA_HOOK_LOGFILE", "EUREKA_HOOK_LOG_FILE"),
             (
@@ -200,6 +223,43 @@ mod tests {
         {
             assert_eq!(meant_for(name), None, "{name}");
         }
+    }
+
+    #[test]
+    fn names_spring_binds_are_read_not_misspelt() {
+        for name in [
+            "eureka.client.serviceUrl.defaultZone",
+            "spring.application.name",
+            "server.port",
+            "EUREKA_INSTANCE_INSTANCE-ID",
+            "SPRING_APPLICATION_JSON",
+        ] {
+            assert_eq!(meant_for(name), None, "{name}");
+            assert!(
+                warnings([name]).is_empty(),
+                "{name}: {:?}",
+                warnings([name])
+            );
+        }
+    }
+
+    #[test]
+    fn a_zone_other_than_the_default_is_named_as_not_read() {
+        let found = warnings([
+            "EUREKA_CLIENT_SERVICEURL_ZONE1",
+            "eureka.client.serviceUrl.east",
+        ]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "EUREKA_CLIENT_SERVICEURL_ZONE1 is set: it lists the Eureka servers of zone 'zone1'"
+            ),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("zone 'east'") && found[1].contains("--eureka-url"),
+            "{found:?}"
+        );
     }
 
     #[test]

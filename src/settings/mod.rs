@@ -5,7 +5,7 @@
 //! sent) and its message names the flag or variable to fix. The environment and the machine
 //! ([`machine::Machine`]: hostname, `/etc/hosts`, interface addresses) are injected, so tests
 //! never touch the process environment or the real machine. The only I/O is reading the CA and
-//! credentials files and asking the machine what Spring Cloud would ask it (the interface
+//! credentials files (through `bounded_read`) and asking the machine what Spring Cloud would ask it (the interface
 //! addresses, when the host is given, only once something asks for them).
 
 pub mod host;
@@ -13,6 +13,7 @@ mod identity;
 pub mod machine;
 pub mod misspelled;
 mod registry;
+mod spring_env;
 mod spring_id;
 pub mod vars;
 
@@ -572,7 +573,7 @@ mod tests {
             &[],
         );
         assert!(
-            message.starts_with("--credentials-file: cannot read"),
+            message.starts_with("--credentials-file: /nonexistent/creds: cannot read it"),
             "{message}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
@@ -584,7 +585,10 @@ mod tests {
             &["status", "--app", "demo", "--cacert", "/nonexistent.pem"],
             &[],
         );
-        assert!(message.starts_with("--cacert: cannot read"), "{message}");
+        assert!(
+            message.starts_with("--cacert: /nonexistent.pem: cannot read it"),
+            "{message}"
+        );
         let message = bad_input_message(
             &["status", "--app", "demo"],
             &[("EUREKA_HOOK_CACERT", "/proc/self/cmdline")],

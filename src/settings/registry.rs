@@ -10,6 +10,7 @@ use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
 use super::vars::{self, EnvLookup, first_env, path_from, source_name};
+use crate::bounded_read;
 use crate::cli::CommonArgs;
 use crate::eureka::tls;
 use crate::exit::BadInput;
@@ -229,9 +230,14 @@ fn env_credentials(env: EnvLookup) -> Result<Option<Credentials>> {
     }
 }
 
+/// The file at `path`, read within `cap`; any refusal is bad input naming `source` and the path.
+fn read_bounded(path: &Path, source: &str, cap: u64) -> Result<Vec<u8>> {
+    bounded_read::read_regular_file(path, cap)
+        .with_context(|| BadInput::new(format!("{source}: {}", path.display())))
+}
+
 fn read_credentials_file(path: &Path, source: &str) -> Result<Credentials> {
-    let content = std::fs::read(path)
-        .with_context(|| BadInput::new(format!("{source}: cannot read {}", path.display())))?;
+    let content = read_bounded(path, source, bounded_read::CREDENTIALS_FILE_CAP)?;
     let (username, password) = parse_credentials_file(&content)
         .map_err(|problem| BadInput::new(format!("{source}: {}: {problem}", path.display())))?;
     check_credentials_length(&username, &password, source)?;
@@ -326,8 +332,7 @@ fn parse_credentials_file(bytes: &[u8]) -> Result<(String, String), CredentialsF
 }
 
 fn read_ca_file(path: &Path, source: &str) -> Result<Vec<Certificate<'static>>> {
-    let pem = std::fs::read(path)
-        .with_context(|| BadInput::new(format!("{source}: cannot read {}", path.display())))?;
+    let pem = read_bounded(path, source, bounded_read::CA_FILE_CAP)?;
     let mut certificates = Vec::new();
     for item in parse_pem(&pem) {
         match item {
@@ -441,6 +446,43 @@ mod tests {
                 "{content:?}"
             );
             assert!(!expected.to_string().contains("s3cret"));
+        }
+    }
+}
+
+/// Property tests of the credentials file parser: any bytes give credentials or a problem that
+/// holds none of the file's content.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_give_credentials_or_a_problem_without_content(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            match parse_credentials_file(&bytes) {
+                Ok((user, password)) => {
+                    prop_assert!(!user.is_empty() && !password.is_empty());
+                    let line = format!("{user}:{password}");
+                    prop_assert!(!line.chars().any(char::is_control));
+                }
+                Err(problem) => {
+                    let text = problem.to_string();
+                    // Every message is one of the fixed texts, so it cannot quote the file.
+                    prop_assert!(text.ends_with("it must hold exactly one line, user:password"));
+                }
+            }
+        }
+
+        #[test]
+        fn a_user_colon_password_line_reads_back(
+            user in "[^:\\p{Cc}\u{feff}#]{1,12}",
+            password in "[^\\p{Cc}]{1,24}",
+            ending in prop_oneof![Just(""), Just("\n"), Just("\r\n")],
+        ) {
+            prop_assume!(!user.trim_start().starts_with('#'));
+            let line = format!("{user}:{password}{ending}");
+            prop_assert_eq!(parse_credentials_file(line.as_bytes()), Ok((user, password)));
         }
     }
 }

@@ -6,12 +6,13 @@
 //! clap's doc comments cannot name these constants, so `--help` spells the names again; a test
 //! below proves that each flag's `[env: …]` list equals its entry in [`BY_FLAG`].
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::spring_env;
 use crate::exit::BadInput;
 use crate::values;
 
@@ -115,28 +116,49 @@ pub const BY_FLAG: &[(&str, &[&str])] = &[
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Reads one variable as the operating system holds it; `std::env::var_os` outside tests.
-pub type RawEnvLookup = fn(&str) -> Option<OsString>;
+pub type RawEnvLookup = Box<dyn Fn(&str) -> Option<OsString>>;
 
 /// The names of the variables set, as the operating system holds them; from `std::env::vars_os`
 /// outside tests.
-pub type RawEnvNames = fn() -> Vec<OsString>;
+pub type RawEnvNames = Box<dyn Fn() -> Vec<OsString>>;
+
+/// `SPRING_APPLICATION_JSON` flattened to (key, value) pairs, with the name it was read from.
+type SpringJson = (&'static str, Vec<(String, String)>);
 
 /// The environment as the settings read it. An empty value reads as unset. A value that is not
 /// valid UTF-8 reads as unset too, and its variable is remembered so that [`ProcessEnv::check`]
 /// reports it as bad input: such a value is never altered (a lossy conversion would send a
 /// different password than the one given).
+///
+/// A variable of Spring's is read as Spring Boot reads its property ([`spring_env`]): from
+/// `SPRING_APPLICATION_JSON` first, else from the variable, else from another name Spring binds to
+/// the same property (`spring.application.name`); where the value came from is kept for
+/// [`ProcessEnv::notes`].
 pub struct ProcessEnv {
     raw: RawEnvLookup,
     raw_names: RawEnvNames,
     not_utf8: RefCell<Vec<String>>,
+    set_names: OnceCell<Vec<String>>,
+    /// `SPRING_APPLICATION_JSON` flattened, with the name it was read from; parsed once.
+    spring_json: OnceCell<Option<SpringJson>>,
+    json_problem: RefCell<Option<String>>,
+    /// (variable asked for, where its value came from) when those differ.
+    read_from: RefCell<Vec<(String, String)>>,
 }
 
 impl ProcessEnv {
-    pub fn new(raw: RawEnvLookup, raw_names: RawEnvNames) -> Self {
+    pub fn new(
+        raw: impl Fn(&str) -> Option<OsString> + 'static,
+        raw_names: impl Fn() -> Vec<OsString> + 'static,
+    ) -> Self {
         ProcessEnv {
-            raw,
-            raw_names,
+            raw: Box::new(raw),
+            raw_names: Box::new(raw_names),
             not_utf8: RefCell::new(Vec::new()),
+            set_names: OnceCell::new(),
+            spring_json: OnceCell::new(),
+            json_problem: RefCell::new(None),
+            read_from: RefCell::new(Vec::new()),
         }
     }
 
@@ -157,7 +179,79 @@ impl ProcessEnv {
             .collect()
     }
 
+    /// The value of `name`; for a variable of Spring's, as Spring Boot would find it.
     pub fn get(&self, name: &str) -> Option<String> {
+        if !spring_env::is_spring_variable(name) {
+            return self.get_raw(name);
+        }
+        if let Some((json_variable, entries)) = self.spring_json()
+            && let Some((key, value)) = spring_env::json_value_for(name, entries)
+            && !value.is_empty()
+        {
+            self.note(name, format!("{json_variable} (key {key})"));
+            return Some(value.clone());
+        }
+        let set_names = self.set_names.get_or_init(|| self.names());
+        for source in spring_env::env_names_for(name, set_names) {
+            if let Some(value) = self.get_raw(source) {
+                if source != name {
+                    self.note(name, source.to_string());
+                }
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn note(&self, asked: &str, source: String) {
+        let mut read_from = self.read_from.borrow_mut();
+        if !read_from.iter().any(|(known, _)| known == asked) {
+            read_from.push((asked.to_string(), source));
+        }
+    }
+
+    /// `SPRING_APPLICATION_JSON`, flattened, from the first of the names Spring reads it from that
+    /// is set; a value that is not a JSON object is kept as a problem for [`ProcessEnv::check`].
+    fn spring_json(&self) -> Option<&SpringJson> {
+        self.spring_json
+            .get_or_init(|| {
+                let (variable, text) = spring_env::JSON_VARIABLES
+                    .iter()
+                    .find_map(|variable| Some((*variable, self.get_raw(variable)?)))?;
+                match spring_env::parse_json(&text) {
+                    Ok(entries) => Some((variable, entries)),
+                    Err(problem) => {
+                        *self.json_problem.borrow_mut() = Some(format!("{variable}: {problem}"));
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// The keys of `SPRING_APPLICATION_JSON` once flattened, with the name it was read from
+    /// (for the warnings about what it sets that the hook does not read).
+    pub fn spring_json_keys(&self) -> Option<(&'static str, Vec<&str>)> {
+        let (variable, entries) = self.spring_json()?;
+        Some((
+            *variable,
+            entries.iter().map(|(key, _)| key.as_str()).collect(),
+        ))
+    }
+
+    /// One line for each variable of Spring's whose value came from another name, as Spring
+    /// Boot reads it.
+    pub fn notes(&self) -> Vec<String> {
+        self.read_from
+            .borrow()
+            .iter()
+            .map(|(asked, source)| {
+                format!("{asked} is read from {source}, as Spring Boot reads it")
+            })
+            .collect()
+    }
+
+    fn get_raw(&self, name: &str) -> Option<String> {
         let value = (self.raw)(name)?;
         match value.into_string() {
             Ok(text) if text.is_empty() => None,
@@ -172,11 +266,14 @@ impl ProcessEnv {
     /// Bad input naming the first variable read so far whose value is not valid UTF-8; reported
     /// in preference to any error its absence caused.
     pub fn check(&self) -> Result<()> {
-        match self.not_utf8.borrow().first() {
-            Some(name) => Err(BadInput::new(format!(
+        if let Some(name) = self.not_utf8.borrow().first() {
+            return Err(BadInput::new(format!(
                 "{name}: the value is not valid UTF-8; it was not used (give it in UTF-8)"
             ))
-            .into()),
+            .into());
+        }
+        match self.json_problem.borrow().as_ref() {
+            Some(problem) => Err(BadInput::new(problem.clone()).into()),
             None => Ok(()),
         }
     }
@@ -376,7 +473,7 @@ mod tests {
     #[test]
     fn a_value_that_is_not_utf8_reads_as_unset_and_is_reported_by_name() {
         use std::os::unix::ffi::OsStringExt;
-        let raw: RawEnvLookup = |name| match name {
+        let raw = |name: &str| match name {
             "EMPTY" => Some(OsString::new()),
             "GOOD" => Some("demo".into()),
             "LATIN1" => Some(OsString::from_vec(vec![b'p', 0xe4, b's', b's'])),
@@ -409,5 +506,53 @@ mod tests {
             },
         );
         assert_eq!(env.names(), ["EMPTY", "EUREKA_URL", "A\u{fffd}"]);
+    }
+}
+
+/// Property test of the environment map: a variable of Spring's reads as Spring Boot would
+/// find it, `SPRING_APPLICATION_JSON` first, and never a value that was not given.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+
+    fn env_of(vars: HashMap<String, String>) -> ProcessEnv {
+        let vars = Rc::new(vars);
+        let names = Rc::clone(&vars);
+        ProcessEnv::new(
+            move |name| vars.get(name).map(OsString::from),
+            move || names.keys().map(OsString::from).collect(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn spring_application_name_reads_as_spring_boot_finds_it(
+            upper in proptest::option::of("[a-z]{0,4}"),
+            dotted in proptest::option::of("[a-z]{0,4}"),
+            json_name in proptest::option::of(proptest::option::of("[a-z]{0,4}")),
+            other in "[A-Z]{1,8}",
+        ) {
+            let mut vars = HashMap::new();
+            vars.insert(other.clone(), "unrelated".to_string());
+            if let Some(value) = &upper { vars.insert("SPRING_APPLICATION_NAME".into(), value.clone()); }
+            if let Some(value) = &dotted { vars.insert("spring.application.name".into(), value.clone()); }
+            if let Some(name) = &json_name {
+                let json = match name {
+                    Some(value) => serde_json::json!({"spring": {"application": {"name": value}}}),
+                    None => serde_json::json!({"server.port": 1}),
+                };
+                vars.insert("SPRING_APPLICATION_JSON".into(), json.to_string());
+            }
+            let non_empty = |value: &Option<String>| value.clone().filter(|value| !value.is_empty());
+            let expected = non_empty(&json_name.clone().flatten())
+                .or_else(|| non_empty(&upper))
+                .or_else(|| non_empty(&dotted));
+            let env = env_of(vars);
+            prop_assert_eq!(env.get("SPRING_APPLICATION_NAME"), expected);
+            prop_assert!(env.check().is_ok());
+        }
     }
 }

@@ -218,6 +218,24 @@ fn bad_input_is_rejected_with_exit_2_naming_the_culprit_before_any_request() {
             &[("EUREKA_HOOK_LOG_FORMAT", "xml")],
             "EUREKA_HOOK_LOG_FORMAT",
         ),
+        // Spring Boot refuses to start with a SPRING_APPLICATION_JSON that is not a JSON object
+        case(
+            &["prestop"],
+            &[("SPRING_APPLICATION_JSON", r#"{"spring":{"application":"#)],
+            "SPRING_APPLICATION_JSON: is not valid JSON",
+        ),
+        case(
+            &["prestop"],
+            &[("spring.application.json", "[1,2]")],
+            "spring.application.json: is not a JSON object",
+        ),
+        // a bad value under a name Spring binds: the error names the variable the hook asked
+        // for, and a warning (shown even with -q) the name the value came from
+        case(
+            &["prestop", "-q"],
+            &[("spring.application.name", "demo service")],
+            "warning: SPRING_APPLICATION_NAME is read from spring.application.name",
+        ),
     ];
     // Spring's variable, when it is the only URL given.
     let default_zone = hook(&["prestop", "--app", APP])
@@ -253,6 +271,147 @@ fn bad_input_is_rejected_with_exit_2_naming_the_culprit_before_any_request() {
     assert!(
         double.requests().is_empty(),
         "bad input sent {:?}",
+        double.requests()
+    );
+}
+
+/// A named pipe with no writer, removed when dropped.
+struct Fifo(TempFile);
+
+impl Fifo {
+    fn new(name: &str) -> Fifo {
+        let file = TempFile::new(name, "");
+        std::fs::remove_file(file.path_str()).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(file.path_str())
+            .status()
+            .expect("mkfifo (coreutils) is needed to make a FIFO for this test");
+        assert!(status.success(), "mkfifo {} failed", file.path_str());
+        Fifo(file)
+    }
+}
+
+#[test]
+fn a_file_that_is_a_device_a_fifo_a_directory_or_too_large_is_bad_input_at_once() {
+    let double = registry_with_instance();
+    let fifo = Fifo::new("credentials-fifo");
+    let huge_credentials = TempFile::new("huge-credentials", vec![b'a'; 64 * 1024 + 1]);
+    let huge_ca = TempFile::new("huge-ca", vec![b'-'; 4 * 1024 * 1024 + 1]);
+    let dir = std::env::temp_dir();
+    let dir = dir.to_str().unwrap();
+    let fifo_path = fifo.0.path_str();
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 9] = [
+        (
+            &["--credentials-file", "/dev/zero"],
+            &[],
+            "--credentials-file: /dev/zero: it is a character device",
+        ),
+        (
+            &[],
+            &[("EUREKA_HOOK_CREDENTIALS_FILE", "/dev/urandom")],
+            "EUREKA_HOOK_CREDENTIALS_FILE: /dev/urandom: it is a character device",
+        ),
+        (
+            &["--credentials-file", fifo_path],
+            &[],
+            "it is a FIFO (named pipe), not a regular file",
+        ),
+        (&["--credentials-file", dir], &[], "it is a directory"),
+        (
+            &["--credentials-file", huge_credentials.path_str()],
+            &[],
+            "it is larger than 65536 bytes",
+        ),
+        (
+            &["--cacert", "/dev/zero"],
+            &[],
+            "--cacert: /dev/zero: it is a character device",
+        ),
+        (
+            &[],
+            &[("EUREKA_HOOK_CACERT", fifo_path)],
+            "EUREKA_HOOK_CACERT",
+        ),
+        (&["--cacert", dir], &[], "--cacert"),
+        (
+            &["--cacert", huge_ca.path_str()],
+            &[],
+            "it is larger than 4194304 bytes",
+        ),
+    ];
+    let hooks: Vec<Hook> = cases
+        .iter()
+        .map(|(args, vars, _)| {
+            let mut line = vec!["prestop", "--app", APP, "--drain", "5s"];
+            line.extend_from_slice(args);
+            let mut command = hook(&line).env("EUREKA_URL", double.base_url());
+            for (name, value) in *vars {
+                command = command.env(name, *value);
+            }
+            command
+        })
+        .collect();
+    for (outcome, (_, _, expected)) in run_all(&hooks).iter().zip(cases) {
+        outcome
+            .assert_code(2)
+            .assert_stderr_contains(expected)
+            .assert_took_less_than(Duration::from_secs(4));
+    }
+    assert!(
+        double.requests().is_empty(),
+        "bad input sent {:?}",
+        double.requests()
+    );
+}
+
+/// A URL list split by a stray space (`--eureka-url "a/, b/"` typed without the quotes), or an
+/// extra word with userinfo: clap refuses the command line and quotes the word, but never the
+/// password in it, whatever the password holds.
+#[test]
+fn a_password_in_a_stray_argument_is_never_printed_by_the_argument_parser() {
+    let double = registry_with_instance();
+    let url = double.base_url();
+    let with = |password: &str| url.replacen("http://", &format!("http://eureka:{password}@"), 1);
+    let long_password = format!("Long-{}", "x".repeat(120));
+    let stray_lists: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![format!("{},", with("Stray-Pw-1234")), with("Stray-Pw-1234")],
+            "Stray-Pw-1234",
+        ),
+        (vec![with("Quote'Pw-1234")], "Quote'Pw-1234"),
+        (vec![with(&long_password)], "Long-xxxxxxxx"),
+        (
+            vec!["eureka:Bare-Pw-1234@eureka/eureka/".into()],
+            "Bare-Pw-1234",
+        ),
+        (
+            vec!["eureka:Comma,Pw-1234@eureka/eureka/".into()],
+            "Comma,Pw-1234",
+        ),
+    ];
+    for (words, password) in &stray_lists {
+        let mut args = vec!["prestop", "--app", APP, "--eureka-url", &url];
+        args.extend(words.iter().map(String::as_str));
+        let outcome = hook(&args).run();
+        outcome
+            .assert_code(2)
+            .assert_stderr_contains("unexpected argument")
+            .assert_stderr_contains("eureka:***@")
+            .assert_never_shows(password);
+        // Before the subcommand, clap takes the word for an unknown subcommand.
+        let mut args = vec!["--eureka-url", &url];
+        args.extend(words.iter().map(String::as_str));
+        args.extend(["prestop", "--app", APP]);
+        hook(&args)
+            .run()
+            .assert_code(2)
+            .assert_stderr_contains("eureka:***@")
+            .assert_never_shows(password);
+    }
+    assert!(
+        double.requests().is_empty(),
+        "a refused command line sent {:?}",
         double.requests()
     );
 }

@@ -669,3 +669,72 @@ fn the_fallback_recognises_the_instance_by_this_machines_address_without_pod_ip(
         ));
     assert_instance(&double, "by-address-1", "OUT_OF_SERVICE", "OUT_OF_SERVICE");
 }
+
+/// A pod spec or compose file that names Spring's properties as they are written in
+/// application.yml: Spring Boot binds such variables, so the hook reads them too.
+#[test]
+fn dotted_property_names_in_the_environment_reach_the_registry_they_name() {
+    let double = registry_with_instance();
+    let outcome = hook(&["prestop", "--drain", "0s"])
+        .env("eureka.client.serviceUrl.defaultZone", double.base_url())
+        .env("spring.application.name", APP)
+        .env("server.port", "8080")
+        .run();
+    outcome
+        .assert_code(0)
+        .assert_stderr_contains("OUT_OF_SERVICE on 1 of 1 peer")
+        .assert_stderr_contains(
+            "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE is read from eureka.client.serviceUrl.defaultZone",
+        );
+    assert!(
+        !outcome.stderr.contains("localhost:8761"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        !outcome.stderr.contains("does not read it"),
+        "{}",
+        outcome.stderr
+    );
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+}
+
+#[test]
+fn spring_application_json_outranks_the_plain_variables_as_in_spring_boot() {
+    let double = registry_with_instance();
+    let json = format!(
+        r#"{{"spring":{{"application":{{"name":"{APP}"}}}},"server.port":8080,
+            "eureka":{{"client":{{"serviceUrl":{{"defaultZone":"{}","east":"http://east/eureka/"}}}}}}}}"#,
+        double.base_url()
+    );
+    hook(&["prestop", "--drain", "0s"])
+        .env("SPRING_APPLICATION_JSON", json)
+        .env("SPRING_APPLICATION_NAME", "not-this-app")
+        .env("SERVER_PORT", "9999")
+        .run()
+        .assert_code(0)
+        .assert_stderr_contains("OUT_OF_SERVICE on 1 of 1 peer")
+        .assert_stderr_contains(
+            "SPRING_APPLICATION_NAME is read from SPRING_APPLICATION_JSON (key spring.application.name)",
+        )
+        .assert_stderr_contains(
+            "warning: SPRING_APPLICATION_JSON key eureka.client.serviceUrl.east is set: it lists the Eureka servers of zone 'east'",
+        );
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+}
+
+#[test]
+fn an_upper_case_scheme_is_http_and_a_zone_list_the_hook_does_not_read_is_named() {
+    let double = registry_with_instance();
+    hook(&["status"])
+        .env("SPRING_APPLICATION_NAME", APP)
+        .env("SERVER_PORT", "8080")
+        .env("EUREKA_URL", double.base_url().replacen("http://", "HTTP://", 1))
+        .env("EUREKA_CLIENT_SERVICEURL_ZONE1", "http://zone1:8761/eureka/")
+        .run()
+        .assert_code(0)
+        .assert_stdout_contains(" UP ")
+        .assert_stderr_contains(
+            "warning: EUREKA_CLIENT_SERVICEURL_ZONE1 is set: it lists the Eureka servers of zone 'zone1'",
+        );
+}

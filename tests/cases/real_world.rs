@@ -846,3 +846,58 @@ fn real_world_inputs_keep_every_promise_on_every_hook_in_both_log_formats() {
     let runs = run_matrix(rows);
     eprintln!("real-world matrix: {count} inputs, {runs} runs");
 }
+
+/// The README's promise: a flag may come before the subcommand, a subcommand's own flags
+/// included (`eureka-hook --drain 5s prestop`, `eureka-hook -v status`).
+#[test]
+fn flags_before_the_subcommand_work_as_after_it() {
+    let double = registry_with_instance();
+    let url = double.base_url();
+    let started = std::time::Instant::now();
+    hook(&[
+        "--drain",
+        "300ms",
+        "--eureka-url",
+        &url,
+        "--app",
+        APP,
+        "prestop",
+        "--port",
+        "8080",
+    ])
+    .run()
+    .assert_code(0)
+    .assert_stderr_contains("drain of 300ms held");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+    hook(&[
+        "--wait=1s",
+        "--strict",
+        "--eureka-url",
+        &url,
+        "poststart",
+        "--app",
+        APP,
+    ])
+    .run()
+    .assert_code(0);
+    // Without a value, the DELETE leaves UNKNOWN until the app's next heartbeat.
+    assert_instance(&double, DEFAULT_ID, "UNKNOWN", "UNKNOWN");
+    hook(&["-v", "status", "--app", APP, "--eureka-url", &url])
+        .run()
+        .assert_code(0)
+        .assert_stderr_contains("debug: GET");
+    // A subcommand's flag before another subcommand is still refused, naming it.
+    hook(&[
+        "--drain",
+        "1s",
+        "status",
+        "--app",
+        APP,
+        "--eureka-url",
+        &url,
+    ])
+    .run()
+    .assert_code(2)
+    .assert_stderr_contains("--drain");
+}

@@ -117,7 +117,9 @@ impl Hook {
             }
         }
         for path in credentials_files {
-            if let Ok(content) = std::fs::read_to_string(path) {
+            // Only a regular file, and only its start: a test may hand the hook a device or a
+            // FIFO, which must not hang or flood the harness either.
+            if let Ok(content) = read_regular_file_start(&path) {
                 passwords.extend(
                     content
                         .trim_end_matches(['\r', '\n'])
@@ -139,6 +141,18 @@ impl Hook {
             self.args.join(" ")
         )
     }
+}
+
+/// The first 64 KiB of the file at `path`, if it is a regular file.
+fn read_regular_file_start(path: &std::path::Path) -> std::io::Result<String> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::ErrorKind::InvalidInput.into());
+    }
+    let mut content = String::new();
+    std::fs::File::open(path)?
+        .take(64 * 1024)
+        .read_to_string(&mut content)?;
+    Ok(content)
 }
 
 /// Starts every hook at once and waits for all of them, each in a thread of its own so that its
