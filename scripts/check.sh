@@ -13,6 +13,9 @@ cargo fmt --all -- --check
 step "lint: cargo clippy --workspace --all-targets --locked -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "layers: no import cycle between src/'s modules (scripts/layers.sh)"
+bash scripts/layers.sh >/dev/null
+
 step "tests: cargo test --workspace --locked"
 cargo test --workspace --locked
 

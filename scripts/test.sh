@@ -169,6 +169,9 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "layers: no import cycle between src/'s modules (scripts/layers.sh)"
+bash scripts/layers.sh >/dev/null
+
 step "release files: dist/ for x86_64 and aarch64 (scripts/dist.sh amd64 arm64)"
 # It prints the binaries' paths in the order of its arguments.
 dist_out="$(bash scripts/dist.sh amd64 arm64)"

@@ -11,6 +11,7 @@ mod drain;
 mod eureka;
 mod exit;
 mod hooks;
+mod hosts_file;
 mod log;
 mod log_file;
 mod output;
@@ -18,10 +19,11 @@ mod redact;
 mod run;
 mod settings;
 mod values;
+mod vars;
 
 use std::process::ExitCode;
 
-use crate::settings::vars::ProcessEnv;
+use crate::vars::ProcessEnv;
 
 fn main() -> ExitCode {
     let env = ProcessEnv::of_this_process();

@@ -9,8 +9,8 @@ use anyhow::Result;
 use clap::error::ErrorKind;
 
 use crate::clock::SystemClock;
-use crate::settings::vars::ProcessEnv;
 use crate::settings::{self, Hook, Settings};
+use crate::vars::ProcessEnv;
 use crate::{cli, drain, eureka, exit, hooks, log, output};
 
 /// Runs the hook `cli` chose, with the settings `cli` and `env` resolve to.

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::transport::Exchange;
-use crate::settings::vars;
+use crate::vars;
 
 /// What a peer answered to one operation, after any retries.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use std::time::Duration;
 use base64::Engine;
 use ureq::tls::Certificate;
 
+use super::Peer;
 use super::answer::{Answer, answer_of, body_of, unreadable};
 use super::document::{
     Instance, is_applications_document, parse_application_document, parse_instance_document,
@@ -19,7 +20,6 @@ use super::document::{
 use super::status::InstanceStatus;
 use super::transport::{Call, Transport, Verb};
 use crate::clock::Clock;
-use crate::settings::Peer;
 use crate::values::{AppName, InstanceId, ServiceUrl};
 
 /// One call to the registry.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rustls::CertificateError;
 
 use super::lookup::name_lookup_failure;
-use crate::settings::vars;
+use crate::vars;
 
 /// A sentence about a failed request. `budget` is the request timeout the attempt belonged to.
 pub fn describe_failure(err: &ureq::Error, budget: Duration) -> String {

@@ -22,8 +22,7 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
-use crate::settings::host::addresses_in_hosts_file;
-use crate::settings::machine::HOSTS_FILE;
+use crate::hosts_file::{HOSTS_FILE, addresses_in_hosts_file};
 
 /// The system resolver could not look the host name up; holds its error.
 #[derive(Debug)]

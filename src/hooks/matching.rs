@@ -74,7 +74,7 @@ pub fn explain(
                 "registered ids for {app}: {} (none has host {host} and {port}); set \
                  --instance-id or {} to the app's id (listing cached up to 30 s, it may lag)",
                 ids.join(", "),
-                crate::settings::vars::INSTANCE_ID[1]
+                crate::vars::INSTANCE_ID[1]
             );
             (None, why)
         }

@@ -14,10 +14,10 @@ use anyhow::Result;
 use super::host::{HostSource, looked_up_host, spring_address};
 use super::machine::{Machine, SharedMachine};
 use super::spring_id::{RegisteredPort, SpringIds, spring_ids, spring_port};
-use super::vars::{self, EnvLookup, set};
 use crate::cli::CommonArgs;
 use crate::exit::BadInput;
 use crate::values::{self, AppName, InstanceId};
+use crate::vars::{self, EnvLookup, set};
 
 const DEFAULT_PORT: u16 = 8080;
 
@@ -238,7 +238,7 @@ fn id_host(
             warnings.push(format!(
                 "{}: {err}; it is taken to name no host, so the instance id's host is this \
                  machine's address (pass --hostname if Spring finds another name)",
-                super::machine::HOSTS_FILE
+                crate::hosts_file::HOSTS_FILE
             ));
             None
         }

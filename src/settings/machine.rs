@@ -14,8 +14,7 @@ use nix::net::if_::{InterfaceFlags, if_nametoindex};
 use super::host::InterfaceAddress;
 use crate::bounded_read::{self, FileRefused, HOSTS_FILE_CAP};
 
-/// Where the system keeps its host names; the same file Java's name service reads.
-pub const HOSTS_FILE: &str = "/etc/hosts";
+use crate::hosts_file::HOSTS_FILE;
 
 /// The machine the hook runs on.
 pub trait Machine {

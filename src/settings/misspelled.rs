@@ -11,7 +11,7 @@
 //! `EUREKA_INSTANCE_INSTANCE-ID`: see `spring_env`) is read, so it is no misspelling; a service URL
 //! list for a zone other than `defaultZone` gets a warning of its own.
 
-use super::{spring_env, vars};
+use crate::vars;
 
 /// Spring Cloud's `spring.cloud.inetutils.*` settings, which change the host Spring finds but
 /// which the hook does not apply.
@@ -106,7 +106,7 @@ pub fn warnings<'a>(set_names: impl IntoIterator<Item = &'a str>) -> Vec<String>
 /// A warning when `name` sets the service URL list of a zone other than `defaultZone`; `shown`
 /// is how the message names where it is set.
 fn zone_warning(name: &str, shown: &str) -> Option<String> {
-    let zone = spring_env::other_zone(name)?;
+    let zone = vars::other_zone(name)?;
     Some(format!(
         "{shown} is set: it lists the Eureka servers of zone '{zone}', which eureka-hook does \
          not read (Spring Cloud uses a zone's list only when eureka.client.region and \
@@ -130,7 +130,7 @@ pub fn likely_misspellings<'a>(
     let mut known: Vec<(&'static str, String)> = Vec::new();
     let mut found = Vec::new();
     for set in set_names {
-        if vars::read_names().any(|name| name == set) || spring_env::is_read(set) {
+        if vars::read_names().any(|name| name == set) || vars::is_read(set) {
             continue;
         }
         let normalised = normalise(set);

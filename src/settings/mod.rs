@@ -13,9 +13,7 @@ mod identity;
 pub mod machine;
 pub mod misspelled;
 mod registry;
-mod spring_env;
 mod spring_id;
-pub mod vars;
 
 use std::time::Duration;
 
@@ -27,16 +25,18 @@ pub use identity::Identity;
 #[cfg(test)]
 pub use identity::InterfaceAddressOnDemand;
 pub use machine::SharedMachine;
-pub use registry::{Peer, Registry};
+pub use registry::Registry;
+// The registry settings hand their peers to the client as the client's own type.
+pub use crate::eureka::Peer;
+pub use crate::vars::EnvLookup;
 pub use spring_id::RegisteredPort;
-pub use vars::EnvLookup;
 
 use crate::cli::{Cli, CommonArgs, HookCommand};
 use crate::exit::BadInput;
 use crate::log::{LogFormat, LogSettings, Verbosity};
 use crate::redact::Secret;
 use crate::values;
-use vars::{first_env, flag_or_env_bool, path_from, pick};
+use crate::vars::{self, first_env, flag_or_env_bool, path_from, pick};
 
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 /// Eureka's `response-cache-update-interval-ms`.

@@ -9,13 +9,13 @@ use anyhow::{Context, Result};
 use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
-use super::vars::{self, EnvLookup, first_env, path_from, source_name};
 use crate::bounded_read;
 use crate::cli::CommonArgs;
-use crate::eureka::tls;
+use crate::eureka::{Peer, tls};
 use crate::exit::BadInput;
 use crate::redact::{Credentials, Secret};
 use crate::values::{self, ServiceUrl};
+use crate::vars::{self, EnvLookup, first_env, path_from, source_name};
 
 /// Spring Cloud's default `defaultZone`.
 pub const DEFAULT_EUREKA_URL: &str = "http://localhost:8761/eureka/";
@@ -23,34 +23,6 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A service URL as given, with the credentials its userinfo held.
 pub type GivenUrl = (ServiceUrl, Option<Credentials>);
-
-/// One Eureka server to talk to.
-#[derive(Clone, Debug)]
-pub struct Peer {
-    pub url: ServiceUrl,
-    credentials: Option<Credentials>,
-    /// True when the credentials came from this peer's own URL, which then displays `user:***@`.
-    credentials_in_url: bool,
-}
-
-impl Peer {
-    /// What is sent as HTTP Basic auth to this peer.
-    pub fn credentials(&self) -> Option<&Credentials> {
-        self.credentials.as_ref()
-    }
-}
-
-/// The URL as given, with `user:***@` when it carried credentials.
-impl fmt::Display for Peer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.credentials {
-            Some(credentials) if self.credentials_in_url => {
-                f.write_str(&self.url.shown_with_user(&credentials.username))
-            }
-            _ => self.url.fmt(f),
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct Registry {
@@ -196,10 +168,9 @@ fn assign_credentials(
     let shared = from_url.or(from_env).or(from_file);
     Ok(urls
         .into_iter()
-        .map(|(url, own)| Peer {
-            url,
-            credentials_in_url: own.is_some(),
-            credentials: own.or_else(|| shared.clone()),
+        .map(|(url, own)| {
+            let in_url = own.is_some();
+            Peer::new(url, own.or_else(|| shared.clone()), in_url)
         })
         .collect())
 }

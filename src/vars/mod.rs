@@ -12,9 +12,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::spring_env;
+mod spring_env;
+
 use crate::exit::BadInput;
 use crate::values;
+pub use spring_env::{is_read, other_zone};
 
 pub const EUREKA_URL: &[&str] = &["EUREKA_URL", "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE"];
 /// The registered app; Spring's own order after the hook's variable.
