@@ -48,3 +48,7 @@ mod kubelet;
 /// At least 60 inputs as real pods give them (spellings, empties, encodings, passwords, files,
 /// signals, odd servers), each on every hook, in both log formats, checked for passwords.
 mod real_world;
+
+/// A seeded hostile server against every hook: no answer may crash a hook, hang it, skip the
+/// drain, print a secret or a raw control character.
+mod hostile;
