@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::transport::Exchange;
+use super::transport::{Exchange, MOST_ATTEMPTS_PER_REQUEST};
 use crate::settings::vars;
 
 /// What a peer answered to one operation, after any retries.
@@ -86,10 +86,9 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             },
             500..=599 => Answer::Unavailable {
                 reason: match retry_after {
-                    // The retries only give up on a Retry-After that does not fit the budget.
                     Some(wait) => format!(
-                        "{status} server error (it asked to retry after {}, more than \
-                         --request-timeout leaves)",
+                        "{status} server error (it asked to retry after {}; retried only while \
+                         --request-timeout lasted, at most {MOST_ATTEMPTS_PER_REQUEST} attempts)",
                         humantime::format_duration(wait)
                     ),
                     None => format!("{status} server error"),
@@ -183,7 +182,7 @@ mod tests {
         });
         assert_eq!(
             answer.to_string(),
-            "503 server error (it asked to retry after 2m, more than --request-timeout leaves)"
+            "503 server error (it asked to retry after 2m; retried only while --request-timeout lasted, at most 4 attempts)"
         );
     }
 }

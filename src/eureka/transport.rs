@@ -3,8 +3,11 @@
 //! Credentials go only in the `Authorization` header the client builds; no redirect is followed,
 //! proxy variables are ignored (Eureka is in-cluster) and at most [`MAX_BODY_BYTES`] of an answer
 //! is read. Refused or reset connections and 5xx answers are retried after 100 ms, 200 ms, 400 ms…
-//! (or the server's `Retry-After`) while the budget lasts. Pauses go through the injected
-//! [`Clock`].
+//! (or the server's `Retry-After`, when longer) while the budget lasts, and at most
+//! [`MOST_ATTEMPTS_PER_REQUEST`] times in all. Pauses go through the injected [`Clock`].
+//!
+//! Every duration computed here from an answer is checked or saturating: a `Retry-After` of any
+//! size only ends the retries.
 
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -25,6 +28,10 @@ use crate::log;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// A retry is not worth starting with less time than this left in the budget.
 const SHORTEST_ATTEMPT: Duration = Duration::from_millis(50);
+/// The most attempts one request makes, its retries included, however short the pauses a
+/// server asks for: a peer that answers every request with `503` and `Retry-After: 0` gets this
+/// many requests per request of a phase, not a storm.
+pub const MOST_ATTEMPTS_PER_REQUEST: u32 = 4;
 /// How much sooner than the whole attempt the name lookup must end.
 const LOOKUP_MARGIN: Duration = Duration::from_millis(1);
 
@@ -75,14 +82,15 @@ impl Exchange {
         }
     }
 
-    /// How long to pause before retrying, or `None` if this outcome is final.
+    /// How long to pause before retrying, or `None` if this outcome is final. A `Retry-After`
+    /// shorter than the backoff is lengthened to it.
     fn retry_pause(&self, backoff: Duration) -> Option<Duration> {
         match self {
             Exchange::Answered {
                 status: 500..=599,
                 retry_after,
                 ..
-            } => Some(retry_after.unwrap_or(backoff)),
+            } => Some(retry_after.map_or(backoff, |asked| asked.max(backoff))),
             Exchange::Failed {
                 transient: true, ..
             } => Some(backoff),
@@ -243,21 +251,25 @@ impl<'clock> Transport<'clock> {
     }
 }
 
-/// Runs `attempt` (given the time left) until its outcome is final or no retry fits in `budget`.
+/// Runs `attempt` (given the time left) until its outcome is final, no retry fits in `budget`
+/// or [`MOST_ATTEMPTS_PER_REQUEST`] were made.
 fn with_retries(
     clock: &dyn Clock,
     budget: Duration,
     url: &str,
     mut attempt: impl FnMut(Duration) -> Exchange,
 ) -> Exchange {
-    let deadline = clock.now() + budget;
+    let started = clock.now();
+    let left = || budget.saturating_sub(clock.now().saturating_duration_since(started));
     let mut backoff = FIRST_BACKOFF;
+    let mut attempts: u32 = 1;
     loop {
-        let exchange = attempt(deadline.saturating_duration_since(clock.now()));
+        let exchange = attempt(left());
         let Some(pause) = exchange.retry_pause(backoff) else {
             return exchange;
         };
-        if clock.now() + pause + SHORTEST_ATTEMPT > deadline {
+        if attempts >= MOST_ATTEMPTS_PER_REQUEST || pause.saturating_add(SHORTEST_ATTEMPT) > left()
+        {
             return exchange;
         }
         log::debug(
@@ -265,7 +277,8 @@ fn with_retries(
             &format!("{url}: retrying in {} ms", pause.as_millis()),
         );
         clock.sleep(pause);
-        backoff *= 2;
+        backoff = backoff.saturating_mul(2);
+        attempts = attempts.saturating_add(1);
     }
 }
 
@@ -303,6 +316,11 @@ mod tests {
         assert_eq!(
             answered(503, Some(Duration::from_secs(1))).retry_pause(backoff),
             Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            answered(503, Some(Duration::ZERO)).retry_pause(backoff),
+            Some(backoff),
+            "a Retry-After shorter than the backoff is lengthened to it"
         );
         assert_eq!(answered(404, None).retry_pause(backoff), None);
         assert_eq!(answered(401, None).retry_pause(backoff), None);
@@ -376,5 +394,37 @@ mod tests {
         assert!(matches!(outcome, Exchange::Answered { status: 200, .. }));
         assert_eq!(clock.pauses(), [Duration::from_secs(2)]);
         assert!(replies.is_empty());
+    }
+
+    #[test]
+    fn a_retry_after_of_any_size_never_overflows_and_never_outlasts_the_budget() {
+        for asked in [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX),
+            Duration::from_secs(120),
+        ] {
+            let clock = FakeClock::new();
+            let mut attempts = 0;
+            let outcome = with_retries(&clock, Duration::from_secs(5), "u", |_| {
+                attempts += 1;
+                answered(503, Some(asked))
+            });
+            assert!(matches!(outcome, Exchange::Answered { status: 503, .. }));
+            assert_eq!(attempts, 1, "{asked:?} does not fit: no retry");
+            assert!(clock.pauses().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_peer_asking_for_no_pause_gets_a_fixed_number_of_attempts() {
+        let clock = FakeClock::new();
+        let mut attempts = 0;
+        with_retries(&clock, Duration::from_secs(3600), "u", |_| {
+            attempts += 1;
+            answered(503, Some(Duration::ZERO))
+        });
+        assert_eq!(attempts, MOST_ATTEMPTS_PER_REQUEST);
+        let ms: Vec<u128> = clock.pauses().iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [100, 200, 400], "the backoff, not the zero asked for");
     }
 }

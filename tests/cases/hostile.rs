@@ -284,7 +284,10 @@ fn serve(
         *count
     };
     requests.fetch_add(1, Ordering::SeqCst);
-    let mut rng = fastrand::Rng::with_seed(mix(seed, &key, nth));
+    // A third of the servers answer a request the same way every time, as a broken proxy does:
+    // that is what turns a retry policy into a storm.
+    let occurrence = if seed.is_multiple_of(3) { 1 } else { nth };
+    let mut rng = fastrand::Rng::with_seed(mix(seed, &key, occurrence));
     let reply = Reply::generate(&mut rng);
     log.lock()
         .unwrap()
