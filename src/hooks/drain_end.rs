@@ -6,7 +6,7 @@
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, later};
 use crate::drain::{Sleeper, Wake};
 use crate::eureka::shown;
 use crate::log;
@@ -74,7 +74,7 @@ impl Evidence {
     /// When the drain ends with what is known now.
     pub fn end(&self, drain_end: Instant, after_propagation: Option<Duration>) -> Instant {
         match (after_propagation, self.last_seen()) {
-            (Some(after), Some(last_seen)) => drain_end.min(last_seen + after),
+            (Some(after), Some(last_seen)) => drain_end.min(later(last_seen, after)),
             _ => drain_end,
         }
     }
@@ -139,7 +139,7 @@ pub fn hold_drain(
     let ended = hold(
         sleeper,
         clock,
-        started + drain,
+        later(started, drain),
         after_propagation,
         evidence,
         reports,
@@ -200,7 +200,7 @@ fn hold(
                 Ended::Full
             };
         }
-        if let Wake::Signal(signal) = sleeper.wait(end - now) {
+        if let Wake::Signal(signal) = sleeper.wait(end.saturating_duration_since(now)) {
             return Ended::CutShort {
                 after: clock.now().duration_since(started),
                 signal,

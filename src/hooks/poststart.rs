@@ -12,7 +12,7 @@ use super::locate::{Located, NotLocated, locate};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
 use super::requests::{clear_override, lookup};
-use crate::clock::Clock;
+use crate::clock::{Clock, later};
 use crate::eureka::{Answer, EurekaClient, Instance, InstanceStatus};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
@@ -89,9 +89,9 @@ fn wait_and_clear_override(
     wait: Duration,
 ) -> Result<(), HookFailed> {
     let (identity, peers) = (&settings.identity, &settings.registry.peers);
-    let deadline = clock.now() + wait;
+    let deadline = later(clock.now(), wait);
     // Every request ends by then: the documented bound is --wait plus one request timeout.
-    let hard_end = deadline + settings.registry.request_timeout;
+    let hard_end = later(deadline, settings.registry.request_timeout);
     let budget = || time_left(settings, clock, hard_end);
     log::info(
         "waiting",

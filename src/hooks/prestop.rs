@@ -26,7 +26,8 @@ use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
 use super::requests::{listing, lookup, mark};
 use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting};
-use crate::clock::Clock;
+use crate::bug;
+use crate::clock::{Clock, later};
 use crate::drain::Sleeper;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
@@ -51,7 +52,11 @@ pub fn prestop(
     log_target(settings);
     // Without a drain there is nothing to watch, and a manual drain stays one request per peer.
     let primes = !drain.is_zero();
-    let (marks, marked) = mark_out_of_service(settings, client, clock, primes);
+    // A bug in the registry step or the watch costs the mark or the watch, never the drain.
+    let (marks, marked) = bug::contained("the registry step", || {
+        mark_out_of_service(settings, client, clock, primes)
+    })
+    .unwrap_or_else(|failure| (Vec::new(), Err(failure.into())));
     let polling_context = WatchContext {
         client: client.clone(),
         clock,
@@ -60,20 +65,25 @@ pub fn prestop(
             .as_ref()
             .map_or_else(|_| settings.identity.instance_id.clone(), Clone::clone),
         request_timeout: settings.registry.request_timeout,
-        drain_end: clock.now() + drain,
+        drain_end: later(clock.now(), drain),
         nudger: sleeper.nudger(),
     };
     let (mut evidence, watched) = watch_plan(settings, &marks, &polling_context.id, watch);
-    let polling = polling::start(&polling_context, watched);
+    let polling = bug::contained("the watch", || polling::start(&polling_context, watched)).ok();
+    let no_reports = std::sync::mpsc::channel().1;
     hold_drain(
         sleeper,
         clock,
         drain,
         watch.after_propagation,
         &mut evidence,
-        &polling.reports,
+        polling
+            .as_ref()
+            .map_or(&no_reports, |polling| &polling.reports),
     );
-    polling.stop();
+    if let Some(polling) = polling {
+        polling.stop();
+    }
     marked.map(|_| ())
 }
 
@@ -107,7 +117,7 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
             POLL_INTERVAL.as_secs()
         ),
     );
-    let remark_after = humantime::format_duration(watch.server_cache + REMARK_MARGIN);
+    let remark_after = humantime::format_duration(watch.server_cache.saturating_add(REMARK_MARGIN));
     let live_reads = every_id(identity).map(|id| {
         PlannedRequest::on(
             "if marked and still listed",
@@ -221,7 +231,7 @@ fn prime_and_mark(
     primes: bool,
 ) -> (Option<PrimedListing>, Instant, Vec<Answer>) {
     let timeout = settings.registry.request_timeout;
-    let listing_budget = LISTING_BUDGET.min(timeout / 2);
+    let listing_budget = LISTING_BUDGET.min(timeout.checked_div(2).unwrap_or_default());
     let started = clock.now();
     let listed = primes.then(|| {
         let instances = client.instances(peer, &listing(&settings.identity.app), listing_budget);

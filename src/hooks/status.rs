@@ -13,6 +13,7 @@ use super::report::{failure_exit, summary};
 use super::requests::lookup;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
+use crate::log;
 use crate::settings::Settings;
 
 /// Writes this instance's status and override on every peer to `out`, for a person.
@@ -43,7 +44,7 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
             (table(heading, settings, &rows), Err(failure))
         }
     };
-    out.write_all(text.as_bytes())
+    out.write_all(log::escaped_lines(&text).as_bytes())
         .and_then(|()| out.flush())
         .context("writing the status table to stdout")?;
     Ok(outcome?)
