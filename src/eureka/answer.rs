@@ -69,9 +69,14 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             status,
             location,
             retry_after,
-            ..
+            body,
         } => match status {
-            200..=299 => Answer::Accepted { status },
+            // Eureka answers a status change with an empty 200 (`Response.ok().build()`).
+            200..=299 if body.as_deref().is_none_or(str::is_empty) => Answer::Accepted { status },
+            200..=299 => Answer::Unavailable {
+                reason: not_eureka(status, body.as_deref().unwrap_or_default()),
+                status: Some(status),
+            },
             404 => Answer::NotFound,
             401 | 403 => Answer::CredentialsRefused { status },
             300..=399 => Answer::Unavailable {
@@ -105,6 +110,22 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             status: None,
         },
     }
+}
+
+/// Why a 2xx with a body is not Eureka's answer to a status change, and what to check.
+fn not_eureka(status: u16, body: &str) -> String {
+    let start = body.trim_start();
+    let what = if start.starts_with('<') {
+        "an HTML or XML page (a proxy's login page or another web app?)"
+    } else if start.starts_with('{') || start.starts_with('[') {
+        "a JSON document (another service?)"
+    } else {
+        "a body"
+    };
+    format!(
+        "not Eureka: the URL is probably missing the /eureka/ path, or a proxy answers for it \
+         ({status} with {what}; Eureka answers a status change with an empty 200)"
+    )
 }
 
 /// The body of a 200, or the answer that stands in its place.
@@ -183,6 +204,34 @@ mod tests {
         assert_eq!(
             answer.to_string(),
             "503 server error (it asked to retry after 2m; retried only while --request-timeout lasted, at most 4 attempts)"
+        );
+    }
+
+    #[test]
+    fn only_an_empty_2xx_to_a_status_change_counts_as_eureka_accepting_it() {
+        let put_answer = |status, body: Option<&str>| {
+            answer_of(Exchange::Answered {
+                status,
+                body: body.map(str::to_string),
+                retry_after: None,
+                location: None,
+            })
+        };
+        assert_eq!(put_answer(200, Some("")), Answer::Accepted { status: 200 });
+        assert_eq!(put_answer(200, None), Answer::Accepted { status: 200 });
+        let login = put_answer(200, Some("<!DOCTYPE html><html>Sign in</html>"));
+        assert!(!login.is_accepted());
+        assert!(
+            login.to_string().starts_with(
+                "not Eureka: the URL is probably missing the /eureka/ path, or a proxy answers"
+            ),
+            "{login}"
+        );
+        assert!(login.to_string().contains("HTML"), "{login}");
+        let other = put_answer(202, Some(r#"{"status":"UP"}"#));
+        assert!(
+            !other.is_accepted() && other.to_string().contains("JSON"),
+            "{other}"
         );
     }
 }

@@ -32,6 +32,8 @@ const SHORTEST_ATTEMPT: Duration = Duration::from_millis(50);
 /// server asks for: a peer that answers every request with `503` and `Retry-After: 0` gets this
 /// many requests per request of a phase, not a storm.
 pub const MOST_ATTEMPTS_PER_REQUEST: u32 = 4;
+/// The most of a body read after a PUT's or DELETE's 2xx: enough to tell a page from nothing.
+const MOST_STATUS_BODY_BYTES: u64 = 16 * 1024;
 /// How much sooner than the whole attempt the name lookup must end.
 const LOOKUP_MARGIN: Duration = Duration::from_millis(1);
 
@@ -63,7 +65,8 @@ pub struct Call {
 pub enum Exchange {
     Answered {
         status: u16,
-        /// The body of a GET's 200; any other body is left unread.
+        /// The body of a GET's 200, or of a PUT's or DELETE's 2xx (at most
+        /// [`MOST_STATUS_BODY_BYTES`], as lossy text: Eureka sends none); any other is left unread.
         body: Option<String>,
         retry_after: Option<Duration>,
         location: Option<String>,
@@ -220,6 +223,9 @@ impl<'clock> Transport<'clock> {
                     .and_then(|bytes| decoded(bytes, gzipped))
                     .map_err(|err| Failure::Body { status, err })?,
             ),
+            Verb::Put | Verb::Delete if (200..300).contains(&status) => Some(
+                status_body(response.body_mut()).map_err(|err| Failure::Body { status, err })?,
+            ),
             _ => None,
         };
         Ok(Exchange::Answered {
@@ -248,6 +254,19 @@ impl<'clock> Transport<'clock> {
             .timeout_resolve(lookup_limit)
             .build()
             .run()
+    }
+}
+
+/// What came with a PUT's or DELETE's 2xx, as text; a body past the limit is not read further.
+fn status_body(body: &mut Body) -> Result<String, ureq::Error> {
+    match body
+        .with_config()
+        .limit(MOST_STATUS_BODY_BYTES)
+        .read_to_vec()
+    {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(ureq::Error::BodyExceedsLimit(limit)) => Ok(format!("(more than {limit} bytes)")),
+        Err(err) => Err(err),
     }
 }
 

@@ -570,4 +570,45 @@ mod tests {
             "{window:?}"
         );
     }
+
+    /// The machine's clock, except that it panics when a peer's worker thread reads it.
+    struct PanicsInWorkers;
+
+    impl Clock for PanicsInWorkers {
+        fn now(&self) -> Instant {
+            assert_ne!(
+                std::thread::current().name(),
+                Some("peer"),
+                "a bug in a worker"
+            );
+            Instant::now()
+        }
+
+        fn sleep(&self, pause: Duration) {
+            std::thread::sleep(pause);
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_costs_the_mark_but_not_the_drain() {
+        let double = EurekaDouble::start();
+        double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        // No port: Spring's two candidate ids, each PUT in a worker thread of its own.
+        let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
+        let sleeper = SignalledSleeper::default();
+        let clock: &'static PanicsInWorkers = &PanicsInWorkers;
+        let client = EurekaClient::new(None, clock);
+        let drain = Duration::from_secs(30);
+        let err = prestop(&settings, &client, clock, &sleeper, drain, WATCH).unwrap_err();
+        assert_eq!(exit::from_error(&err), Exit::RegistryFailed);
+        assert_eq!(
+            err.to_string(),
+            "a bug stopped the registry step (see the error line above)"
+        );
+        let window = first_window(&sleeper);
+        assert!(
+            window <= drain && window + Duration::from_secs(1) > drain,
+            "the whole drain is still asked for: {window:?}"
+        );
+    }
 }

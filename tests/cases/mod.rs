@@ -52,3 +52,7 @@ mod real_world;
 /// A seeded hostile server against every hook: no answer may crash a hook, hang it, skip the
 /// drain, print a secret or a raw control character.
 mod hostile;
+
+/// Issue 14's answers, races and drain as a user hits them: no answer panics a hook or storms a
+/// peer, a login page is no mark, registry text forges no line.
+mod robust;
