@@ -5,7 +5,7 @@
 //! signal may cut short, has its own `drain::Sleeper`.)
 
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Far enough ahead to stand for "never" in a deadline, near enough to fit in any [`Instant`].
 const FAR_AHEAD: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
@@ -22,6 +22,10 @@ pub trait Clock: Sync {
     fn now(&self) -> Instant;
     /// Waits for `pause`.
     fn sleep(&self, pause: Duration);
+    /// The wall-clock time, to compare with the registry's timestamps.
+    fn wall_now(&self) -> SystemTime {
+        SystemTime::now()
+    }
 }
 
 /// The machine's monotonic clock and a real sleep.

@@ -14,7 +14,8 @@ use ureq::tls::Certificate;
 
 use super::answer::{Answer, answer_of, body_of, unreadable};
 use super::document::{
-    Instance, is_applications_document, parse_application_document, parse_instance_document,
+    Instance, StatusChange, is_applications_document, parse_application_document,
+    parse_instance_document, parse_status_change,
 };
 use super::status::InstanceStatus;
 use super::transport::{Call, Transport, Verb};
@@ -159,6 +160,17 @@ impl<'clock> EurekaClient<'clock> {
     ) -> Result<Instance, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_instance_document(&body).map_err(|problem| unreadable(&problem))
+    }
+
+    /// Sends `request` and reads when the instance it returns last changed status.
+    pub fn status_change(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: Duration,
+    ) -> Result<StatusChange, Answer> {
+        let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
+        parse_status_change(&body).map_err(|problem| unreadable(&problem))
     }
 
     /// Sends `request` and says whether the answer is a Eureka registry document

@@ -18,5 +18,5 @@ mod transport;
 pub use answer::Answer;
 pub use client::{EurekaClient, RegistryRequest};
 pub use describe::shown;
-pub use document::Instance;
+pub use document::{Instance, StatusChange};
 pub use status::InstanceStatus;

@@ -26,6 +26,7 @@ mod poststart;
 mod prestop;
 mod report;
 mod requests;
+mod stale;
 mod status;
 #[allow(clippy::arithmetic_side_effects)]
 mod watch;

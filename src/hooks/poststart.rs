@@ -2,7 +2,7 @@
 //! (a previous pod with the same name may have been drained). Registry trouble is a warning unless
 //! --strict. Bound: --wait plus one request timeout. Polling goes through the injected [`Clock`].
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Result;
 
@@ -12,6 +12,7 @@ use super::locate::{Located, NotLocated, locate};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
 use super::requests::{clear_override, lookup};
+use super::stale::{Override, judge};
 use crate::clock::{Clock, later};
 use crate::eureka::{Answer, EurekaClient, Instance, InstanceStatus};
 use crate::exit::{Exit, HookFailed};
@@ -89,6 +90,7 @@ fn wait_and_clear_override(
     wait: Duration,
 ) -> Result<(), HookFailed> {
     let (identity, peers) = (&settings.identity, &settings.registry.peers);
+    let started = clock.wall_now();
     let deadline = later(clock.now(), wait);
     // Every request ends by then: the documented bound is --wait plus one request timeout.
     let hard_end = later(deadline, settings.registry.request_timeout);
@@ -105,7 +107,7 @@ fn wait_and_clear_override(
     let mut said_not_yet = false;
     loop {
         let not_located = match locate(settings, client, &budget, &check) {
-            Ok(located) => return clear_overrides(settings, client, &located, budget),
+            Ok(located) => return clear_overrides(settings, client, &located, started, budget),
             Err(not_located) => not_located,
         };
         let remaining = deadline.saturating_duration_since(clock.now());
@@ -205,6 +207,7 @@ fn clear_overrides(
     settings: &Settings,
     client: &EurekaClient,
     located: &Located,
+    started: SystemTime,
     budget: impl Fn() -> Duration + Sync,
 ) -> Result<(), HookFailed> {
     let identity = &settings.identity;
@@ -234,7 +237,10 @@ fn clear_overrides(
         log_no_override(registered().map(|(_, instance)| instance), id);
         return Ok(());
     };
-    let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
+    let peers = stale_only(settings, client, &overridden, id, started, &budget);
+    if peers.is_empty() {
+        return Ok(());
+    }
     let answers = on_every_peer(&peers, |peer| {
         client.answer(peer, &clear_override(&identity.app, id), budget())
     });
@@ -256,6 +262,40 @@ fn clear_overrides(
             summary(&peers, &answers)
         ),
     })
+}
+
+/// The peers of `overridden` whose override is stale, re-read now (see `stale`); warns of each
+/// override left in place.
+fn stale_only(
+    settings: &Settings,
+    client: &EurekaClient,
+    overridden: &[(&Peer, &Instance)],
+    id: &InstanceId,
+    started: SystemTime,
+    budget: &(impl Fn() -> Duration + Sync),
+) -> Vec<Peer> {
+    let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
+    let request = lookup(&settings.identity.app, id);
+    let verdicts = on_every_peer(&peers, |peer| {
+        judge(client.status_change(peer, &request, budget()).ok(), started)
+    });
+    let mut stale = Vec::new();
+    for ((peer, instance), verdict) in overridden.iter().zip(verdicts) {
+        match verdict {
+            Override::Stale => stale.push((*peer).clone()),
+            Override::SetSince(at_ms) => log::warn(
+                "override_kept",
+                &format!(
+                    "peer {peer}: the {} override of instance {id} was set at {} (epoch ms), \
+                     after this instance registered and after poststart started: left in place \
+                     (a drain in progress?)",
+                    instance.override_shown(),
+                    at_ms
+                ),
+            ),
+        }
+    }
+    stale
 }
 
 #[cfg(test)]

@@ -159,3 +159,71 @@ fn a_newline_in_a_registered_instance_id_forges_no_log_line_and_no_escape_reache
     );
     assert_instance(&double, forged, "UP", "UNKNOWN");
 }
+
+/// poststart with a 5 s wait, against `url`.
+fn poststart(url: &str) -> Hook {
+    hook(&[
+        "poststart",
+        "--app",
+        APP,
+        "--wait",
+        "5s",
+        "--request-timeout",
+        "1s",
+        "--eureka-url",
+        url,
+    ])
+    .env("SERVER_PORT", "8080")
+}
+
+#[test]
+fn a_drain_begun_while_poststart_waits_for_registration_is_not_undone() {
+    let double = EurekaDouble::start();
+    // poststart asks at once (404: the app is still starting), then once a second.
+    let waiting = poststart(&double.base_url()).spawn();
+    std::thread::sleep(Duration::from_millis(200));
+    double.register(InstanceSpec::new(APP, HOST, 8080));
+    // A manual drain of the pod that just registered (more than stale::SAME_CHANGE_MS after
+    // it), while poststart still waits.
+    std::thread::sleep(Duration::from_millis(200));
+    prestop(&double.base_url()).run().assert_code(0);
+    let outcome = waiting.wait();
+    outcome.assert_code(0).assert_stderr_contains(
+        "after this instance registered and after poststart started: left in place",
+    );
+    let requests = double.requests();
+    let marked_at = requests
+        .iter()
+        .find(|request| request.method == "PUT" && request.status == 200)
+        .map(|request| request.at)
+        .unwrap();
+    let found_at = requests
+        .iter()
+        .find(|request| {
+            request.method == "GET" && request.status == 200 && request.path.ends_with(DEFAULT_ID)
+        })
+        .map(|request| request.at)
+        .unwrap();
+    assert!(
+        marked_at < found_at,
+        "the machine was too slow for this race: poststart found the instance before the mark"
+    );
+    assert!(sent(&double, "DELETE").is_empty(), "{}", outcome.stderr);
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+}
+
+#[test]
+fn a_drain_that_ended_before_poststart_started_is_cleared() {
+    let double = registry_with_instance();
+    prestop(&double.base_url()).run().assert_code(0);
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+    // Eureka's timestamps are in milliseconds: the next poststart starts in a later one.
+    std::thread::sleep(Duration::from_millis(5));
+    poststart(&double.base_url())
+        .run()
+        .assert_code(0)
+        .assert_stderr_contains("removed the OUT_OF_SERVICE override");
+    assert_eq!(sent(&double, "DELETE").len(), 1);
+    let state = double.instance(APP, DEFAULT_ID).unwrap();
+    assert_eq!(state.overridden_status, "UNKNOWN");
+}
