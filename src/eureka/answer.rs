@@ -114,10 +114,11 @@ pub fn answer_of(exchange: Exchange) -> Answer {
 
 /// Why a 2xx with a body is not Eureka's answer to a status change, and what to check.
 fn not_eureka(status: u16, body: &str) -> String {
-    let start = body.trim_start();
-    let what = if start.starts_with('<') {
+    // Either the first bytes, or the announced `[Content-Type]` (see `transport`).
+    let start = body.trim_start().to_ascii_lowercase();
+    let what = if start.starts_with('<') || start.contains("html") || start.contains("xml") {
         "an HTML or XML page (a proxy's login page or another web app?)"
-    } else if start.starts_with('{') || start.starts_with('[') {
+    } else if start.starts_with('{') || start.contains("json") {
         "a JSON document (another service?)"
     } else {
         "a body"

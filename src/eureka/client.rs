@@ -13,6 +13,7 @@ use base64::Engine;
 use ureq::tls::Certificate;
 
 use super::answer::{Answer, answer_of, body_of, unreadable};
+use super::budget::Budget;
 use super::document::{
     Instance, StatusChange, is_applications_document, parse_application_document,
     parse_instance_document, parse_status_change,
@@ -132,7 +133,12 @@ impl<'clock> EurekaClient<'clock> {
     }
 
     /// Sends `request` for its answer alone; any body is left unread.
-    pub fn answer(&self, peer: &Peer, request: &RegistryRequest, budget: Duration) -> Answer {
+    pub fn answer(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: impl Into<Budget>,
+    ) -> Answer {
         answer_of(self.transport.exchange(&request.call(peer), budget))
     }
 
@@ -156,7 +162,7 @@ impl<'clock> EurekaClient<'clock> {
         &self,
         peer: &Peer,
         request: &RegistryRequest,
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Result<Instance, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_instance_document(&body).map_err(|problem| unreadable(&problem))
@@ -167,7 +173,7 @@ impl<'clock> EurekaClient<'clock> {
         &self,
         peer: &Peer,
         request: &RegistryRequest,
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Result<StatusChange, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_status_change(&body).map_err(|problem| unreadable(&problem))
@@ -180,7 +186,7 @@ impl<'clock> EurekaClient<'clock> {
         &self,
         peer: &Peer,
         request: &RegistryRequest,
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Option<bool> {
         match body_of(self.transport.exchange(&request.call(peer), budget)) {
             Ok(body) => Some(is_applications_document(&body)),
@@ -194,7 +200,7 @@ impl<'clock> EurekaClient<'clock> {
         &self,
         peer: &Peer,
         request: &RegistryRequest,
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Result<Vec<Instance>, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_application_document(&body).map_err(|problem| unreadable(&problem))

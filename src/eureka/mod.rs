@@ -7,6 +7,7 @@
 
 mod answer;
 mod body;
+mod budget;
 mod client;
 mod describe;
 mod document;
@@ -16,6 +17,7 @@ pub mod tls;
 mod transport;
 
 pub use answer::Answer;
+pub use budget::{Budget, Limit};
 pub use client::{EurekaClient, RegistryRequest};
 pub use describe::shown;
 pub use document::{Instance, StatusChange};

@@ -18,6 +18,7 @@ use ureq::tls::Certificate;
 use ureq::{Agent, Body, RequestExt};
 
 use super::body::{MAX_BODY_BYTES, decoded};
+use super::budget::{Budget, Limit};
 use super::describe::{describe_body_failure, describe_failure};
 use super::lookup::NamingResolver;
 use super::tls;
@@ -65,8 +66,9 @@ pub struct Call {
 pub enum Exchange {
     Answered {
         status: u16,
-        /// The body of a GET's 200, or of a PUT's or DELETE's 2xx (at most
-        /// [`MOST_STATUS_BODY_BYTES`], as lossy text: Eureka sends none); any other is left unread.
+        /// The body of a GET's 200. For a PUT's or DELETE's 2xx, what came with it (Eureka sends
+        /// nothing): the first [`MOST_STATUS_BODY_BYTES`] as lossy text, or, when the headers
+        /// announce a body, its `Content-Type` in brackets, unread. Any other body is left unread.
         body: Option<String>,
         retry_after: Option<Duration>,
         location: Option<String>,
@@ -147,17 +149,13 @@ impl<'clock> Transport<'clock> {
         Transport { agent, clock }
     }
 
-    /// `call`, retried after a transient failure while `budget` lasts.
-    pub fn exchange(&self, call: &Call, budget: Duration) -> Exchange {
-        self.exchange_within(call, budget, budget)
-    }
-
-    /// `call`, retried while `left` lasts, the part of the request timeout `whole` that an
-    /// earlier request to the same peer left; a failure is described against `whole`.
-    pub fn exchange_within(&self, call: &Call, left: Duration, whole: Duration) -> Exchange {
-        with_retries(self.clock, left, &call.url, |timeout| {
+    /// `call`, retried after a transient failure while `budget` lasts; a failure is described
+    /// against its whole limit.
+    pub fn exchange(&self, call: &Call, budget: impl Into<Budget>) -> Exchange {
+        let budget = budget.into();
+        with_retries(self.clock, budget.left, &call.url, |timeout| {
             let started = self.clock.now();
-            let exchange = self.attempt(call, timeout, whole);
+            let exchange = self.attempt(call, timeout, budget);
             log::debug(
                 "request",
                 &format!(
@@ -172,8 +170,19 @@ impl<'clock> Transport<'clock> {
         })
     }
 
+    /// `call`, retried while `left` lasts, the part of the request timeout `whole` that an
+    /// earlier request to the same peer left; a failure is described against `whole`.
+    pub fn exchange_within(&self, call: &Call, left: Duration, whole: Duration) -> Exchange {
+        let budget = Budget {
+            left,
+            whole,
+            limit: Limit::RequestTimeout,
+        };
+        self.exchange(call, budget)
+    }
+
     /// One attempt limited to `timeout`; a failure is described against the whole `budget`.
-    fn attempt(&self, call: &Call, timeout: Duration, budget: Duration) -> Exchange {
+    fn attempt(&self, call: &Call, timeout: Duration, budget: Budget) -> Exchange {
         match self.send(call, timeout) {
             Ok(exchange) => exchange,
             Err(Failure::Request(err)) => Exchange::Failed {
@@ -223,9 +232,15 @@ impl<'clock> Transport<'clock> {
                     .and_then(|bytes| decoded(bytes, gzipped))
                     .map_err(|err| Failure::Body { status, err })?,
             ),
-            Verb::Put | Verb::Delete if (200..300).contains(&status) => Some(
-                status_body(response.body_mut()).map_err(|err| Failure::Body { status, err })?,
-            ),
+            Verb::Put | Verb::Delete if (200..300).contains(&status) => {
+                match announced_body(&header) {
+                    Some(described) => Some(described),
+                    None => Some(
+                        status_body(response.body_mut())
+                            .map_err(|err| Failure::Body { status, err })?,
+                    ),
+                }
+            }
             _ => None,
         };
         Ok(Exchange::Answered {
@@ -255,6 +270,24 @@ impl<'clock> Transport<'clock> {
             .build()
             .run()
     }
+}
+
+/// A body the headers of a PUT's or DELETE's 2xx announce (a length above zero, or chunks),
+/// described by its `Content-Type` and left unread: a slow one cannot hold the mark. `None` when
+/// the headers announce none, or leave it to the end of the connection.
+fn announced_body(header: &impl Fn(&str) -> Option<String>) -> Option<String> {
+    let length = header("Content-Length").map(|length| length.trim().parse::<u64>());
+    let announced = match length {
+        Some(Ok(0)) => false,
+        Some(_) => true,
+        None => header("Transfer-Encoding").is_some(),
+    };
+    announced.then(|| {
+        format!(
+            "[{}]",
+            header("Content-Type").unwrap_or_else(|| "a body".into())
+        )
+    })
 }
 
 /// What came with a PUT's or DELETE's 2xx, as text; a body past the limit is not read further.

@@ -14,7 +14,7 @@ use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
 use super::requests::{clear_override, lookup};
 use super::stale::{Override, judge};
 use crate::clock::{Clock, later};
-use crate::eureka::{Answer, EurekaClient, Instance, InstanceStatus};
+use crate::eureka::{Answer, Budget, EurekaClient, Instance, InstanceStatus, Limit};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
 use crate::settings::{Peer, Settings};
@@ -22,6 +22,8 @@ use crate::values::InstanceId;
 
 /// How often poststart asks whether the instance has registered.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// A check is not worth starting with less of --wait left than this.
+const SHORTEST_CHECK: Duration = Duration::from_millis(200);
 
 /// Waits up to `wait` for this instance to register, then removes any status override on it.
 /// Registry trouble is a warning unless `strict`.
@@ -92,9 +94,16 @@ fn wait_and_clear_override(
     let (identity, peers) = (&settings.identity, &settings.registry.peers);
     let started = clock.wall_now();
     let deadline = later(clock.now(), wait);
+    let timeout = settings.registry.request_timeout;
     // Every request ends by then: the documented bound is --wait plus one request timeout.
-    let hard_end = later(deadline, settings.registry.request_timeout);
-    let budget = || time_left(settings, clock, hard_end);
+    let hard_end = later(deadline, timeout);
+    let left_until = |end: Instant| {
+        Budget::within(
+            timeout,
+            end.saturating_duration_since(clock.now()),
+            Limit::Wait,
+        )
+    };
     log::info(
         "waiting",
         &format!(
@@ -105,9 +114,16 @@ fn wait_and_clear_override(
     );
     let check = EurekaCheck::default();
     let mut said_not_yet = false;
+    // The first round may take a whole request timeout (one check even with --wait 0); later
+    // ones, and every request in them, end with --wait.
+    let mut round_end = hard_end;
     loop {
-        let not_located = match locate(settings, client, &budget, &check) {
-            Ok(located) => return clear_overrides(settings, client, &located, started, budget),
+        let not_located = match locate(settings, client, &|| left_until(round_end), &check) {
+            Ok(located) => {
+                return clear_overrides(settings, client, &located, started, || {
+                    left_until(hard_end)
+                });
+            }
             Err(not_located) => not_located,
         };
         let remaining = deadline.saturating_duration_since(clock.now());
@@ -122,6 +138,7 @@ fn wait_and_clear_override(
                     identity.shown_ids(),
                     not_located
                         .explanation
+                        .clone()
                         .unwrap_or_else(|| summary(peers, &not_located.answers)),
                     POLL_INTERVAL.as_secs()
                 ),
@@ -129,15 +146,12 @@ fn wait_and_clear_override(
             said_not_yet = true;
         }
         clock.sleep(POLL_INTERVAL.min(remaining));
+        // No check after the wait: one that could not finish before it is not started.
+        if deadline.saturating_duration_since(clock.now()) < SHORTEST_CHECK {
+            return Err(never_registered(settings, &not_located, wait));
+        }
+        round_end = deadline;
     }
-}
-
-/// A request's budget: the request timeout, or less when `hard_end` is nearer.
-fn time_left(settings: &Settings, clock: &dyn Clock, hard_end: Instant) -> Duration {
-    settings
-        .registry
-        .request_timeout
-        .min(hard_end.saturating_duration_since(clock.now()))
 }
 
 fn never_registered(settings: &Settings, not_located: &NotLocated, wait: Duration) -> HookFailed {
@@ -208,7 +222,7 @@ fn clear_overrides(
     client: &EurekaClient,
     located: &Located,
     started: SystemTime,
-    budget: impl Fn() -> Duration + Sync,
+    budget: impl Fn() -> Budget + Sync,
 ) -> Result<(), HookFailed> {
     let identity = &settings.identity;
     let id = &located.id;
@@ -272,7 +286,7 @@ fn stale_only(
     overridden: &[(&Peer, &Instance)],
     id: &InstanceId,
     started: SystemTime,
-    budget: &(impl Fn() -> Duration + Sync),
+    budget: &(impl Fn() -> Budget + Sync),
 ) -> Vec<Peer> {
     let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
     let request = lookup(&settings.identity.app, id);
@@ -322,8 +336,8 @@ mod tests {
             .filter(|request| request.path == "/eureka/apps/DEMO/pod-0:demo:8080")
             .count();
         assert_eq!(
-            lookups, 6,
-            "one lookup at the start and one after each pause"
+            lookups, 5,
+            "one lookup at the start and one after each pause but the last: none after --wait"
         );
     }
 

@@ -29,7 +29,7 @@ use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting};
 use crate::bug;
 use crate::clock::{Clock, later};
 use crate::drain::Sleeper;
-use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::eureka::{Answer, Budget, EurekaClient, Instance, Limit};
 use crate::exit::{Exit, HookFailed};
 use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
@@ -234,7 +234,8 @@ fn prime_and_mark(
     let listing_budget = LISTING_BUDGET.min(timeout.checked_div(2).unwrap_or_default());
     let started = clock.now();
     let listed = primes.then(|| {
-        let instances = client.instances(peer, &listing(&settings.identity.app), listing_budget);
+        let budget = Budget::of(listing_budget, Limit::ListingBeforeMark);
+        let instances = client.instances(peer, &listing(&settings.identity.app), budget);
         (started, instances)
     });
     let marked_at = clock.now();
@@ -266,7 +267,14 @@ fn find_after_404(
         .collect();
     let timeout = settings.registry.request_timeout;
     let check = EurekaCheck::default();
-    find_in_listings(settings, client, &not_found, &listings, timeout, &check)
+    find_in_listings(
+        settings,
+        client,
+        &not_found,
+        &listings,
+        timeout.into(),
+        &check,
+    )
 }
 
 /// Each peer's answer to its last PUT, in peer order.

@@ -22,7 +22,12 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
     let identity = &settings.identity;
     let heading_for =
         |ids: &str| format!("instance {ids} of app {}\n", identity.app.registry_name());
-    let (text, outcome) = match locate(settings, client, &|| timeout, &EurekaCheck::default()) {
+    let (text, outcome) = match locate(
+        settings,
+        client,
+        &|| timeout.into(),
+        &EurekaCheck::default(),
+    ) {
         Ok(located) => {
             let mut heading = heading_for(located.id.as_str());
             if let Some(why) = &located.matched_because {

@@ -227,3 +227,49 @@ fn a_drain_that_ended_before_poststart_started_is_cleared() {
     let state = double.instance(APP, DEFAULT_ID).unwrap();
     assert_eq!(state.overridden_status, "UNKNOWN");
 }
+
+#[test]
+fn the_listing_before_the_mark_names_its_own_limit_when_it_runs_out() {
+    let double = registry_with_instance();
+    double.script(
+        ScriptedReply::on("GET", "/apps/DEMO-SERVICE")
+            .times(1)
+            .hang(),
+    );
+    let outcome = prestop(&double.base_url()).run();
+    outcome
+        .assert_code(0)
+        .assert_stderr_contains(
+            "its app listing could not be read before the mark: no answer within 500ms (the \
+             listing before the mark gets at most 1s, or half of --request-timeout)",
+        )
+        .assert_stderr_contains("OUT_OF_SERVICE on 1 of 1 peer(s)");
+}
+
+#[test]
+fn poststart_checks_after_the_first_end_with_the_wait_and_say_so() {
+    let double = EurekaDouble::start();
+    // The first round (the id, the listing, apps/delta) is answered; every later request hangs.
+    double.script(ScriptedReply::on("GET", "").times(3));
+    double.script(ScriptedReply::on("GET", "").hang());
+    let wait = Duration::from_millis(1500);
+    let outcome = hook(&[
+        "poststart",
+        "--app",
+        APP,
+        "--wait",
+        "1500ms",
+        "--request-timeout",
+        "5s",
+        "--strict",
+        "--eureka-url",
+        &double.base_url(),
+    ])
+    .env("SERVER_PORT", "8080")
+    .run();
+    outcome
+        .assert_code(1)
+        .assert_took_at_least(wait)
+        .assert_took_less_than(wait + Duration::from_millis(1500))
+        .assert_stderr_contains("(what was left of --wait)");
+}
