@@ -91,7 +91,13 @@ impl Evidence {
                 PeerEvidence::Seen(_) => None,
             })
             .collect();
-        reasons.join("; ")
+        match (reasons.is_empty(), self.peers.is_empty()) {
+            (false, _) => reasons.join("; "),
+            (true, true) => "no peer could be watched".into(),
+            (true, false) => "every peer showed the change, but too late for --after-propagation \
+                              to end the drain sooner"
+                .into(),
+        }
     }
 }
 
@@ -321,6 +327,19 @@ mod tests {
         assert_eq!(
             evidence.why_held_in_full(),
             "http://peer-0/eureka/ had lost the mark"
+        );
+    }
+
+    #[test]
+    fn a_drain_held_in_full_always_says_why() {
+        assert_eq!(
+            Evidence::new(Vec::new()).why_held_in_full(),
+            "no peer could be watched"
+        );
+        let seen = Evidence::new(vec![("a".into(), PeerEvidence::Seen(Instant::now()))]);
+        assert!(
+            seen.why_held_in_full()
+                .starts_with("every peer showed the change")
         );
     }
 
