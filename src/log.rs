@@ -272,6 +272,22 @@ pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
     shown.into()
 }
 
+/// `items` joined by commas, cut after about `most_chars` characters with how many were left
+/// out, so that a message can put its advice first and still end with a list of any length.
+pub fn listed(items: &[&str], most_chars: usize) -> String {
+    let mut shown = String::new();
+    for (index, item) in items.iter().enumerate() {
+        let separator = if index == 0 { "" } else { ", " };
+        if index > 0 && shown.len().saturating_add(item.len()) > most_chars {
+            let left_out = items.len().saturating_sub(index);
+            return format!("{shown}, … and {left_out} more");
+        }
+        shown.push_str(separator);
+        shown.push_str(item);
+    }
+    shown
+}
+
 /// [`escaped`] line by line: the text's own line breaks stay, nothing inside a line can break it.
 pub fn escaped_lines(text: &str) -> String {
     text.split('\n').map(escaped).collect::<Vec<_>>().join("\n")
@@ -294,6 +310,20 @@ pub fn bug(message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lists_are_cut_with_a_count_of_what_was_left_out() {
+        assert_eq!(listed(&["a", "b"], 200), "a, b");
+        let ids: Vec<String> = (0..500).map(|n| format!("pod-{n}:demo:8080")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let shown = listed(&ids, 200);
+        assert!(shown.len() < 260, "{}", shown.len());
+        assert!(
+            shown.starts_with("pod-0:demo:8080, pod-1:demo:8080"),
+            "{shown}"
+        );
+        assert!(shown.ends_with(" more"), "{shown}");
+    }
 
     #[test]
     fn registry_text_cannot_forge_a_line_or_reach_the_terminal() {

@@ -273,3 +273,28 @@ fn poststart_checks_after_the_first_end_with_the_wait_and_say_so() {
         .assert_took_less_than(wait + Duration::from_millis(1500))
         .assert_stderr_contains("(what was left of --wait)");
 }
+
+#[test]
+fn a_long_list_of_registered_ids_comes_after_the_advice_and_is_cut() {
+    let double = EurekaDouble::start();
+    for pod in 0..300 {
+        double.register(InstanceSpec::new(APP, &format!("other-pod-{pod}"), 8080));
+    }
+    let outcome = prestop(&double.base_url()).run();
+    outcome.assert_code(3).assert_took_at_least(DRAIN);
+    let error_line = outcome
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("eureka-hook: error:"))
+        .unwrap();
+    let start: String = error_line.chars().take(250).collect();
+    assert!(
+        start.contains("set --instance-id or EUREKA_INSTANCE_INSTANCEID to the app's id"),
+        "the advice is not in the first 250 characters:\n{error_line}"
+    );
+    assert!(
+        error_line.len() < 1000 && error_line.ends_with(" more"),
+        "{} characters:\n{error_line}",
+        error_line.len()
+    );
+}
