@@ -91,7 +91,7 @@ fn wait_and_clear_override(
     clock: &dyn Clock,
     wait: Duration,
 ) -> Result<(), HookFailed> {
-    let (identity, peers) = (&settings.identity, &settings.registry.peers);
+    let identity = &settings.identity;
     let started = clock.wall_now();
     let deadline = later(clock.now(), wait);
     let timeout = settings.registry.request_timeout;
@@ -131,18 +131,7 @@ fn wait_and_clear_override(
             return Err(never_registered(settings, &not_located, wait));
         }
         if !said_not_yet {
-            log::info(
-                "not_registered_yet",
-                &format!(
-                    "instance {} is not registered yet ({}); asking again every {}s",
-                    identity.shown_ids(),
-                    not_located
-                        .explanation
-                        .clone()
-                        .unwrap_or_else(|| summary(peers, &not_located.answers)),
-                    POLL_INTERVAL.as_secs()
-                ),
-            );
+            say_not_yet(settings, &not_located);
             said_not_yet = true;
         }
         clock.sleep(POLL_INTERVAL.min(remaining));
@@ -152,6 +141,21 @@ fn wait_and_clear_override(
         }
         round_end = deadline;
     }
+}
+
+fn say_not_yet(settings: &Settings, not_located: &NotLocated) {
+    log::info(
+        "not_registered_yet",
+        &format!(
+            "instance {} is not registered yet ({}); asking again every {}s",
+            settings.identity.shown_ids(),
+            not_located
+                .explanation
+                .clone()
+                .unwrap_or_else(|| summary(&settings.registry.peers, &not_located.answers)),
+            POLL_INTERVAL.as_secs()
+        ),
+    );
 }
 
 fn never_registered(settings: &Settings, not_located: &NotLocated, wait: Duration) -> HookFailed {
