@@ -5,13 +5,27 @@
 //! signal may cut short, has its own `drain::Sleeper`.)
 
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Far enough ahead to stand for "never" in a deadline, near enough to fit in any [`Instant`].
+const FAR_AHEAD: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `at` plus `by`, saturating: a deadline that does not fit is far ahead instead of a panic.
+pub fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by)
+        .or_else(|| at.checked_add(FAR_AHEAD))
+        .unwrap_or(at)
+}
 
 pub trait Clock: Sync {
     /// The current instant.
     fn now(&self) -> Instant;
     /// Waits for `pause`.
     fn sleep(&self, pause: Duration);
+    /// The wall-clock time, to compare with the registry's timestamps.
+    fn wall_now(&self) -> SystemTime {
+        SystemTime::now()
+    }
 }
 
 /// The machine's monotonic clock and a real sleep.
@@ -56,11 +70,13 @@ pub mod fake {
 
     impl Clock for FakeClock {
         fn now(&self) -> Instant {
-            self.start + *self.elapsed.lock().unwrap()
+            later(self.start, *self.elapsed.lock().unwrap())
         }
 
         fn sleep(&self, pause: Duration) {
-            *self.elapsed.lock().unwrap() += pause;
+            let mut elapsed = self.elapsed.lock().unwrap();
+            *elapsed = elapsed.saturating_add(pause);
+            drop(elapsed);
             self.pauses.lock().unwrap().push(pause);
         }
     }

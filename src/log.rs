@@ -219,7 +219,7 @@ fn render(
 ) -> String {
     let message = mask(message, &logger.secrets);
     match logger.format {
-        LogFormat::Text => format!("eureka-hook: {}: {message}\n", level.name()),
+        LogFormat::Text => format!("eureka-hook: {}: {}\n", level.name(), escaped(&message)),
         LogFormat::Json => {
             let mut object = serde_json::Map::new();
             object.insert(
@@ -243,9 +243,102 @@ fn render(
     }
 }
 
+/// `text` with every character that could forge a line or drive a terminal written as a visible
+/// escape: control characters (newline, carriage return, ESC, C1 controls…), line and paragraph
+/// separators and bidirectional overrides. Registry and environment text reaches a log line or
+/// stdout only through this (text log lines always; stdout through [`escaped_lines`]).
+pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write as _;
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return text.into();
+    }
+    let mut shown = String::with_capacity(text.len().saturating_add(16));
+    for c in text.chars() {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            c if unsafe_char(c) => {
+                // Writing to a String cannot fail.
+                let _ = write!(shown, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => shown.push(c),
+        }
+    }
+    shown.into()
+}
+
+/// `items` joined by commas, cut after about `most_chars` characters with how many were left
+/// out, so that a message can put its advice first and still end with a list of any length.
+pub fn listed(items: &[&str], most_chars: usize) -> String {
+    let mut shown = String::new();
+    for (index, item) in items.iter().enumerate() {
+        let separator = if index == 0 { "" } else { ", " };
+        if index > 0 && shown.len().saturating_add(item.len()) > most_chars {
+            let left_out = items.len().saturating_sub(index);
+            return format!("{shown}, … and {left_out} more");
+        }
+        shown.push_str(separator);
+        shown.push_str(item);
+    }
+    shown
+}
+
+/// [`escaped`] line by line: the text's own line breaks stay, nothing inside a line can break it.
+pub fn escaped_lines(text: &str) -> String {
+    text.split('\n').map(escaped).collect::<Vec<_>>().join("\n")
+}
+
+/// Reports a panic as one error line, from the panic hook: it must not wait for a logger that the
+/// panicking thread may hold, so when the logger is busy the line goes to stderr as plain text.
+pub fn bug(message: &str) {
+    let line = match LOGGER.try_lock() {
+        Ok(logger) => {
+            let line = render(&logger, Level::Error, "bug", message, &[]);
+            drop(logger);
+            line
+        }
+        Err(_) => format!("eureka-hook: error: {}\n", escaped(message)),
+    };
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lists_are_cut_with_a_count_of_what_was_left_out() {
+        assert_eq!(listed(&["a", "b"], 200), "a, b");
+        let ids: Vec<String> = (0..500).map(|n| format!("pod-{n}:demo:8080")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let shown = listed(&ids, 200);
+        assert!(shown.len() < 260, "{}", shown.len());
+        assert!(
+            shown.starts_with("pod-0:demo:8080, pod-1:demo:8080"),
+            "{shown}"
+        );
+        assert!(shown.ends_with(" more"), "{shown}");
+    }
+
+    #[test]
+    fn registry_text_cannot_forge_a_line_or_reach_the_terminal() {
+        let forged = "pod-0\neureka-hook: info: all good\r\u{1b}[2J\u{9b}31m\u{202e}\t";
+        let line = render(&test_logger(LogFormat::Text), Level::Info, "x", forged, &[]);
+        assert_eq!(
+            line,
+            "eureka-hook: info: pod-0\\neureka-hook: info: all good\\r\\u{1b}[2J\\u{9b}31m\\u{202e}\\t\n"
+        );
+        assert!(matches!(
+            escaped("plain text: ok"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(escaped_lines("a\u{7}\nb\n"), "a\\u{7}\nb\n");
+    }
 
     fn test_logger(format: LogFormat) -> Logger {
         Logger {

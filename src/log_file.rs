@@ -78,8 +78,16 @@ pub struct LogFile {
 /// Opens `path` for appending without ever blocking on a FIFO and without waiting more than
 /// `open_bound` for the file system. Real use: `open(path, Duration::from_millis(500), 1024)`.
 pub fn open(path: &Path, open_bound: Duration, capacity: usize) -> Result<LogFile, LogFileProblem> {
-    let path = path.to_path_buf();
-    open_with(move || open_append_nonblocking(&path), open_bound, capacity)
+    let owned = path.to_path_buf();
+    open_with(
+        move || open_append_nonblocking(&owned),
+        open_bound,
+        capacity,
+    )
+    .map_err(|problem| match problem {
+        LogFileProblem::CannotOpen(err) => open_failure(err, path),
+        other => other,
+    })
 }
 
 /// `O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY`, mode 0644 (umask applies).
@@ -124,9 +132,6 @@ where
             overflowed: 0,
             from_writer,
         }),
-        Ok(FromWriter::Opened(Err(err))) if err.raw_os_error() == Some(libc::ENXIO) => {
-            Err(LogFileProblem::NoReader)
-        }
         Ok(FromWriter::Opened(Err(err))) => Err(LogFileProblem::CannotOpen(err)),
         // The thread stays blocked in the kernel; it is detached and dies with the process. (The
         // writer reports its open before anything else, so `Finished` cannot come first.)
@@ -190,6 +195,20 @@ impl LogFile {
     }
 }
 
+/// Why the open of `path` failed: `ENXIO` means "nobody reads" only for a FIFO; a terminal device
+/// with no terminal behind it (`/dev/tty` in a container) gives it too.
+fn open_failure(err: io::Error, path: &Path) -> LogFileProblem {
+    let fifo = || {
+        std::fs::metadata(path)
+            .is_ok_and(|metadata| std::os::unix::fs::FileTypeExt::is_fifo(&metadata.file_type()))
+    };
+    if err.raw_os_error() == Some(libc::ENXIO) && fifo() {
+        LogFileProblem::NoReader
+    } else {
+        LogFileProblem::CannotOpen(err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +246,26 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "earlier\none\ntwo\n"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_a_fifo_is_called_one_when_the_open_says_no_device() {
+        let dir = scratch_dir("enxio");
+        let fifo = dir.join("pipe");
+        make_fifo(&fifo);
+        let no_device = || io::Error::from_raw_os_error(libc::ENXIO);
+        assert!(matches!(
+            open_failure(no_device(), &fifo),
+            LogFileProblem::NoReader
+        ));
+        // As /dev/tty in a container: a character device with no terminal behind it.
+        let problem = open_failure(no_device(), Path::new("/dev/null"));
+        assert!(
+            matches!(problem, LogFileProblem::CannotOpen(_)),
+            "{problem}"
+        );
+        assert!(!problem.to_string().contains("FIFO"), "{problem}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

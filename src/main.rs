@@ -5,6 +5,7 @@
 #![warn(clippy::pedantic)]
 
 mod bounded_read;
+mod bug;
 mod cli;
 mod clock;
 mod drain;
@@ -26,9 +27,13 @@ use std::process::ExitCode;
 use crate::vars::ProcessEnv;
 
 fn main() -> ExitCode {
+    bug::report_panics_as_error_lines();
     let env = ProcessEnv::of_this_process();
     let code = match cli::parse_keeping_command(std::env::args_os()) {
-        Ok(cli) => match run::run(&cli, &env) {
+        Ok(cli) => match bug::contained("the hook", || run::run(&cli, &env))
+            .map_err(anyhow::Error::from)
+            .and_then(|result| result)
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 log::error("error", &format!("{err:#}"));

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::transport::Exchange;
+use super::transport::{Exchange, MOST_ATTEMPTS_PER_REQUEST};
 use crate::vars;
 
 /// What a peer answered to one operation, after any retries.
@@ -69,9 +69,14 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             status,
             location,
             retry_after,
-            ..
+            body,
         } => match status {
-            200..=299 => Answer::Accepted { status },
+            // Eureka answers a status change with an empty 200 (`Response.ok().build()`).
+            200..=299 if body.as_deref().is_none_or(str::is_empty) => Answer::Accepted { status },
+            200..=299 => Answer::Unavailable {
+                reason: not_eureka(status, body.as_deref().unwrap_or_default()),
+                status: Some(status),
+            },
             404 => Answer::NotFound,
             401 | 403 => Answer::CredentialsRefused { status },
             300..=399 => Answer::Unavailable {
@@ -86,10 +91,9 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             },
             500..=599 => Answer::Unavailable {
                 reason: match retry_after {
-                    // The retries only give up on a Retry-After that does not fit the budget.
                     Some(wait) => format!(
-                        "{status} server error (it asked to retry after {}, more than \
-                         --request-timeout leaves)",
+                        "{status} server error (it asked to retry after {}; retried only while \
+                         --request-timeout lasted, at most {MOST_ATTEMPTS_PER_REQUEST} attempts)",
                         humantime::format_duration(wait)
                     ),
                     None => format!("{status} server error"),
@@ -106,6 +110,23 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             status: None,
         },
     }
+}
+
+/// Why a 2xx with a body is not Eureka's answer to a status change, and what to check.
+fn not_eureka(status: u16, body: &str) -> String {
+    // Either the first bytes, or the announced `[Content-Type]` (see `transport`).
+    let start = body.trim_start().to_ascii_lowercase();
+    let what = if start.starts_with('<') || start.contains("html") || start.contains("xml") {
+        "an HTML or XML page (a proxy's login page or another web app?)"
+    } else if start.starts_with('{') || start.contains("json") {
+        "a JSON document (another service?)"
+    } else {
+        "a body"
+    };
+    format!(
+        "not Eureka: the URL is probably missing the /eureka/ path, or a proxy answers for it \
+         ({status} with {what}; Eureka answers a status change with an empty 200)"
+    )
 }
 
 /// The body of a 200, or the answer that stands in its place.
@@ -183,7 +204,35 @@ mod tests {
         });
         assert_eq!(
             answer.to_string(),
-            "503 server error (it asked to retry after 2m, more than --request-timeout leaves)"
+            "503 server error (it asked to retry after 2m; retried only while --request-timeout lasted, at most 4 attempts)"
+        );
+    }
+
+    #[test]
+    fn only_an_empty_2xx_to_a_status_change_counts_as_eureka_accepting_it() {
+        let put_answer = |status, body: Option<&str>| {
+            answer_of(Exchange::Answered {
+                status,
+                body: body.map(str::to_string),
+                retry_after: None,
+                location: None,
+            })
+        };
+        assert_eq!(put_answer(200, Some("")), Answer::Accepted { status: 200 });
+        assert_eq!(put_answer(200, None), Answer::Accepted { status: 200 });
+        let login = put_answer(200, Some("<!DOCTYPE html><html>Sign in</html>"));
+        assert!(!login.is_accepted());
+        assert!(
+            login.to_string().starts_with(
+                "not Eureka: the URL is probably missing the /eureka/ path, or a proxy answers"
+            ),
+            "{login}"
+        );
+        assert!(login.to_string().contains("HTML"), "{login}");
+        let other = put_answer(202, Some(r#"{"status":"UP"}"#));
+        assert!(
+            !other.is_accepted() && other.to_string().contains("JSON"),
+            "{other}"
         );
     }
 }

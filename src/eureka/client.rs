@@ -14,8 +14,10 @@ use ureq::tls::Certificate;
 
 use super::Peer;
 use super::answer::{Answer, answer_of, body_of, unreadable};
+use super::budget::Budget;
 use super::document::{
-    Instance, is_applications_document, parse_application_document, parse_instance_document,
+    Instance, StatusChange, is_applications_document, parse_application_document,
+    parse_instance_document, parse_status_change,
 };
 use super::status::InstanceStatus;
 use super::transport::{Call, Transport, Verb};
@@ -131,7 +133,12 @@ impl<'clock> EurekaClient<'clock> {
     }
 
     /// Sends `request` for its answer alone; any body is left unread.
-    pub fn answer(&self, peer: &Peer, request: &RegistryRequest, budget: Duration) -> Answer {
+    pub fn answer(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: impl Into<Budget>,
+    ) -> Answer {
         answer_of(self.transport.exchange(&request.call(peer), budget))
     }
 
@@ -155,10 +162,21 @@ impl<'clock> EurekaClient<'clock> {
         &self,
         peer: &Peer,
         request: &RegistryRequest,
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Result<Instance, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_instance_document(&body).map_err(|problem| unreadable(&problem))
+    }
+
+    /// Sends `request` and reads when the instance it returns last changed status.
+    pub fn status_change(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: impl Into<Budget>,
+    ) -> Result<StatusChange, Answer> {
+        let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
+        parse_status_change(&body).map_err(|problem| unreadable(&problem))
     }
 
     /// Sends `request` and says whether the answer is a Eureka registry document
@@ -168,7 +186,7 @@ impl<'clock> EurekaClient<'clock> {
         &self,
         peer: &Peer,
         request: &RegistryRequest,
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Option<bool> {
         match body_of(self.transport.exchange(&request.call(peer), budget)) {
             Ok(body) => Some(is_applications_document(&body)),
@@ -182,7 +200,7 @@ impl<'clock> EurekaClient<'clock> {
         &self,
         peer: &Peer,
         request: &RegistryRequest,
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Result<Vec<Instance>, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_application_document(&body).map_err(|problem| unreadable(&problem))

@@ -7,21 +7,24 @@ use std::time::Duration;
 
 use rustls::CertificateError;
 
+use super::budget::Budget;
 use super::lookup::name_lookup_failure;
 use crate::vars;
 
-/// A sentence about a failed request. `budget` is the request timeout the attempt belonged to.
-pub fn describe_failure(err: &ureq::Error, budget: Duration) -> String {
-    let waited = shown(budget);
+/// A sentence about a failed request. `budget` is the limit the attempt belonged to.
+pub fn describe_failure(err: &ureq::Error, budget: impl Into<Budget>) -> String {
+    let budget = budget.into();
+    let waited = shown(budget.whole);
+    let limit = budget.limit.named();
     match err {
         ureq::Error::Io(io) => describe_io_failure(io, budget),
         ureq::Error::Timeout(ureq::Timeout::Resolve) => format!(
             "the host name did not resolve within {waited}: check the Eureka URL and the cluster DNS"
         ),
         ureq::Error::Timeout(ureq::Timeout::Connect) => {
-            format!("could not connect within {waited} (--request-timeout)")
+            format!("could not connect within {waited} ({limit})")
         }
-        ureq::Error::Timeout(_) => format!("no answer within {waited} (--request-timeout)"),
+        ureq::Error::Timeout(_) => format!("no answer within {waited} ({limit})"),
         ureq::Error::HostNotFound => "the host name does not resolve: check the Eureka URL".into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),
         ureq::Error::Rustls(tls) => describe_tls_failure(tls),
@@ -30,7 +33,7 @@ pub fn describe_failure(err: &ureq::Error, budget: Duration) -> String {
     }
 }
 
-fn describe_io_failure(io: &io::Error, budget: Duration) -> String {
+fn describe_io_failure(io: &io::Error, budget: Budget) -> String {
     if let Some(lookup) = name_lookup_failure(io) {
         return format!("the host name does not resolve ({lookup}): check the Eureka URL");
     }
@@ -50,7 +53,11 @@ fn describe_io_failure(io: &io::Error, budget: Duration) -> String {
             "connection reset by the server".into()
         }
         ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            format!("no answer within {} (--request-timeout)", shown(budget))
+            format!(
+                "no answer within {} ({})",
+                shown(budget.whole),
+                budget.limit.named()
+            )
         }
         ErrorKind::UnexpectedEof => "the server closed the connection without answering".into(),
         _ => format!("network error: {io}"),
@@ -58,7 +65,8 @@ fn describe_io_failure(io: &io::Error, budget: Duration) -> String {
 }
 
 /// What went wrong while reading the body of an answer whose headers came.
-pub fn describe_body_failure(err: &ureq::Error, budget: Duration) -> String {
+pub fn describe_body_failure(err: &ureq::Error, budget: impl Into<Budget>) -> String {
+    let budget = budget.into();
     match err {
         ureq::Error::BodyExceedsLimit(limit) => {
             format!("the answer is larger than {limit} bytes; not read")
@@ -74,10 +82,11 @@ pub fn describe_body_failure(err: &ureq::Error, budget: Duration) -> String {
     }
 }
 
-fn body_timed_out(budget: Duration) -> String {
+fn body_timed_out(budget: Budget) -> String {
     format!(
-        "its body did not arrive in full within {} (--request-timeout)",
-        shown(budget)
+        "its body did not arrive in full within {} ({})",
+        shown(budget.whole),
+        budget.limit.named()
     )
 }
 

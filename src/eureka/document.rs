@@ -27,6 +27,30 @@ impl Instance {
     }
 }
 
+/// When an instance record last changed status, and when its lease began, in epoch milliseconds
+/// as the registry wrote them (`lastUpdatedTimestamp`, `leaseInfo.registrationTimestamp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    pub last_updated_ms: Option<u64>,
+    pub registered_ms: Option<u64>,
+}
+
+pub fn parse_status_change(body: &str) -> Result<StatusChange, String> {
+    let document: Value = serde_json::from_str(body).map_err(|err| err.to_string())?;
+    let instance = document
+        .get("instance")
+        .filter(|instance| instance.is_object())
+        .ok_or_else(|| "no instance object".to_string())?;
+    Ok(StatusChange {
+        last_updated_ms: instance
+            .get("lastUpdatedTimestamp")
+            .and_then(number_or_string),
+        registered_ms: instance
+            .pointer("/leaseInfo/registrationTimestamp")
+            .and_then(number_or_string),
+    })
+}
+
 pub fn parse_instance_document(body: &str) -> Result<Instance, String> {
     let document: Value = serde_json::from_str(body).map_err(|err| err.to_string())?;
     parse_instance(&document["instance"]).ok_or_else(|| "no instance object".into())
@@ -120,6 +144,21 @@ mod tests {
             Some(InstanceStatus::OutOfService)
         );
         assert_eq!(instance.last_updated_ms, Some(1_795_585_797_983));
+    }
+
+    #[test]
+    fn a_status_change_is_read_from_the_record_and_its_lease() {
+        let body = r#"{"instance":{"lastUpdatedTimestamp":"1795585797983",
+            "leaseInfo":{"registrationTimestamp":1795585790000}}}"#;
+        assert_eq!(
+            parse_status_change(body).unwrap(),
+            StatusChange {
+                last_updated_ms: Some(1_795_585_797_983),
+                registered_ms: Some(1_795_585_790_000),
+            }
+        );
+        assert!(parse_status_change("<html>").is_err());
+        assert!(parse_status_change(r#"{"instance":"x"}"#).is_err());
     }
 
     #[test]

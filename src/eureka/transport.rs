@@ -3,8 +3,11 @@
 //! Credentials go only in the `Authorization` header the client builds; no redirect is followed,
 //! proxy variables are ignored (Eureka is in-cluster) and at most [`MAX_BODY_BYTES`] of an answer
 //! is read. Refused or reset connections and 5xx answers are retried after 100 ms, 200 ms, 400 ms…
-//! (or the server's `Retry-After`) while the budget lasts. Pauses go through the injected
-//! [`Clock`].
+//! (or the server's `Retry-After`, when longer) while the budget lasts, and at most
+//! [`MOST_ATTEMPTS_PER_REQUEST`] times in all. Pauses go through the injected [`Clock`].
+//!
+//! Every duration computed here from an answer is checked or saturating: a `Retry-After` of any
+//! size only ends the retries.
 
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -15,6 +18,7 @@ use ureq::tls::Certificate;
 use ureq::{Agent, Body, RequestExt};
 
 use super::body::{MAX_BODY_BYTES, decoded};
+use super::budget::{Budget, Limit};
 use super::describe::{describe_body_failure, describe_failure};
 use super::lookup::NamingResolver;
 use super::tls;
@@ -25,6 +29,12 @@ use crate::log;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// A retry is not worth starting with less time than this left in the budget.
 const SHORTEST_ATTEMPT: Duration = Duration::from_millis(50);
+/// The most attempts one request makes, its retries included, however short the pauses a
+/// server asks for: a peer that answers every request with `503` and `Retry-After: 0` gets this
+/// many requests per request of a phase, not a storm.
+pub const MOST_ATTEMPTS_PER_REQUEST: u32 = 4;
+/// The most of a body read after a PUT's or DELETE's 2xx: enough to tell a page from nothing.
+const MOST_STATUS_BODY_BYTES: u64 = 16 * 1024;
 /// How much sooner than the whole attempt the name lookup must end.
 const LOOKUP_MARGIN: Duration = Duration::from_millis(1);
 
@@ -56,7 +66,9 @@ pub struct Call {
 pub enum Exchange {
     Answered {
         status: u16,
-        /// The body of a GET's 200; any other body is left unread.
+        /// The body of a GET's 200. For a PUT's or DELETE's 2xx, what came with it (Eureka sends
+        /// nothing): the first [`MOST_STATUS_BODY_BYTES`] as lossy text, or, when the headers
+        /// announce a body, its `Content-Type` in brackets, unread. Any other body is left unread.
         body: Option<String>,
         retry_after: Option<Duration>,
         location: Option<String>,
@@ -75,14 +87,15 @@ impl Exchange {
         }
     }
 
-    /// How long to pause before retrying, or `None` if this outcome is final.
+    /// How long to pause before retrying, or `None` if this outcome is final. A `Retry-After`
+    /// shorter than the backoff is lengthened to it.
     fn retry_pause(&self, backoff: Duration) -> Option<Duration> {
         match self {
             Exchange::Answered {
                 status: 500..=599,
                 retry_after,
                 ..
-            } => Some(retry_after.unwrap_or(backoff)),
+            } => Some(retry_after.map_or(backoff, |asked| asked.max(backoff))),
             Exchange::Failed {
                 transient: true, ..
             } => Some(backoff),
@@ -136,17 +149,13 @@ impl<'clock> Transport<'clock> {
         Transport { agent, clock }
     }
 
-    /// `call`, retried after a transient failure while `budget` lasts.
-    pub fn exchange(&self, call: &Call, budget: Duration) -> Exchange {
-        self.exchange_within(call, budget, budget)
-    }
-
-    /// `call`, retried while `left` lasts, the part of the request timeout `whole` that an
-    /// earlier request to the same peer left; a failure is described against `whole`.
-    pub fn exchange_within(&self, call: &Call, left: Duration, whole: Duration) -> Exchange {
-        with_retries(self.clock, left, &call.url, |timeout| {
+    /// `call`, retried after a transient failure while `budget` lasts; a failure is described
+    /// against its whole limit.
+    pub fn exchange(&self, call: &Call, budget: impl Into<Budget>) -> Exchange {
+        let budget = budget.into();
+        with_retries(self.clock, budget.left, &call.url, |timeout| {
             let started = self.clock.now();
-            let exchange = self.attempt(call, timeout, whole);
+            let exchange = self.attempt(call, timeout, budget);
             log::debug(
                 "request",
                 &format!(
@@ -161,8 +170,19 @@ impl<'clock> Transport<'clock> {
         })
     }
 
+    /// `call`, retried while `left` lasts, the part of the request timeout `whole` that an
+    /// earlier request to the same peer left; a failure is described against `whole`.
+    pub fn exchange_within(&self, call: &Call, left: Duration, whole: Duration) -> Exchange {
+        let budget = Budget {
+            left,
+            whole,
+            limit: Limit::RequestTimeout,
+        };
+        self.exchange(call, budget)
+    }
+
     /// One attempt limited to `timeout`; a failure is described against the whole `budget`.
-    fn attempt(&self, call: &Call, timeout: Duration, budget: Duration) -> Exchange {
+    fn attempt(&self, call: &Call, timeout: Duration, budget: Budget) -> Exchange {
         match self.send(call, timeout) {
             Ok(exchange) => exchange,
             Err(Failure::Request(err)) => Exchange::Failed {
@@ -212,6 +232,15 @@ impl<'clock> Transport<'clock> {
                     .and_then(|bytes| decoded(bytes, gzipped))
                     .map_err(|err| Failure::Body { status, err })?,
             ),
+            Verb::Put | Verb::Delete if (200..300).contains(&status) => {
+                match announced_body(&header) {
+                    Some(described) => Some(described),
+                    None => Some(
+                        status_body(response.body_mut())
+                            .map_err(|err| Failure::Body { status, err })?,
+                    ),
+                }
+            }
             _ => None,
         };
         Ok(Exchange::Answered {
@@ -243,21 +272,56 @@ impl<'clock> Transport<'clock> {
     }
 }
 
-/// Runs `attempt` (given the time left) until its outcome is final or no retry fits in `budget`.
+/// A body the headers of a PUT's or DELETE's 2xx announce (a length above zero, or chunks),
+/// described by its `Content-Type` and left unread: a slow one cannot hold the mark. `None` when
+/// the headers announce none, or leave it to the end of the connection.
+fn announced_body(header: &impl Fn(&str) -> Option<String>) -> Option<String> {
+    let length = header("Content-Length").map(|length| length.trim().parse::<u64>());
+    let announced = match length {
+        Some(Ok(0)) => false,
+        Some(_) => true,
+        None => header("Transfer-Encoding").is_some(),
+    };
+    announced.then(|| {
+        format!(
+            "[{}]",
+            header("Content-Type").unwrap_or_else(|| "a body".into())
+        )
+    })
+}
+
+/// What came with a PUT's or DELETE's 2xx, as text; a body past the limit is not read further.
+fn status_body(body: &mut Body) -> Result<String, ureq::Error> {
+    match body
+        .with_config()
+        .limit(MOST_STATUS_BODY_BYTES)
+        .read_to_vec()
+    {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(ureq::Error::BodyExceedsLimit(limit)) => Ok(format!("(more than {limit} bytes)")),
+        Err(err) => Err(err),
+    }
+}
+
+/// Runs `attempt` (given the time left) until its outcome is final, no retry fits in `budget`
+/// or [`MOST_ATTEMPTS_PER_REQUEST`] were made.
 fn with_retries(
     clock: &dyn Clock,
     budget: Duration,
     url: &str,
     mut attempt: impl FnMut(Duration) -> Exchange,
 ) -> Exchange {
-    let deadline = clock.now() + budget;
+    let started = clock.now();
+    let left = || budget.saturating_sub(clock.now().saturating_duration_since(started));
     let mut backoff = FIRST_BACKOFF;
+    let mut attempts: u32 = 1;
     loop {
-        let exchange = attempt(deadline.saturating_duration_since(clock.now()));
+        let exchange = attempt(left());
         let Some(pause) = exchange.retry_pause(backoff) else {
             return exchange;
         };
-        if clock.now() + pause + SHORTEST_ATTEMPT > deadline {
+        if attempts >= MOST_ATTEMPTS_PER_REQUEST || pause.saturating_add(SHORTEST_ATTEMPT) > left()
+        {
             return exchange;
         }
         log::debug(
@@ -265,7 +329,8 @@ fn with_retries(
             &format!("{url}: retrying in {} ms", pause.as_millis()),
         );
         clock.sleep(pause);
-        backoff *= 2;
+        backoff = backoff.saturating_mul(2);
+        attempts = attempts.saturating_add(1);
     }
 }
 
@@ -303,6 +368,11 @@ mod tests {
         assert_eq!(
             answered(503, Some(Duration::from_secs(1))).retry_pause(backoff),
             Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            answered(503, Some(Duration::ZERO)).retry_pause(backoff),
+            Some(backoff),
+            "a Retry-After shorter than the backoff is lengthened to it"
         );
         assert_eq!(answered(404, None).retry_pause(backoff), None);
         assert_eq!(answered(401, None).retry_pause(backoff), None);
@@ -376,5 +446,37 @@ mod tests {
         assert!(matches!(outcome, Exchange::Answered { status: 200, .. }));
         assert_eq!(clock.pauses(), [Duration::from_secs(2)]);
         assert!(replies.is_empty());
+    }
+
+    #[test]
+    fn a_retry_after_of_any_size_never_overflows_and_never_outlasts_the_budget() {
+        for asked in [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX),
+            Duration::from_secs(120),
+        ] {
+            let clock = FakeClock::new();
+            let mut attempts = 0;
+            let outcome = with_retries(&clock, Duration::from_secs(5), "u", |_| {
+                attempts += 1;
+                answered(503, Some(asked))
+            });
+            assert!(matches!(outcome, Exchange::Answered { status: 503, .. }));
+            assert_eq!(attempts, 1, "{asked:?} does not fit: no retry");
+            assert!(clock.pauses().is_empty());
+        }
+    }
+
+    #[test]
+    fn a_peer_asking_for_no_pause_gets_a_fixed_number_of_attempts() {
+        let clock = FakeClock::new();
+        let mut attempts = 0;
+        with_retries(&clock, Duration::from_secs(3600), "u", |_| {
+            attempts += 1;
+            answered(503, Some(Duration::ZERO))
+        });
+        assert_eq!(attempts, MOST_ATTEMPTS_PER_REQUEST);
+        let ms: Vec<u128> = clock.pauses().iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [100, 200, 400], "the backoff, not the zero asked for");
     }
 }

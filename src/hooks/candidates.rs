@@ -10,7 +10,7 @@ use super::fan_out::on_each;
 use super::report::log_answers;
 use super::requests::{lookup, mark};
 use crate::clock::Clock;
-use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::eureka::{Answer, Budget, EurekaClient, Instance};
 use crate::log;
 use crate::settings::{Peer, Settings};
 use crate::values::InstanceId;
@@ -104,7 +104,7 @@ pub fn marked_candidate(settings: &Settings, answers: &[Vec<Answer>]) -> (Instan
 pub fn look_up_candidates(
     settings: &Settings,
     client: &EurekaClient,
-    budget: &(dyn Fn() -> Duration + Sync),
+    budget: &(dyn Fn() -> Budget + Sync),
 ) -> Result<(InstanceId, Lookups), Vec<Answer>> {
     let identity = &settings.identity;
     let mut rows = on_every_candidate(settings, |id, peer| {

@@ -6,7 +6,7 @@
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, later};
 use crate::drain::{Sleeper, Wake};
 use crate::eureka::shown;
 use crate::log;
@@ -74,7 +74,7 @@ impl Evidence {
     /// When the drain ends with what is known now.
     pub fn end(&self, drain_end: Instant, after_propagation: Option<Duration>) -> Instant {
         match (after_propagation, self.last_seen()) {
-            (Some(after), Some(last_seen)) => drain_end.min(last_seen + after),
+            (Some(after), Some(last_seen)) => drain_end.min(later(last_seen, after)),
             _ => drain_end,
         }
     }
@@ -91,7 +91,13 @@ impl Evidence {
                 PeerEvidence::Seen(_) => None,
             })
             .collect();
-        reasons.join("; ")
+        match (reasons.is_empty(), self.peers.is_empty()) {
+            (false, _) => reasons.join("; "),
+            (true, true) => "no peer could be watched".into(),
+            (true, false) => "every peer showed the change, but too late for --after-propagation \
+                              to end the drain sooner"
+                .into(),
+        }
     }
 }
 
@@ -139,7 +145,7 @@ pub fn hold_drain(
     let ended = hold(
         sleeper,
         clock,
-        started + drain,
+        later(started, drain),
         after_propagation,
         evidence,
         reports,
@@ -200,7 +206,7 @@ fn hold(
                 Ended::Full
             };
         }
-        if let Wake::Signal(signal) = sleeper.wait(end - now) {
+        if let Wake::Signal(signal) = sleeper.wait(end.saturating_duration_since(now)) {
             return Ended::CutShort {
                 after: clock.now().duration_since(started),
                 signal,
@@ -321,6 +327,19 @@ mod tests {
         assert_eq!(
             evidence.why_held_in_full(),
             "http://peer-0/eureka/ had lost the mark"
+        );
+    }
+
+    #[test]
+    fn a_drain_held_in_full_always_says_why() {
+        assert_eq!(
+            Evidence::new(Vec::new()).why_held_in_full(),
+            "no peer could be watched"
+        );
+        let seen = Evidence::new(vec![("a".into(), PeerEvidence::Seen(Instant::now()))]);
+        assert!(
+            seen.why_held_in_full()
+                .starts_with("every peer showed the change")
         );
     }
 

@@ -17,7 +17,7 @@ pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
         &settings.identity.explain(),
         &settings.registry.peers,
     );
-    out.write_all(text.as_bytes())
+    out.write_all(crate::log::escaped_lines(&text).as_bytes())
         .and_then(|()| out.flush())
         .context("writing the dry-run plan to stdout")
 }

@@ -4,11 +4,10 @@
 //! at most once per run.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use super::fan_out::on_every_peer;
 use super::requests::eureka_check;
-use crate::eureka::EurekaClient;
+use crate::eureka::{Budget, EurekaClient};
 use crate::settings::Peer;
 
 /// The answer, once asked.
@@ -22,8 +21,9 @@ impl EurekaCheck {
         &self,
         client: &EurekaClient,
         peers: &[Peer],
-        budget: Duration,
+        budget: impl Into<Budget>,
     ) -> Option<String> {
+        let budget = budget.into();
         self.0
             .get_or_init(|| {
                 let verdicts = on_every_peer(peers, |peer| {
@@ -53,6 +53,7 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, ScriptedReply};
+    use std::time::Duration;
 
     #[test]
     fn a_url_without_the_eureka_path_is_named_once() {

@@ -1,13 +1,11 @@
 //! After a 404: list the app's instances on the peers that answered it (or take the listings
 //! prestop read before its PUT), and pick this pod's.
 
-use std::time::Duration;
-
 use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
 use super::matching::{explain, match_instance};
 use super::requests::listing;
-use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::eureka::{Answer, Budget, EurekaClient, Instance};
 use crate::settings::{Identity, Peer, Settings};
 use crate::values::InstanceId;
 
@@ -18,7 +16,13 @@ pub fn find_this_pod(
     peers: &[Peer],
 ) -> (Option<InstanceId>, String) {
     let timeout = settings.registry.request_timeout;
-    find_this_pod_within(settings, client, peers, timeout, &EurekaCheck::default())
+    find_this_pod_within(
+        settings,
+        client,
+        peers,
+        timeout.into(),
+        &EurekaCheck::default(),
+    )
 }
 
 /// [`find_this_pod`] with each request limited to `budget`; when the app is listed nowhere,
@@ -27,7 +31,7 @@ pub fn find_this_pod_within(
     settings: &Settings,
     client: &EurekaClient,
     peers: &[Peer],
-    budget: Duration,
+    budget: Budget,
     check: &EurekaCheck,
 ) -> (Option<InstanceId>, String) {
     let listings = on_every_peer(peers, |peer| {
@@ -43,7 +47,7 @@ pub fn find_in_listings(
     client: &EurekaClient,
     peers: &[Peer],
     listings: &[Result<Vec<Instance>, Answer>],
-    budget: Duration,
+    budget: Budget,
     check: &EurekaCheck,
 ) -> (Option<InstanceId>, String) {
     let identity = &settings.identity;

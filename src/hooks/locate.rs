@@ -3,15 +3,13 @@
 //! knows any of them, the one instance of the app with this pod's host and port, read directly
 //! in its turn. prestop does the same with its PUTs (`candidates::marked_candidate`, then `find`).
 
-use std::time::Duration;
-
 use super::candidates::look_up_candidates;
 use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
 use super::find::find_this_pod_within;
 use super::report::not_found_peers;
 use super::requests::lookup;
-use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::eureka::{Answer, Budget, EurekaClient, Instance};
 use crate::settings::Settings;
 use crate::values::InstanceId;
 
@@ -35,7 +33,7 @@ pub struct NotLocated {
 pub fn locate(
     settings: &Settings,
     client: &EurekaClient,
-    budget: &(dyn Fn() -> Duration + Sync),
+    budget: &(dyn Fn() -> Budget + Sync),
     check: &EurekaCheck,
 ) -> Result<Located, NotLocated> {
     let answers = match look_up_candidates(settings, client, budget) {
@@ -95,11 +93,12 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec};
+    use std::time::Duration;
 
     fn located(double: &EurekaDouble) -> Result<Located, NotLocated> {
         let settings = settings_for(&double.base_url(), &["status", "--app", "demo"]);
         let client = EurekaClient::new(None, &SystemClock);
-        let budget = || Duration::from_secs(5);
+        let budget = || Budget::from(Duration::from_secs(5));
         locate(&settings, &client, &budget, &EurekaCheck::default())
     }
 

@@ -3,8 +3,12 @@
 //! as host name (in any case, as DNS compares them) or IP. Pure: the listing is fetched elsewhere.
 
 use crate::eureka::Instance;
+use crate::log;
 use crate::settings::{Identity, RegisteredPort};
 use crate::values::InstanceId;
+
+/// About how much of a list of ids a message shows, after its advice.
+const LISTED_CHARS: usize = 200;
 
 /// What the registered instances say about this pod.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,19 +74,24 @@ pub fn explain(
                 .iter()
                 .map(|instance| instance.id.as_str())
                 .collect();
+            // The advice first: kubelet's event message keeps only the start of a long line.
             let why = format!(
-                "registered ids for {app}: {} (none has host {host} and {port}); set \
-                 --instance-id or {} to the app's id (listing cached up to 30 s, it may lag)",
-                ids.join(", "),
-                crate::vars::INSTANCE_ID[1]
+                "set --instance-id or {} to the app's id: none of the registered ids has host \
+                 {host} and {port} (the listing is cached up to 30 s, it may lag); registered \
+                 ids for {app}: {}",
+                crate::vars::INSTANCE_ID[1],
+                log::listed(&ids, LISTED_CHARS),
             );
             (None, why)
         }
         Match::Several(ids) => (
             None,
             format!(
-                "several instances of {app} have host {host} and {port}: {}; set --instance-id",
-                ids.join(", ")
+                "set --instance-id: several instances of {app} have host {host} and {port}: {}",
+                log::listed(
+                    &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+                    LISTED_CHARS
+                )
             ),
         ),
     }
@@ -163,11 +172,11 @@ mod tests {
         assert_eq!(found, Match::None);
         let (id, why) = explain(found, &instances, &me);
         assert_eq!(id, None);
-        assert!(
-            why.starts_with(
-                "registered ids for DEMO: x (none has host pod-0 or 10.0.0.1 and port 8080)"
-            ) && why.contains("EUREKA_INSTANCE_INSTANCEID"),
-            "{why}"
+        assert_eq!(
+            why,
+            "set --instance-id or EUREKA_INSTANCE_INSTANCEID to the app's id: none of the \
+             registered ids has host pod-0 or 10.0.0.1 and port 8080 (the listing is cached up \
+             to 30 s, it may lag); registered ids for DEMO: x"
         );
     }
 
@@ -182,7 +191,10 @@ mod tests {
         assert_eq!(found, Match::Several(vec!["a".into(), "b".into()]));
         let (id, why) = explain(found, &instances, &me);
         assert_eq!(id, None);
-        assert!(why.contains(": a, b; set --instance-id"), "{why}");
+        assert!(
+            why.starts_with("set --instance-id: several instances") && why.ends_with(": a, b"),
+            "{why}"
+        );
     }
 
     #[test]

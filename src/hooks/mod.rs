@@ -5,6 +5,10 @@
 //! that makes sense on its own (kubelet shows it in the `FailedPreStopHook` / `FailedPostStartHook`
 //! event). Each flow also exposes its requests as a [`plan::Plan`], which `--dry-run` prints.
 
+// Every duration, instant and count computed here may come from a registry's answer: the lint
+// keeps it checked or saturating (a panic here would cost the drain before src/bug.rs).
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 mod candidates;
 mod drain_end;
 mod dry_run;
@@ -14,12 +18,17 @@ mod find;
 mod locate;
 mod matching;
 mod plan;
+// The watch adds flag-bounded durations (at most a day) to the clock's instants; it is kept by its
+// own tests, not by the lint.
+#[allow(clippy::arithmetic_side_effects)]
 mod polling;
 mod poststart;
 mod prestop;
 mod report;
 mod requests;
+mod stale;
 mod status;
+#[allow(clippy::arithmetic_side_effects)]
 mod watch;
 
 pub use dry_run::dry_run;

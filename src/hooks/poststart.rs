@@ -2,7 +2,7 @@
 //! (a previous pod with the same name may have been drained). Registry trouble is a warning unless
 //! --strict. Bound: --wait plus one request timeout. Polling goes through the injected [`Clock`].
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Result;
 
@@ -12,8 +12,9 @@ use super::locate::{Located, NotLocated, locate};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
 use super::requests::{clear_override, lookup};
-use crate::clock::Clock;
-use crate::eureka::{Answer, EurekaClient, Instance, InstanceStatus};
+use super::stale::{Override, judge};
+use crate::clock::{Clock, later};
+use crate::eureka::{Answer, Budget, EurekaClient, Instance, InstanceStatus, Limit};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
 use crate::settings::{Peer, Settings};
@@ -21,6 +22,8 @@ use crate::values::InstanceId;
 
 /// How often poststart asks whether the instance has registered.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// A check is not worth starting with less of --wait left than this.
+const SHORTEST_CHECK: Duration = Duration::from_millis(200);
 
 /// Waits up to `wait` for this instance to register, then removes any status override on it.
 /// Registry trouble is a warning unless `strict`.
@@ -88,11 +91,19 @@ fn wait_and_clear_override(
     clock: &dyn Clock,
     wait: Duration,
 ) -> Result<(), HookFailed> {
-    let (identity, peers) = (&settings.identity, &settings.registry.peers);
-    let deadline = clock.now() + wait;
+    let identity = &settings.identity;
+    let started = clock.wall_now();
+    let deadline = later(clock.now(), wait);
+    let timeout = settings.registry.request_timeout;
     // Every request ends by then: the documented bound is --wait plus one request timeout.
-    let hard_end = deadline + settings.registry.request_timeout;
-    let budget = || time_left(settings, clock, hard_end);
+    let hard_end = later(deadline, timeout);
+    let left_until = |end: Instant| {
+        Budget::within(
+            timeout,
+            end.saturating_duration_since(clock.now()),
+            Limit::Wait,
+        )
+    };
     log::info(
         "waiting",
         &format!(
@@ -103,9 +114,16 @@ fn wait_and_clear_override(
     );
     let check = EurekaCheck::default();
     let mut said_not_yet = false;
+    // The first round may take a whole request timeout (one check even with --wait 0); later
+    // ones, and every request in them, end with --wait.
+    let mut round_end = hard_end;
     loop {
-        let not_located = match locate(settings, client, &budget, &check) {
-            Ok(located) => return clear_overrides(settings, client, &located, budget),
+        let not_located = match locate(settings, client, &|| left_until(round_end), &check) {
+            Ok(located) => {
+                return clear_overrides(settings, client, &located, started, || {
+                    left_until(hard_end)
+                });
+            }
             Err(not_located) => not_located,
         };
         let remaining = deadline.saturating_duration_since(clock.now());
@@ -113,29 +131,31 @@ fn wait_and_clear_override(
             return Err(never_registered(settings, &not_located, wait));
         }
         if !said_not_yet {
-            log::info(
-                "not_registered_yet",
-                &format!(
-                    "instance {} is not registered yet ({}); asking again every {}s",
-                    identity.shown_ids(),
-                    not_located
-                        .explanation
-                        .unwrap_or_else(|| summary(peers, &not_located.answers)),
-                    POLL_INTERVAL.as_secs()
-                ),
-            );
+            say_not_yet(settings, &not_located);
             said_not_yet = true;
         }
         clock.sleep(POLL_INTERVAL.min(remaining));
+        // No check after the wait: one that could not finish before it is not started.
+        if deadline.saturating_duration_since(clock.now()) < SHORTEST_CHECK {
+            return Err(never_registered(settings, &not_located, wait));
+        }
+        round_end = deadline;
     }
 }
 
-/// A request's budget: the request timeout, or less when `hard_end` is nearer.
-fn time_left(settings: &Settings, clock: &dyn Clock, hard_end: Instant) -> Duration {
-    settings
-        .registry
-        .request_timeout
-        .min(hard_end.saturating_duration_since(clock.now()))
+fn say_not_yet(settings: &Settings, not_located: &NotLocated) {
+    log::info(
+        "not_registered_yet",
+        &format!(
+            "instance {} is not registered yet ({}); asking again every {}s",
+            settings.identity.shown_ids(),
+            not_located
+                .explanation
+                .clone()
+                .unwrap_or_else(|| summary(&settings.registry.peers, &not_located.answers)),
+            POLL_INTERVAL.as_secs()
+        ),
+    );
 }
 
 fn never_registered(settings: &Settings, not_located: &NotLocated, wait: Duration) -> HookFailed {
@@ -205,7 +225,8 @@ fn clear_overrides(
     settings: &Settings,
     client: &EurekaClient,
     located: &Located,
-    budget: impl Fn() -> Duration + Sync,
+    started: SystemTime,
+    budget: impl Fn() -> Budget + Sync,
 ) -> Result<(), HookFailed> {
     let identity = &settings.identity;
     let id = &located.id;
@@ -234,7 +255,10 @@ fn clear_overrides(
         log_no_override(registered().map(|(_, instance)| instance), id);
         return Ok(());
     };
-    let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
+    let peers = stale_only(settings, client, &overridden, id, started, &budget);
+    if peers.is_empty() {
+        return Ok(());
+    }
     let answers = on_every_peer(&peers, |peer| {
         client.answer(peer, &clear_override(&identity.app, id), budget())
     });
@@ -256,6 +280,40 @@ fn clear_overrides(
             summary(&peers, &answers)
         ),
     })
+}
+
+/// The peers of `overridden` whose override is stale, re-read now (see `stale`); warns of each
+/// override left in place.
+fn stale_only(
+    settings: &Settings,
+    client: &EurekaClient,
+    overridden: &[(&Peer, &Instance)],
+    id: &InstanceId,
+    started: SystemTime,
+    budget: &(impl Fn() -> Budget + Sync),
+) -> Vec<Peer> {
+    let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
+    let request = lookup(&settings.identity.app, id);
+    let verdicts = on_every_peer(&peers, |peer| {
+        judge(client.status_change(peer, &request, budget()).ok(), started)
+    });
+    let mut stale = Vec::new();
+    for ((peer, instance), verdict) in overridden.iter().zip(verdicts) {
+        match verdict {
+            Override::Stale => stale.push((*peer).clone()),
+            Override::SetSince(at_ms) => log::warn(
+                "override_kept",
+                &format!(
+                    "peer {peer}: the {} override of instance {id} was set at {} (epoch ms), \
+                     after this instance registered and after poststart started: left in place \
+                     (a drain in progress?)",
+                    instance.override_shown(),
+                    at_ms
+                ),
+            ),
+        }
+    }
+    stale
 }
 
 #[cfg(test)]
@@ -282,8 +340,8 @@ mod tests {
             .filter(|request| request.path == "/eureka/apps/DEMO/pod-0:demo:8080")
             .count();
         assert_eq!(
-            lookups, 6,
-            "one lookup at the start and one after each pause"
+            lookups, 5,
+            "one lookup at the start and one after each pause but the last: none after --wait"
         );
     }
 

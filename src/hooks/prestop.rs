@@ -26,9 +26,10 @@ use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
 use super::requests::{listing, lookup, mark};
 use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting};
-use crate::clock::Clock;
+use crate::bug;
+use crate::clock::{Clock, later};
 use crate::drain::Sleeper;
-use crate::eureka::{Answer, EurekaClient, Instance};
+use crate::eureka::{Answer, Budget, EurekaClient, Instance, Limit};
 use crate::exit::{Exit, HookFailed};
 use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
@@ -51,7 +52,11 @@ pub fn prestop(
     log_target(settings);
     // Without a drain there is nothing to watch, and a manual drain stays one request per peer.
     let primes = !drain.is_zero();
-    let (marks, marked) = mark_out_of_service(settings, client, clock, primes);
+    // A bug in the registry step or the watch costs the mark or the watch, never the drain.
+    let (marks, marked) = bug::contained("the registry step", || {
+        mark_out_of_service(settings, client, clock, primes)
+    })
+    .unwrap_or_else(|failure| (Vec::new(), Err(failure.into())));
     let polling_context = WatchContext {
         client: client.clone(),
         clock,
@@ -60,20 +65,25 @@ pub fn prestop(
             .as_ref()
             .map_or_else(|_| settings.identity.instance_id.clone(), Clone::clone),
         request_timeout: settings.registry.request_timeout,
-        drain_end: clock.now() + drain,
+        drain_end: later(clock.now(), drain),
         nudger: sleeper.nudger(),
     };
     let (mut evidence, watched) = watch_plan(settings, &marks, &polling_context.id, watch);
-    let polling = polling::start(&polling_context, watched);
+    let polling = bug::contained("the watch", || polling::start(&polling_context, watched)).ok();
+    let no_reports = std::sync::mpsc::channel().1;
     hold_drain(
         sleeper,
         clock,
         drain,
         watch.after_propagation,
         &mut evidence,
-        &polling.reports,
+        polling
+            .as_ref()
+            .map_or(&no_reports, |polling| &polling.reports),
     );
-    polling.stop();
+    if let Some(polling) = polling {
+        polling.stop();
+    }
     marked.map(|_| ())
 }
 
@@ -107,7 +117,7 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
             POLL_INTERVAL.as_secs()
         ),
     );
-    let remark_after = humantime::format_duration(watch.server_cache + REMARK_MARGIN);
+    let remark_after = humantime::format_duration(watch.server_cache.saturating_add(REMARK_MARGIN));
     let live_reads = every_id(identity).map(|id| {
         PlannedRequest::on(
             "if marked and still listed",
@@ -221,10 +231,11 @@ fn prime_and_mark(
     primes: bool,
 ) -> (Option<PrimedListing>, Instant, Vec<Answer>) {
     let timeout = settings.registry.request_timeout;
-    let listing_budget = LISTING_BUDGET.min(timeout / 2);
+    let listing_budget = LISTING_BUDGET.min(timeout.checked_div(2).unwrap_or_default());
     let started = clock.now();
     let listed = primes.then(|| {
-        let instances = client.instances(peer, &listing(&settings.identity.app), listing_budget);
+        let budget = Budget::of(listing_budget, Limit::ListingBeforeMark);
+        let instances = client.instances(peer, &listing(&settings.identity.app), budget);
         (started, instances)
     });
     let marked_at = clock.now();
@@ -256,7 +267,14 @@ fn find_after_404(
         .collect();
     let timeout = settings.registry.request_timeout;
     let check = EurekaCheck::default();
-    find_in_listings(settings, client, &not_found, &listings, timeout, &check)
+    find_in_listings(
+        settings,
+        client,
+        &not_found,
+        &listings,
+        timeout.into(),
+        &check,
+    )
 }
 
 /// Each peer's answer to its last PUT, in peer order.
@@ -559,6 +577,49 @@ mod tests {
         assert!(
             window <= drain && window + Duration::from_secs(1) > drain,
             "{window:?}"
+        );
+    }
+
+    /// The machine's clock, except that it panics when a peer's worker thread reads it.
+    struct PanicsInWorkers;
+
+    impl Clock for PanicsInWorkers {
+        fn now(&self) -> Instant {
+            assert_ne!(
+                std::thread::current().name(),
+                Some("peer"),
+                "a bug in a worker"
+            );
+            Instant::now()
+        }
+
+        fn sleep(&self, pause: Duration) {
+            std::thread::sleep(pause);
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_costs_the_mark_but_not_the_drain() {
+        let (double, other) = (EurekaDouble::start(), EurekaDouble::start());
+        double.register(InstanceSpec::new("demo", "pod-0", 8080));
+        other.register(InstanceSpec::new("demo", "pod-0", 8080));
+        // Two peers: each peer's listing and PUTs run in a worker thread of its own.
+        let urls = format!("{},{}", double.base_url(), other.base_url());
+        let settings = settings_for(&urls, &["prestop", "--app", "demo"]);
+        let sleeper = SignalledSleeper::default();
+        let clock: &'static PanicsInWorkers = &PanicsInWorkers;
+        let client = EurekaClient::new(None, clock);
+        let drain = Duration::from_secs(30);
+        let err = prestop(&settings, &client, clock, &sleeper, drain, WATCH).unwrap_err();
+        assert_eq!(exit::from_error(&err), Exit::RegistryFailed);
+        assert_eq!(
+            err.to_string(),
+            "a bug stopped the registry step (see the error line above)"
+        );
+        let window = first_window(&sleeper);
+        assert!(
+            window <= drain && window + Duration::from_secs(1) > drain,
+            "the whole drain is still asked for: {window:?}"
         );
     }
 }

@@ -13,6 +13,7 @@ use super::report::{failure_exit, summary};
 use super::requests::lookup;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
+use crate::log;
 use crate::settings::Settings;
 
 /// Writes this instance's status and override on every peer to `out`, for a person.
@@ -21,7 +22,12 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
     let identity = &settings.identity;
     let heading_for =
         |ids: &str| format!("instance {ids} of app {}\n", identity.app.registry_name());
-    let (text, outcome) = match locate(settings, client, &|| timeout, &EurekaCheck::default()) {
+    let (text, outcome) = match locate(
+        settings,
+        client,
+        &|| timeout.into(),
+        &EurekaCheck::default(),
+    ) {
         Ok(located) => {
             let mut heading = heading_for(located.id.as_str());
             if let Some(why) = &located.matched_because {
@@ -43,7 +49,7 @@ pub fn status(settings: &Settings, client: &EurekaClient, out: &mut dyn Write) -
             (table(heading, settings, &rows), Err(failure))
         }
     };
-    out.write_all(text.as_bytes())
+    out.write_all(log::escaped_lines(&text).as_bytes())
         .and_then(|()| out.flush())
         .context("writing the status table to stdout")?;
     Ok(outcome?)
@@ -80,11 +86,9 @@ fn table(heading: String, settings: &Settings, lookups: &[Result<Instance, Answe
                 instance
                     .overridden_status
                     .map_or("none", |status| status.as_str()),
-                instance.last_updated_ms.map_or_else(
-                    || "-".into(),
-                    |ms| humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms))
-                        .to_string()
-                )
+                instance
+                    .last_updated_ms
+                    .map_or_else(|| "-".into(), shown_timestamp)
             ),
             Err(Answer::NotFound) => "not registered".into(),
             Err(answer) => format!("unreachable: {answer}"),
@@ -93,6 +97,22 @@ fn table(heading: String, settings: &Settings, lookups: &[Result<Instance, Answe
         let _ = writeln!(table, "{:<44} {row}", peer.to_string());
     }
     table
+}
+
+/// The last instant RFC 3339 can write (9999-12-31T23:59:59.999Z), in epoch milliseconds.
+const LAST_RFC3339_MS: u64 = 253_402_300_799_999;
+
+/// A registry timestamp for a person: an RFC 3339 date when it is one in epoch milliseconds,
+/// else the number as the registry sent it (one in microseconds is far past year 9999).
+fn shown_timestamp(ms: u64) -> String {
+    let mut shown = String::new();
+    let date = (ms <= LAST_RFC3339_MS)
+        .then(|| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+        .flatten();
+    match date {
+        Some(at) if write!(shown, "{}", humantime::format_rfc3339_seconds(at)).is_ok() => shown,
+        _ => format!("{ms} (not a date in epoch milliseconds)"),
+    }
 }
 
 fn unknown_everywhere(settings: &Settings, not_located: &NotLocated) -> HookFailed {
@@ -109,4 +129,21 @@ fn unknown_everywhere(settings: &Settings, not_located: &NotLocated) -> HookFail
         ),
     };
     HookFailed { exit, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timestamp_of_any_size_is_shown_without_a_panic() {
+        assert_eq!(shown_timestamp(1_795_585_797_983), "2026-11-25T05:49:57Z");
+        assert_eq!(shown_timestamp(LAST_RFC3339_MS), "9999-12-31T23:59:59Z");
+        for ms in [LAST_RFC3339_MS + 1, 1_795_585_797_983_000, u64::MAX] {
+            assert_eq!(
+                shown_timestamp(ms),
+                format!("{ms} (not a date in epoch milliseconds)")
+            );
+        }
+    }
 }

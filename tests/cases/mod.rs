@@ -48,3 +48,11 @@ mod kubelet;
 /// At least 60 inputs as real pods give them (spellings, empties, encodings, passwords, files,
 /// signals, odd servers), each on every hook, in both log formats, checked for passwords.
 mod real_world;
+
+/// A seeded hostile server against every hook: no answer may crash a hook, hang it, skip the
+/// drain, print a secret or a raw control character.
+mod hostile;
+
+/// Issue 14's answers, races and drain as a user hits them: no answer panics a hook or storms a
+/// peer, a login page is no mark, registry text forges no line.
+mod robust;
