@@ -32,7 +32,8 @@ const AFTER_HELP: &str = concat!(
     "  kubectl exec POD -- eureka-hook status\n\n",
     "Exit codes:\n",
     "  0  done (prestop: a peer accepted OUT_OF_SERVICE and the drain was held)\n",
-    "  1  the registry could not be updated: every peer refused the connection, timed out or answered 5xx\n",
+    "  1  failed: every peer refused, timed out, answered 5xx or was not Eureka; or stdout could\n",
+    "     not be written, or a bug (the error line says which)\n",
     "  2  bad input: a flag or environment variable is wrong; nothing was sent\n",
     "  3  this instance is not registered on any peer\n",
     "  4  the registry refused the credentials (401/403)"

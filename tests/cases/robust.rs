@@ -298,3 +298,76 @@ fn a_long_list_of_registered_ids_comes_after_the_advice_and_is_cut() {
         error_line.len()
     );
 }
+
+/// `command` run to the end with its stdout on `stdout`; its exit code and stderr.
+fn run_with_stdout(mut command: std::process::Command, stdout: std::fs::File) -> (i32, String) {
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    (code, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn status_into_a_full_disk_says_stdout_failed_not_the_registry() {
+    let double = registry_with_instance();
+    let status = hook(&["status", "--app", APP, "--eureka-url", &double.base_url()])
+        .env("SERVER_PORT", "8080");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let (code, stderr) = run_with_stdout(status.command(), full);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("writing the status table to stdout")
+            && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no peer could be asked"), "{stderr}");
+    assert!(!sent(&double, "GET").is_empty(), "the registry was asked");
+}
+
+#[test]
+fn a_log_file_on_a_terminal_that_is_not_there_is_not_called_a_fifo() {
+    use std::os::unix::process::CommandExt;
+    let double = registry_with_instance();
+    let status = hook(&[
+        "status",
+        "--app",
+        APP,
+        "--eureka-url",
+        &double.base_url(),
+        "--log-file",
+        "/dev/tty",
+    ])
+    .env("SERVER_PORT", "8080");
+    let mut command = status.command();
+    // A session of its own has no controlling terminal, as a hook run by the kubelet: opening
+    // /dev/tty then fails with ENXIO, the same error a FIFO without a reader gives.
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let (code, stderr) = run_with_stdout(command, tempfile_for_stdout());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("cannot open log file /dev/tty") && stderr.contains("logging to stderr"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("FIFO"), "{stderr}");
+}
+
+/// A scratch file to take a hook's stdout.
+fn tempfile_for_stdout() -> std::fs::File {
+    let path = std::env::temp_dir().join(format!("robust-stdout-{}", std::process::id()));
+    std::fs::File::create(path).unwrap()
+}
