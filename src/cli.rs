@@ -514,7 +514,7 @@ mod tests {
         assert!(help.contains("kubectl exec POD -- eureka-hook prestop --drain 0s"));
         for code in [
             "0  done",
-            "1  the registry",
+            "1  failed: every peer",
             "2  bad input",
             "3  this instance",
             "4  the registry",

@@ -122,7 +122,7 @@ pub fn finish() {
         return;
     };
     let report = file.finish(FINISH_BOUND);
-    let lost = report.dropped_lines + report.failed_lines;
+    let lost = report.dropped_lines.saturating_add(report.failed_lines);
     if lost > 0 || report.unfinished {
         let why = report
             .first_error

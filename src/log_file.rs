@@ -148,12 +148,14 @@ fn write_lines<W: Write>(mut file: W, lines: &Receiver<String>) -> LogFileReport
             // A partial write into a nearly full pipe: the rest of the line is dropped rather
             // than waited for; the next line starts after a newline.
             Ok(_) => {
-                report.dropped_lines += 1;
+                report.dropped_lines = report.dropped_lines.saturating_add(1);
                 let _ = file.write(b"\n");
             }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => report.dropped_lines += 1,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                report.dropped_lines = report.dropped_lines.saturating_add(1);
+            }
             Err(err) => {
-                report.failed_lines += 1;
+                report.failed_lines = report.failed_lines.saturating_add(1);
                 report.first_error.get_or_insert_with(|| err.to_string());
             }
         }

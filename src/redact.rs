@@ -56,7 +56,7 @@ pub struct Credentials {
 /// without a `:` is all hidden, as `***@`, since it may be a password alone.
 pub fn shown_url(text: &str) -> String {
     let (prefix, rest) = match text.find("://") {
-        Some(index) => text.split_at(index + 3),
+        Some(index) => text.split_at(index.saturating_add(3)),
         None => ("", text),
     };
     match rest.rfind('@') {
@@ -78,7 +78,7 @@ pub fn redact_url_text(text: &str) -> String {
     let mut redacted = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(scheme_end) = rest.find("://") {
-        let start = scheme_end + 3;
+        let start = scheme_end.saturating_add(3);
         redacted.push_str(&rest[..start]);
         rest = &rest[start..];
         let next_url = rest.find("://").unwrap_or(rest.len());
@@ -145,12 +145,12 @@ pub fn mask(line: &str, secrets: &[Secret]) -> String {
         let mut rest = masked.as_str();
         while let Some(index) = rest.find(secret) {
             let before = rest[..index].chars().next_back();
-            let after = rest[index + secret.len()..].chars().next();
+            let after = rest[index.saturating_add(secret.len())..].chars().next();
             let whole = !before.is_some_and(char::is_alphanumeric)
                 && !after.is_some_and(char::is_alphanumeric);
             result.push_str(&rest[..index]);
             result.push_str(if whole { "***" } else { secret });
-            rest = &rest[index + secret.len()..];
+            rest = &rest[index.saturating_add(secret.len())..];
         }
         result.push_str(rest);
         masked = result;

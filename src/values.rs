@@ -352,7 +352,7 @@ pub fn parse_service_urls(list: &str) -> Result<Vec<(ServiceUrl, Option<Credenti
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let number = index + 1;
+            let number = index.saturating_add(1);
             if entry.is_empty() {
                 return Err(format!(
                     "entry {number} of the list is empty (a stray comma?)"

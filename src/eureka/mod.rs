@@ -1,10 +1,6 @@
 //! The Eureka REST client: typed requests, the retrying transport, answers, failure wording and
 //! the registry's documents. It does not decide what an answer means for a hook.
 
-// Every duration, instant and count computed here may come from a registry's answer: the lint
-// keeps it checked or saturating (a panic here would cost the drain before src/bug.rs).
-#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
-
 mod answer;
 mod body;
 mod budget;

@@ -5,10 +5,6 @@
 //! that makes sense on its own (kubelet shows it in the `FailedPreStopHook` / `FailedPostStartHook`
 //! event). Each flow also exposes its requests as a [`plan::Plan`], which `--dry-run` prints.
 
-// Every duration, instant and count computed here may come from a registry's answer: the lint
-// keeps it checked or saturating (a panic here would cost the drain before src/bug.rs).
-#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
-
 mod candidates;
 mod drain_end;
 mod dry_run;

@@ -56,7 +56,7 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     } else {
         (&b, &a)
     };
-    if longer.len() - shorter.len() > 1 {
+    if longer.len().abs_diff(shorter.len()) > 1 {
         return false;
     }
     let common_prefix = shorter
@@ -74,7 +74,7 @@ fn within_one_edit(a: &str, b: &str) -> bool {
                 && rest_a[1] == rest_b[0]
                 && rest_a[2..] == rest_b[2..]) // one swap
     } else {
-        shorter[common_prefix..] == longer[common_prefix + 1..] // one insertion
+        shorter[common_prefix..] == longer[common_prefix.saturating_add(1)..] // one insertion
     }
 }
 

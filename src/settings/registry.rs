@@ -221,7 +221,10 @@ fn read_credentials_file(path: &Path, source: &str) -> Result<Credentials> {
 /// Basic credentials must fit in a request header beside the longest request line; see
 /// `values::MAX_CREDENTIALS`.
 fn check_credentials_length(username: &str, password: &str, source: &str) -> Result<()> {
-    let length = username.len() + 1 + password.len();
+    let length = username
+        .len()
+        .saturating_add(1)
+        .saturating_add(password.len());
     if length > values::MAX_CREDENTIALS {
         return Err(BadInput::new(format!(
             "{source}: user:password is {length} bytes, at most {} fit in a request header",

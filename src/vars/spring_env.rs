@@ -150,7 +150,7 @@ fn binds(name: &str, property: &SpringProperty) -> bool {
                 || name.rsplit_once('.').is_some_and(|(prefix, last)| {
                     last == key
                         && elements(prefix, '.')
-                            .is_some_and(|found| found == wanted[..wanted.len() - 1])
+                            .is_some_and(|found| found == wanted[..wanted.len().saturating_sub(1)])
                 })
         }
     }
