@@ -15,6 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ pub const STRONG_PASSWORD: usize = 8;
 /// The password a weak password's run is compared against.
 pub const SENTINEL: &str = "Sentinel-Pw-Qz7";
 /// Rows run at once.
-const PARALLEL_ROWS: usize = 6;
+const PARALLEL_ROWS: usize = 12;
 
 pub const HOOKS: [&str; 3] = ["prestop", "poststart", "status"];
 
@@ -195,22 +196,28 @@ impl Ran {
 /// Runs every row on each of its hooks in both formats; panics with every failure found.
 /// Returns how many runs there were.
 pub fn run_matrix(rows: Vec<Row>) -> usize {
-    let rows = Arc::new(rows);
-    let mut failures = Vec::new();
-    let mut runs = 0;
-    for chunk_start in (0..rows.len()).step_by(PARALLEL_ROWS) {
-        let workers: Vec<_> = (chunk_start..(chunk_start + PARALLEL_ROWS).min(rows.len()))
-            .map(|index| {
-                let rows = Arc::clone(&rows);
-                thread::spawn(move || check_row(&rows[index]))
+    // A pool of workers that each take the next row as soon as they are free: most of a run is
+    // waiting (the drain, a timeout), so a row never waits for a slower one beside it.
+    let next_row = AtomicUsize::new(0);
+    let results: Vec<(usize, Vec<String>)> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..PARALLEL_ROWS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut runs = 0;
+                    let mut failures = Vec::new();
+                    while let Some(row) = rows.get(next_row.fetch_add(1, Ordering::SeqCst)) {
+                        let (row_runs, row_failures) = check_row(row);
+                        runs += row_runs;
+                        failures.extend(row_failures);
+                    }
+                    (runs, failures)
+                })
             })
             .collect();
-        for worker in workers {
-            let (row_runs, row_failures) = worker.join().unwrap();
-            runs += row_runs;
-            failures.extend(row_failures);
-        }
-    }
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let runs = results.iter().map(|(runs, _)| runs).sum();
+    let failures: Vec<String> = results.into_iter().flat_map(|(_, f)| f).collect();
     assert!(
         failures.is_empty(),
         "{} of {runs} runs failed:\n\n{}",
