@@ -384,10 +384,21 @@ fn the_development_section_lists_each_source_module_once() {
         .find(|section| section.starts_with("Development\n"))
         .expect("README.md has a `## Development` section");
     let mut listed: BTreeMap<String, usize> = BTreeMap::new();
-    for line in section.lines() {
-        if let Some(rest) = line.strip_prefix("- `src/") {
-            let module = rest.split('`').next().unwrap();
-            *listed.entry(format!("src/{module}")).or_default() += 1;
+    // `- `src/x.rs`: …` names one module; `- `src/dir/`: `a.rs` …, `b.rs` …` names every `*.rs`
+    // in backticks after the folder.
+    for line in section.lines().filter(|line| line.starts_with("- `src/")) {
+        let quoted: Vec<&str> = line.split('`').skip(1).step_by(2).collect();
+        let modules: Vec<String> = match quoted.split_first() {
+            Some((file, _)) if file.ends_with(".rs") => vec![(*file).to_string()],
+            Some((folder, rest)) => rest
+                .iter()
+                .filter(|name| name.ends_with(".rs") && !name.contains('/'))
+                .map(|name| format!("{folder}{name}"))
+                .collect(),
+            None => Vec::new(),
+        };
+        for module in modules {
+            *listed.entry(module).or_default() += 1;
         }
     }
     let twice: Vec<&String> = listed
