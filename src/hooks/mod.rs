@@ -5,14 +5,10 @@
 //! that makes sense on its own (kubelet shows it in the `FailedPreStopHook` / `FailedPostStartHook`
 //! event). Each flow also exposes its requests as a [`plan::Plan`], which `--dry-run` prints.
 
-mod candidates;
 mod drain_end;
 mod dry_run;
-mod eureka_check;
 mod fan_out;
-mod find;
 mod locate;
-mod matching;
 mod plan;
 // The watch adds flag-bounded durations (at most a day) to the clock's instants; it is kept by its
 // own tests, not by the lint.

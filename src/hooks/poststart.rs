@@ -6,9 +6,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Result;
 
-use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
-use super::locate::{Located, NotLocated, locate};
+use super::locate::{EurekaCheck, Located, NotLocated, locate};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
 use super::requests::{clear_override, lookup};

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::candidates::{mark_every_candidate, marked_candidate};
 use super::drain_end::{Evidence, PeerEvidence, hold_drain};
-use super::eureka_check::EurekaCheck;
 use super::fan_out::on_every_peer;
-use super::find::{find_in_listings, find_this_pod};
+use super::locate::EurekaCheck;
+use super::locate::candidates::{mark_every_candidate, marked_candidate};
+use super::locate::find::{FindResult, Found, NotFound, find_in_listings, find_this_pod};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
@@ -186,13 +186,13 @@ fn mark_out_of_service(
             marked_at,
         })
         .collect();
-    if accepted_anywhere(&answers_of(&marks), peers.len(), &marked_id) {
+    if log_marked(&answers_of(&marks), peers.len(), &marked_id) > 0 {
         return (marks, Ok(marked_id));
     }
     let mut explanation = None;
     if marks.iter().any(|mark| mark.answer == Answer::NotFound) {
         match find_after_404(settings, client, &marks, primes) {
-            (Some(id), why) => {
+            Ok(Found { id, why }) => {
                 log::info(
                     "instance_matched",
                     &format!(
@@ -208,11 +208,11 @@ fn mark_out_of_service(
                     mark.answer = answer;
                 }
                 log_answers(peers, &answers_of(&marks), &id, "set OUT_OF_SERVICE");
-                if accepted_anywhere(&answers_of(&marks), peers.len(), &id) {
+                if log_marked(&answers_of(&marks), peers.len(), &id) > 0 {
                     return (marks, Ok(id));
                 }
             }
-            (None, why) => explanation = Some(why),
+            Err(NotFound { why }) => explanation = Some(why),
         }
     }
     let failure = not_marked(settings, &answers_of(&marks), explanation);
@@ -255,7 +255,7 @@ fn find_after_404(
     client: &EurekaClient,
     marks: &[PeerMark],
     primes: bool,
-) -> (Option<InstanceId>, String) {
+) -> FindResult {
     let not_found = not_found_peers(&settings.registry.peers, &answers_of(marks));
     if !primes {
         return find_this_pod(settings, client, &not_found);
@@ -369,7 +369,9 @@ fn not_marked(settings: &Settings, answers: &[Answer], explanation: Option<Strin
     HookFailed { exit, message }
 }
 
-fn accepted_anywhere(answers: &[Answer], peer_count: usize, id: &InstanceId) -> bool {
+/// How many peers accepted the mark of `id`; says so when any did (a count, not a test: the
+/// caller decides).
+fn log_marked(answers: &[Answer], peer_count: usize, id: &InstanceId) -> usize {
     let accepted = answers.iter().filter(|answer| answer.is_accepted()).count();
     if accepted > 0 {
         log::info(
@@ -377,7 +379,7 @@ fn accepted_anywhere(answers: &[Answer], peer_count: usize, id: &InstanceId) -> 
             &format!("instance {id} is OUT_OF_SERVICE on {accepted} of {peer_count} peer(s)"),
         );
     }
-    accepted > 0
+    accepted
 }
 
 #[cfg(test)]

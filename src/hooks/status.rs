@@ -6,8 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 
-use super::eureka_check::EurekaCheck;
-use super::locate::{NotLocated, locate};
+use super::locate::{EurekaCheck, NotLocated, locate};
 use super::plan::{Listing, Plan, PlannedRequest, fallback};
 use super::report::{failure_exit, summary};
 use super::requests::lookup;

@@ -2,6 +2,7 @@
 //! one with this pod's port and one of its addresses (host, `$POD_IP` or the interface address)
 //! as host name (in any case, as DNS compares them) or IP. Pure: the listing is fetched elsewhere.
 
+use super::find::{FindResult, Found, NotFound};
 use crate::eureka::Instance;
 use crate::log;
 use crate::settings::{Identity, RegisteredPort};
@@ -47,12 +48,8 @@ pub fn match_instance(registered: &[Instance], identity: &Identity) -> Match {
     }
 }
 
-/// The id to use, if any, and a sentence saying why (or why not) for a person.
-pub fn explain(
-    found: Match,
-    registered: &[Instance],
-    identity: &Identity,
-) -> (Option<InstanceId>, String) {
+/// The id to use and why, or why there is none, in a sentence for a person.
+pub fn explain(found: Match, registered: &[Instance], identity: &Identity) -> FindResult {
     let app = identity.app.registry_name();
     let port = match identity.port {
         RegisteredPort::Known(port) => format!("port {port}"),
@@ -63,12 +60,11 @@ pub fn explain(
         Match::One(id) => {
             let why =
                 format!("{id} is the one instance of {app} registered with host {host} and {port}");
-            (Some(id), why)
+            Ok(Found { id, why })
         }
-        Match::Unusable(id) => (
-            None,
-            format!("the registered id '{}' is not usable", id.escape_debug()),
-        ),
+        Match::Unusable(id) => Err(NotFound {
+            why: format!("the registered id '{}' is not usable", id.escape_debug()),
+        }),
         Match::None => {
             let ids: Vec<&str> = registered
                 .iter()
@@ -82,18 +78,17 @@ pub fn explain(
                 crate::vars::INSTANCE_ID[1],
                 log::listed(&ids, LISTED_CHARS),
             );
-            (None, why)
+            Err(NotFound { why })
         }
-        Match::Several(ids) => (
-            None,
-            format!(
+        Match::Several(ids) => Err(NotFound {
+            why: format!(
                 "set --instance-id: several instances of {app} have host {host} and {port}: {}",
                 log::listed(
                     &ids.iter().map(String::as_str).collect::<Vec<_>>(),
                     LISTED_CHARS
                 )
             ),
-        ),
+        }),
     }
 }
 
@@ -143,8 +138,8 @@ mod tests {
         ];
         let found = match_instance(&instances, &identity("pod-0", None, 8080));
         assert_eq!(found, Match::One(InstanceId::parse("b").unwrap()));
-        let (id, why) = explain(found, &instances, &identity("pod-0", None, 8080));
-        assert_eq!(id.unwrap().as_str(), "b");
+        let Found { id, why } = explain(found, &instances, &identity("pod-0", None, 8080)).unwrap();
+        assert_eq!(id.as_str(), "b");
         assert_eq!(
             why,
             "b is the one instance of DEMO registered with host pod-0 and port 8080"
@@ -170,8 +165,7 @@ mod tests {
         let me = identity("pod-0", Some("10.0.0.1"), 8080);
         let found = match_instance(&instances, &me);
         assert_eq!(found, Match::None);
-        let (id, why) = explain(found, &instances, &me);
-        assert_eq!(id, None);
+        let NotFound { why } = explain(found, &instances, &me).unwrap_err();
         assert_eq!(
             why,
             "set --instance-id or EUREKA_INSTANCE_INSTANCEID to the app's id: none of the \
@@ -189,8 +183,7 @@ mod tests {
         let me = identity("pod-0", Some("10.0.0.1"), 8080);
         let found = match_instance(&instances, &me);
         assert_eq!(found, Match::Several(vec!["a".into(), "b".into()]));
-        let (id, why) = explain(found, &instances, &me);
-        assert_eq!(id, None);
+        let NotFound { why } = explain(found, &instances, &me).unwrap_err();
         assert!(
             why.starts_with("set --instance-id: several instances") && why.ends_with(": a, b"),
             "{why}"
@@ -222,7 +215,7 @@ mod tests {
         me.port = RegisteredPort::Random;
         let found = match_instance(&instances, &me);
         assert_eq!(found, Match::One(InstanceId::parse("r").unwrap()));
-        let (_, why) = explain(found, &instances, &me);
+        let Found { why, .. } = explain(found, &instances, &me).unwrap();
         assert!(
             why.ends_with("host pod-0 and any port (server.port is 0)"),
             "{why}"

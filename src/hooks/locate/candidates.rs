@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use super::fan_out::on_each;
-use super::report::log_answers;
-use super::requests::{lookup, mark};
 use crate::clock::Clock;
 use crate::eureka::{Answer, Budget, EurekaClient, Instance};
+use crate::hooks::fan_out::on_each;
+use crate::hooks::report::log_answers;
+use crate::hooks::requests::{lookup, mark};
 use crate::log;
 use crate::settings::{Peer, Settings};
 use crate::values::InstanceId;

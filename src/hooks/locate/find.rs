@@ -2,19 +2,31 @@
 //! prestop read before its PUT), and pick this pod's.
 
 use super::eureka_check::EurekaCheck;
-use super::fan_out::on_every_peer;
 use super::matching::{explain, match_instance};
-use super::requests::listing;
 use crate::eureka::{Answer, Budget, EurekaClient, Instance};
+use crate::hooks::fan_out::on_every_peer;
+use crate::hooks::requests::listing;
 use crate::settings::{Identity, Peer, Settings};
 use crate::values::InstanceId;
 
+/// This pod's instance, found in the app's listing by its host or address and port.
+#[derive(Debug)]
+pub struct Found {
+    pub id: InstanceId,
+    /// Why it is this pod's, for the log.
+    pub why: String,
+}
+
+/// Why no instance in the app's listing is this pod's, with the advice first.
+#[derive(Debug)]
+pub struct NotFound {
+    pub why: String,
+}
+
+pub type FindResult = Result<Found, NotFound>;
+
 /// The one registered instance of the app with this pod's host and port, or why there is none.
-pub fn find_this_pod(
-    settings: &Settings,
-    client: &EurekaClient,
-    peers: &[Peer],
-) -> (Option<InstanceId>, String) {
+pub fn find_this_pod(settings: &Settings, client: &EurekaClient, peers: &[Peer]) -> FindResult {
     let timeout = settings.registry.request_timeout;
     find_this_pod_within(
         settings,
@@ -33,7 +45,7 @@ pub fn find_this_pod_within(
     peers: &[Peer],
     budget: Budget,
     check: &EurekaCheck,
-) -> (Option<InstanceId>, String) {
+) -> FindResult {
     let listings = on_every_peer(peers, |peer| {
         client.instances(peer, &listing(&settings.identity.app), budget)
     });
@@ -49,7 +61,7 @@ pub fn find_in_listings(
     listings: &[Result<Vec<Instance>, Answer>],
     budget: Budget,
     check: &EurekaCheck,
-) -> (Option<InstanceId>, String) {
+) -> FindResult {
     let identity = &settings.identity;
     let mut registered: Vec<Instance> = Vec::new();
     for instance in listings.iter().filter_map(|l| l.as_ref().ok()).flatten() {
@@ -62,9 +74,11 @@ pub fn find_in_listings(
             .iter()
             .all(|listing| matches!(listing, Err(Answer::NotFound)));
         if not_listed && let Some(why) = check.diagnosis(client, peers, budget) {
-            return (None, why);
+            return Err(NotFound { why });
         }
-        return (None, why_nothing_listed(identity, peers, listings));
+        return Err(NotFound {
+            why: why_nothing_listed(identity, peers, listings),
+        });
     }
     explain(match_instance(&registered, identity), &registered, identity)
 }
@@ -113,8 +127,10 @@ mod tests {
         double.script(ScriptedReply::on("GET", "/apps/DEMO").malformed_json());
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let client = EurekaClient::new(None, &SystemClock);
-        let (matched, why) = find_this_pod(&settings, &client, &settings.registry.peers);
-        assert_eq!(matched, None);
+        let Err(NotFound { why }) = find_this_pod(&settings, &client, &settings.registry.peers)
+        else {
+            panic!("another pod's instance was taken for this one");
+        };
         assert!(
             why.starts_with("the instances of DEMO could not be listed: http://127.0.0.1:")
                 && why.contains("not Eureka JSON"),

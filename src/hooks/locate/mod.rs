@@ -1,17 +1,32 @@
-//! Which registered instance is this pod's, for poststart and status: every candidate id read
-//! directly from every peer (never from the registry's response cache), and only when no peer
-//! knows any of them, the one instance of the app with this pod's host and port, read directly
-//! in its turn. prestop does the same with its PUTs (`candidates::marked_candidate`, then `find`).
+//! Which registered instance is this pod's, for all three hooks: the one place that answers it.
+//!
+//! - [`candidates`]: every candidate id (Spring Cloud's one or two) on every peer in one round: the
+//!   GETs of poststart and status, the PUTs of prestop.
+//! - [`find`]: when no candidate is registered anywhere (a 404 everywhere), the app's listing and
+//!   the one instance in it with this pod's host or address and port, picked by the pure
+//!   [`matching`]; [`eureka_check`] tells a URL without `/eureka/` from an app with no instances.
+//! - [`locate`] (here): poststart's and status's whole search, candidates first, then the
+//!   listing; prestop marks first and calls [`find`] itself after a 404, on the listings it read
+//!   before the mark.
+//!
+//! Results are typed ([`Located`], [`NotLocated`], [`find::Found`], [`find::NotFound`]); the
+//! searches log what they found, the matching never does.
 
-use super::candidates::look_up_candidates;
-use super::eureka_check::EurekaCheck;
-use super::fan_out::on_every_peer;
-use super::find::find_this_pod_within;
-use super::report::not_found_peers;
-use super::requests::lookup;
+pub mod candidates;
+pub mod eureka_check;
+pub mod find;
+mod matching;
+
+pub use eureka_check::EurekaCheck;
+
 use crate::eureka::{Answer, Budget, EurekaClient, Instance};
+use crate::hooks::fan_out::on_every_peer;
+use crate::hooks::report::not_found_peers;
+use crate::hooks::requests::lookup;
 use crate::settings::Settings;
 use crate::values::InstanceId;
+use candidates::look_up_candidates;
+use find::{Found, NotFound, find_this_pod_within};
 
 /// This pod's instance, as every peer sees it.
 pub struct Located {
@@ -54,13 +69,16 @@ pub fn locate(
         });
     }
     let unknown_on = not_found_peers(peers, &answers);
-    let (matched, why) = find_this_pod_within(settings, client, &unknown_on, budget(), check);
-    let Some(id) = matched else {
-        return Err(NotLocated {
-            answers,
-            explanation: Some(why),
-        });
-    };
+    let Found { id, why } =
+        match find_this_pod_within(settings, client, &unknown_on, budget(), check) {
+            Ok(found) => found,
+            Err(NotFound { why }) => {
+                return Err(NotLocated {
+                    answers,
+                    explanation: Some(why),
+                });
+            }
+        };
     if settings.identity.candidates().contains(&&id) {
         // Just read directly and not found: only the registry's cached listing still has it.
         return Err(NotLocated {

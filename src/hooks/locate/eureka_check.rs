@@ -5,9 +5,9 @@
 
 use std::sync::OnceLock;
 
-use super::fan_out::on_every_peer;
-use super::requests::eureka_check;
 use crate::eureka::{Budget, EurekaClient};
+use crate::hooks::fan_out::on_every_peer;
+use crate::hooks::requests::eureka_check;
 use crate::settings::Peer;
 
 /// The answer, once asked.
