@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::log::LogFormat;
-use crate::{redact, values};
+use crate::{redact, values, vars};
 
 /// The top-level `--help` epilogue: usage examples, then the exit codes.
 const AFTER_HELP: &str = concat!(
@@ -125,33 +125,33 @@ pub enum HookCommand {
 #[derive(Debug, Args)]
 pub struct PrestopArgs {
     /// How long to hold the pod after marking it, so consumers' caches drop it (e.g. 30s, 1m30s);
-    /// the most the drain lasts [env: EUREKA_HOOK_DRAIN] [default: 30s]
+    /// the most the drain lasts [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
     pub drain: Option<Duration>,
 
     /// End the drain this long after the last peer showed OUT_OF_SERVICE to consumers: enough for
     /// their registry fetch and load-balancer cache (70s for Spring Cloud's defaults: 30 + 35 +
     /// 5). Never later than --drain; the full --drain when a peer could not be watched or had to
-    /// be marked again [env: EUREKA_HOOK_AFTER_PROPAGATION] [default: unset, hold the full --drain]
+    /// be marked again [default: unset, hold the full --drain]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
     pub after_propagation: Option<Duration>,
 
     /// How often the Eureka servers refresh the response cache consumers read
     /// (response-cache-update-interval-ms); a peer still showing this instance UP this long plus 5 s
     /// after the mark has its live record checked, and is marked again if the mark was lost
-    /// [env: EUREKA_HOOK_SERVER_CACHE] [default: 30s]
+    /// [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
     pub server_cache: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
 pub struct PoststartArgs {
-    /// How long to wait for this instance to register (e.g. 90s) [env: EUREKA_HOOK_WAIT] [default: 90s]
+    /// How long to wait for this instance to register (e.g. 90s) [default: 90s]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
     pub wait: Option<Duration>,
 
     /// Fail (exit 1, 3 or 4) when the registry is unreachable, the instance never registers or the
-    /// credentials are refused, instead of warning and exiting 0 [env: EUREKA_HOOK_STRICT]
+    /// credentials are refused, instead of warning and exiting 0
     #[arg(long)]
     pub strict: bool,
 }
@@ -160,29 +160,28 @@ pub struct PoststartArgs {
 #[derive(Debug, Default, Args)]
 pub struct CommonArgs {
     /// Eureka service URLs, comma-separated as Spring's defaultZone
-    /// [env: EUREKA_URL, EUREKA_CLIENT_SERVICEURL_DEFAULTZONE] [default: http://localhost:8761/eureka/]
+    /// [default: http://localhost:8761/eureka/]
     #[arg(long, value_name = "URL[,URL...]", global = true)]
     pub eureka_url: Option<String>,
 
     /// Application name the instance is registered under; the instance id keeps
     /// SPRING_APPLICATION_NAME's spelling when it is set
-    /// [env: EUREKA_APP, EUREKA_INSTANCE_APPNAME, SPRING_APPLICATION_NAME] (required)
+    /// (required)
     #[arg(long, value_name = "NAME", global = true, value_parser = app_name)]
     pub app: Option<values::AppName>,
 
     /// The port the instance registered with, as Spring Cloud takes it (SERVER_PORT=0: any port)
-    /// [env: EUREKA_PORT, SERVER_PORT, PORT] [default: 8080]
+    /// [default: 8080]
     #[arg(long, value_name = "N", global = true, value_parser = values::parse_port, allow_hyphen_values = true)]
     pub port: Option<u16>,
 
-    /// The host part of the instance id [env: EUREKA_HOSTNAME, SPRING_CLOUD_CLIENT_HOSTNAME]
+    /// The host part of the instance id
     /// [default: as Spring Cloud finds it: the /etc/hosts name of this machine's first
     /// non-loopback IPv4 address, else that address, else the kernel hostname]
     #[arg(long, value_name = "NAME", global = true, value_parser = values::parse_hostname)]
     pub hostname: Option<String>,
 
-    /// Eureka instanceId [env: EUREKA_INSTANCE_ID, EUREKA_INSTANCE_INSTANCEID,
-    /// EUREKA_INSTANCE_INSTANCE_ID] [default: Spring Cloud's {host}:{app}:{index}, the index
+    /// Eureka instanceId [default: Spring Cloud's {host}:{app}:{index}, the index
     /// from SPRING_APPLICATION_INSTANCE_ID or SERVER_PORT; without either, {host}:{app}:{port}
     /// and {host}:{app} are both tried]
     #[arg(long, value_name = "ID", global = true, value_parser = instance_id)]
@@ -190,41 +189,63 @@ pub struct CommonArgs {
 
     /// Time limit for each request to a peer, retries included: a refused connection, a reset or a
     /// 5xx is retried after 100 ms, then 200 ms, 400 ms… (or the server's Retry-After) while time
-    /// is left; the rest is never retried [env: EUREKA_HOOK_REQUEST_TIMEOUT] [default: 5s]
+    /// is left; the rest is never retried [default: 5s]
     #[arg(long, value_name = "DURATION", global = true, value_parser = values::parse_request_timeout, allow_hyphen_values = true)]
     pub request_timeout: Option<Duration>,
 
     /// PEM file of CA certificates to trust instead of the built-in Mozilla roots; a self-signed
-    /// server certificate in it is trusted even if marked CA:TRUE [env: EUREKA_HOOK_CACERT]
+    /// server certificate in it is trusted even if marked CA:TRUE
     #[arg(long, value_name = "FILE", global = true)]
     pub cacert: Option<PathBuf>,
 
-    /// File holding exactly one line `user:password` for HTTP Basic auth, e.g. a mounted Secret
-    /// [env: EUREKA_HOOK_CREDENTIALS_FILE]; or set EUREKA_USERNAME and EUREKA_PASSWORD
+    /// File holding exactly one line `user:password` for HTTP Basic auth, e.g. a mounted Secret;
+    /// or set EUREKA_USERNAME and EUREKA_PASSWORD
     #[arg(long, value_name = "FILE", global = true)]
     pub credentials_file: Option<PathBuf>,
 
     /// Also append every log line to this file, e.g. /proc/1/fd/1 to show in `kubectl logs`
-    /// [env: EUREKA_HOOK_LOG_FILE]
     #[arg(long, value_name = "PATH", global = true)]
     pub log_file: Option<PathBuf>,
 
-    /// Log line format [env: EUREKA_HOOK_LOG_FORMAT] [default: text]
+    /// Log line format [default: text]
     #[arg(long, value_name = "FORMAT", global = true)]
     pub log_format: Option<LogFormat>,
 
     /// Resolve and check everything, print the requests that would be sent, send nothing and do
-    /// not sleep [env: EUREKA_HOOK_DRY_RUN]
+    /// not sleep
     #[arg(long, global = true)]
     pub dry_run: bool,
 
-    /// Log more: every request with its timing [env: EUREKA_HOOK_VERBOSE]
+    /// Log more: every request with its timing
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 
-    /// Log only warnings and errors [env: EUREKA_HOOK_QUIET]
+    /// Log only warnings and errors
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// clap's `Command` for [`Cli`], each flag's help ending in the variables it is also read from
+/// (`[env: A, B]`), taken from `vars::BY_FLAG` so that every variable name is written once. clap's
+/// own `env` attribute cannot serve: it reads one variable per flag from the process environment
+/// itself, while a flag here has up to three, empty means unset, and tests inject the environment.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+        .mut_args(with_variable_names)
+        .mut_subcommands(|subcommand| subcommand.mut_args(with_variable_names))
+}
+
+/// `arg` with its help ending in the variables `vars::BY_FLAG` lists for it.
+fn with_variable_names(arg: clap::Arg) -> clap::Arg {
+    let names = arg
+        .get_long()
+        .and_then(|long| vars::BY_FLAG.iter().find(|(flag, _)| *flag == long))
+        .map(|(_, names)| names.join(", "));
+    match (names, arg.get_help().map(ToString::to_string)) {
+        (Some(names), Some(help)) => arg.help(format!("{help} [env: {names}]")),
+        _ => arg,
+    }
 }
 
 /// `args` (the program name first) parsed as `Cli::try_parse_from` does, except that clap's
@@ -236,12 +257,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    use clap::{CommandFactory, FromArgMatches};
-    let command = Box::leak(Box::new(Cli::command()));
-    let args = hook_flags_after_subcommand(command, args.into_iter().map(Into::into).collect());
-    let mut matches = command.try_get_matches_from_mut(args)?;
+    use clap::FromArgMatches;
+    let kept = Box::leak(Box::new(command()));
+    let args = hook_flags_after_subcommand(kept, args.into_iter().map(Into::into).collect());
+    let mut matches = kept.try_get_matches_from_mut(args)?;
     // As clap's own `try_parse_from`, which formats this error against a fresh `Command`.
-    Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut Cli::command()))
+    Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command()))
 }
 
 /// `args` with the flags of a subcommand that come before it moved to just after it, so that
@@ -388,11 +409,10 @@ fn instance_id(text: &str) -> Result<values::InstanceId, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
+        crate::cli::command().debug_assert();
     }
 
     #[test]
@@ -406,7 +426,10 @@ mod tests {
             vec![],
         ] {
             let line = || std::iter::once("eureka-hook").chain(args.iter().copied());
-            match (parse_keeping_command(line()), Cli::try_parse_from(line())) {
+            let plain = command()
+                .try_get_matches_from(line())
+                .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+            match (parse_keeping_command(line()), plain) {
                 (Ok(kept), Ok(plain)) => assert_eq!(format!("{kept:?}"), format!("{plain:?}")),
                 (Err(kept), Err(plain)) => {
                     assert_eq!(kept.kind(), plain.kind(), "{args:?}");
@@ -492,7 +515,7 @@ mod tests {
 
     #[test]
     fn every_subcommand_help_has_examples_and_its_exit_codes() {
-        let mut command = Cli::command();
+        let mut command = crate::cli::command();
         for name in ["prestop", "poststart", "status"] {
             let help = command
                 .find_subcommand_mut(name)
@@ -509,7 +532,7 @@ mod tests {
 
     #[test]
     fn help_lists_examples_and_exit_codes() {
-        let help = Cli::command().render_long_help().to_string();
+        let help = crate::cli::command().render_long_help().to_string();
         assert!(help.contains("Exit codes:"));
         assert!(help.contains("kubectl exec POD -- eureka-hook prestop --drain 0s"));
         for code in [

@@ -3,8 +3,8 @@
 //! An empty variable is unset (Kubernetes and Helm render an unset value as `""`), and a value
 //! that is not valid UTF-8 is bad input naming the variable, never altered ([`ProcessEnv`]).
 //!
-//! clap's doc comments cannot name these constants, so `--help` spells the names again; a test
-//! below proves that each flag's `[env: …]` list equals its entry in [`BY_FLAG`].
+//! `--help` shows each flag's variables from [`BY_FLAG`] (`cli::command`); a test below proves that
+//! every flag has its entry there.
 
 use std::cell::{OnceCell, RefCell};
 use std::ffi::OsString;
@@ -90,9 +90,8 @@ pub fn read_names() -> impl Iterator<Item = &'static str> {
     READ.iter().flat_map(|names| names.iter().copied())
 }
 
-/// Each flag (by its long name) and the variables it falls back to, in order; only the test that
-/// holds `--help` to these names reads it.
-#[cfg(test)]
+/// Each flag (by its long name) and the variables it falls back to, in order: `--help` shows them
+/// from here (`cli::command`).
 pub const BY_FLAG: &[(&str, &[&str])] = &[
     ("eureka-url", EUREKA_URL),
     ("app", APP),
@@ -374,8 +373,6 @@ pub fn source_name<'a, T>(flag: Option<&T>, flag_name: &'a str, vars: &[&'a str]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use clap::CommandFactory;
 
     /// The names in `[env: A, B]` of a flag's help text.
     fn env_list(help: &str) -> Option<Vec<String>> {
@@ -387,13 +384,22 @@ mod tests {
 
     #[test]
     fn every_flags_help_lists_exactly_the_variables_it_is_read_from() {
-        let command = Cli::command();
+        let command = crate::cli::command();
         let mut documented = Vec::new();
         for cmd in std::iter::once(&command).chain(command.get_subcommands()) {
             for arg in cmd.get_arguments() {
                 let (Some(flag), Some(help)) = (arg.get_long(), arg.get_help()) else {
                     continue;
                 };
+                assert!(
+                    ["help", "version"].contains(&flag)
+                        || BY_FLAG.iter().any(|(listed, _)| *listed == flag),
+                    "--{flag} has no entry in BY_FLAG: every flag has an environment twin"
+                );
+                assert!(
+                    help.to_string().matches("[env: ").count() <= 1,
+                    "--{flag}: its doc comment spells [env: …] again"
+                );
                 let help = arg.get_long_help().unwrap_or(help).to_string();
                 if let Some(names) = env_list(&help) {
                     documented.push((flag.to_string(), names));
