@@ -248,21 +248,19 @@ fn with_variable_names(arg: clap::Arg) -> clap::Arg {
     }
 }
 
-/// `args` (the program name first) parsed as `Cli::try_parse_from` does, except that clap's
-/// `Command` is kept, not freed: freeing its hundreds of allocations makes musl's malloc hand
-/// their pages back (`munmap`) only to map new ones for the next allocations, a measurable part
-/// of a hook's run. The process is short-lived; one `Command` is all it ever builds.
-pub fn parse_keeping_command<I, T>(args: I) -> Result<Cli, clap::Error>
+/// `args` (the program name first) parsed against [`command`], a subcommand's own flags accepted
+/// before it too.
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::FromArgMatches;
-    let kept = Box::leak(Box::new(command()));
-    let args = hook_flags_after_subcommand(kept, args.into_iter().map(Into::into).collect());
-    let mut matches = kept.try_get_matches_from_mut(args)?;
+    let mut command = command();
+    let args = hook_flags_after_subcommand(&command, args.into_iter().map(Into::into).collect());
+    let mut matches = command.try_get_matches_from_mut(args)?;
     // As clap's own `try_parse_from`, which formats this error against a fresh `Command`.
-    Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command()))
+    Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command))
 }
 
 /// `args` with the flags of a subcommand that come before it moved to just after it, so that
@@ -349,7 +347,7 @@ pub fn refusal_without_userinfo(
         .into_iter()
         .map(|word| redact::argv_word(&word))
         .collect();
-    let text = match parse_keeping_command(hidden) {
+    let text = match parse(hidden) {
         Err(again) if again.kind() == err.kind() => again.render().to_string(),
         _ => err.render().to_string(),
     };
@@ -416,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn parsing_keeping_the_command_gives_what_clap_gives() {
+    fn parsing_gives_what_clap_gives() {
         for args in [
             vec!["prestop", "--app", "demo", "--drain", "1m"],
             vec!["status", "-v", "--eureka-url", "http://eureka:8761/eureka/"],
@@ -429,7 +427,7 @@ mod tests {
             let plain = command()
                 .try_get_matches_from(line())
                 .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
-            match (parse_keeping_command(line()), plain) {
+            match (parse(line()), plain) {
                 (Ok(kept), Ok(plain)) => assert_eq!(format!("{kept:?}"), format!("{plain:?}")),
                 (Err(kept), Err(plain)) => {
                     assert_eq!(kept.kind(), plain.kind(), "{args:?}");
@@ -574,7 +572,7 @@ mod properties {
             }
             line.push("prestop");
             line.extend(after);
-            let parsed = parse_keeping_command(line.clone());
+            let parsed = parse(line.clone());
             prop_assert!(parsed.is_ok(), "{:?}: {:?}", line, parsed.err());
             let canonical = Cli::try_parse_from([
                 "eureka-hook", "prestop", "--drain", "5s", "--app", "prestop", "-v",
@@ -607,7 +605,7 @@ mod properties {
                 line.extend(words);
             }
             let args: Vec<OsString> = line.iter().map(OsString::from).collect();
-            let err = parse_keeping_command(args.clone()).unwrap_err();
+            let err = parse(args.clone()).unwrap_err();
             let shown = refusal_without_userinfo(&err, args);
             prop_assert!(!shown.contains(&password), "{}", shown);
             prop_assert!(shown.contains("eureka:***@b/eureka/"), "{}", shown);

@@ -33,7 +33,7 @@ use crate::vars::ProcessEnv;
 fn main() -> ExitCode {
     bug::report_panics_as_error_lines();
     let env = ProcessEnv::of_this_process();
-    let code = match cli::parse_keeping_command(std::env::args_os()) {
+    let code = match cli::parse(std::env::args_os()) {
         Ok(cli) => match bug::contained("the hook", || run::run(&cli, &env))
             .map_err(anyhow::Error::from)
             .and_then(|result| result)
