@@ -5,7 +5,8 @@
 //! [`EurekaDouble`] answers the Eureka REST API as the real server does: registration, heartbeats,
 //! cancel, status overrides and their removal with the server's override rules, instance,
 //! application, full-registry and delta reads in JSON or XML (full, or compact for
-//! `X-Eureka-Accept: compact`; gzip-compressed for `Accept-Encoding: gzip`), the read-only
+//! `X-Eureka-Accept: compact`; gzip-compressed for `Accept-Encoding: gzip` where the
+//! [`ServerFlavour`] compresses), the read-only
 //! response cache, lease expiry and eviction, HTTP Basic authentication and CSRF rejection. It
 //! records every request with the size of the body it answered and can script faults
 //! ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, and a [`TlsFront`]
@@ -24,6 +25,7 @@
 mod api;
 mod clock;
 mod faults;
+mod flavour;
 mod housekeeping;
 mod instance;
 mod lease;
@@ -45,6 +47,7 @@ mod tls;
 mod uri;
 
 pub use faults::FaultPeer;
+pub use flavour::ServerFlavour;
 pub use recording::RecordedRequest;
 pub use script::ScriptedReply;
 pub use server::{DoubleBuilder, EurekaDouble};

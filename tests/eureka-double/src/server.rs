@@ -13,6 +13,7 @@ use tiny_http::{Header, Response, Server};
 
 use crate::api::{self, ApiRequest, Call};
 use crate::clock::now_ms;
+use crate::flavour::ServerFlavour;
 use crate::housekeeping::{self, Timers};
 use crate::recording::{RecordedRequest, RequestLog};
 use crate::registry::{Registry, RegistryConfig};
@@ -38,6 +39,7 @@ pub struct DoubleBuilder {
     lease_expiry: bool,
     eviction_interval: Duration,
     delta_retention: Duration,
+    flavour: ServerFlavour,
 }
 
 impl Default for DoubleBuilder {
@@ -51,6 +53,7 @@ impl Default for DoubleBuilder {
             lease_expiry: false,
             eviction_interval: Duration::from_secs(60),
             delta_retention: Duration::from_secs(180),
+            flavour: ServerFlavour::SpringCloud,
         }
     }
 }
@@ -94,6 +97,12 @@ impl DoubleBuilder {
         self
     }
 
+    /// Which server's compression to copy ([`ServerFlavour::SpringCloud`] by default).
+    pub fn flavour(mut self, flavour: ServerFlavour) -> DoubleBuilder {
+        self.flavour = flavour;
+        self
+    }
+
     /// The port on 127.0.0.1; 0 (the default) picks a free one.
     pub fn port(mut self, port: u16) -> DoubleBuilder {
         self.port = port;
@@ -132,6 +141,7 @@ impl DoubleBuilder {
             },
             shutdown: Shutdown::default(),
             handlers: Mutex::default(),
+            flavour: self.flavour,
         });
         let timers = Timers {
             cache_refresh,
@@ -174,6 +184,7 @@ struct Shared {
     security: Security,
     shutdown: Shutdown,
     handlers: Mutex<Vec<JoinHandle<()>>>,
+    flavour: ServerFlavour,
 }
 
 impl EurekaDouble {
@@ -193,6 +204,10 @@ impl EurekaDouble {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    pub fn flavour(&self) -> ServerFlavour {
+        self.shared.flavour
     }
 
     /// Every request received so far, in arrival order, including rejected and scripted ones.
@@ -254,6 +269,43 @@ impl EurekaDouble {
             &call,
         )
         .status
+    }
+
+    /// Registers `count` instances of `app` (hosts `{app}-{n}`, port 8080, addresses 10.x.y.z
+    /// counted from `first`), as a fleet's clients would; returns their ids.
+    pub fn register_many(&self, app: &str, first: u32, count: u32) -> Vec<String> {
+        (first..first.saturating_add(count))
+            .map(|n| {
+                let ip = format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+                self.register(InstanceSpec::new(app, &format!("{app}-{n}"), 8080).ip_addr(&ip))
+            })
+            .collect()
+    }
+
+    /// The override removal `DELETE apps/{APP}/{ID}/status` (without a value: the status becomes
+    /// UNKNOWN); returns the status it would get.
+    pub fn remove_override(&self, app: &str, id: &str) -> u16 {
+        let mut registry = lock(&self.shared.registry);
+        api::delete_status_override(
+            &mut registry,
+            &app.to_uppercase(),
+            id,
+            &direct_call(Vec::new()),
+        )
+        .status
+    }
+
+    /// What the instance's own client does after an override removal: its next heartbeat gets 404
+    /// (the server will not renew an UNKNOWN instance), so it registers again with `spec`'s
+    /// status. Returns the heartbeat's status; the instance ends up listed with `spec`'s status.
+    pub fn lose_override(&self, spec: &InstanceSpec) -> u16 {
+        let id = spec.id();
+        self.remove_override(&spec.app, &id);
+        let heartbeat = self.heartbeat(&spec.app, &id);
+        if heartbeat == 404 {
+            self.register(spec.clone());
+        }
+        heartbeat
     }
 
     /// Adds a scripted fault; see [`ScriptedReply`].
@@ -392,7 +444,12 @@ fn decide(shared: &Shared, request: &ApiRequest) -> Option<Reply> {
     {
         return Some(rejection);
     }
-    Some(api::handle(&mut lock(&shared.registry), request, now))
+    Some(api::handle(
+        &mut lock(&shared.registry),
+        shared.flavour,
+        request,
+        now,
+    ))
 }
 
 fn into_response(reply: Reply) -> Response<io::Cursor<Vec<u8>>> {
