@@ -1,12 +1,64 @@
 //! The drain follows the registry: against doubles whose read-only response cache refreshes every
 //! second (a real server's 30 s, scaled), prestop learns when consumers can see OUT_OF_SERVICE,
-//! marks again a peer that lost the mark, and ends the drain on that evidence when asked to.
+//! marks again a peer that lost the mark (before or after consumers saw it), and ends the drain on
+//! that evidence when asked to. Each case runs on both server flavours (Spring Cloud's server,
+//! which sends `apps/{APP}` uncompressed, and Netflix's war, which gzips it), side by side, as
+//! the test `CASE::on_both_flavours`.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use eureka_double::ServerFlavour;
 use serde_json::Value;
 
 use crate::support::*;
+
+/// Makes each case, a function of the server flavour, the test `CASE::on_both_flavours`.
+macro_rules! on_both_flavours {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[test]
+            fn on_both_flavours() {
+                super::on_each_flavour(super::$case);
+            }
+        }
+    )*};
+}
+
+/// Runs `case` on every flavour at once, each on a thread named after its flavour (so a failure
+/// says which one failed), so that the pair takes the wall time of one run.
+fn on_each_flavour(case: fn(ServerFlavour)) {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = ServerFlavour::ALL
+            .into_iter()
+            .map(|flavour| {
+                let run = std::thread::Builder::new()
+                    .name(flavour.to_string())
+                    .spawn_scoped(scope, move || case(flavour))
+                    .unwrap();
+                (flavour, run)
+            })
+            .collect();
+        let failed: Vec<String> = runs
+            .into_iter()
+            .filter_map(|(flavour, run)| run.join().is_err().then(|| flavour.to_string()))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "failed on {failed:?} (the panics above name the flavour's thread)"
+        );
+    });
+}
+
+on_both_flavours!(
+    the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll,
+    after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped,
+    a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_drain_held_in_full,
+    a_peer_that_loses_the_mark_after_consumers_saw_it_is_marked_again_and_the_drain_counts_from_the_new_sighting,
+    an_unreachable_second_peer_forces_the_full_drain,
+    a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time,
+    a_server_without_a_response_cache_counts_as_seen_on_the_first_poll,
+    sigterm_ends_the_drain_at_once_while_a_poll_hangs,
+);
 
 /// The doubles' response cache refresh interval, and the hook's `--server-cache`.
 const CACHE: Duration = Duration::from_secs(1);
@@ -15,10 +67,11 @@ const SLACK: Duration = Duration::from_secs(2);
 /// The path every listing GET (the prime and the polls) asks for.
 const LISTING: &str = "/eureka/apps/DEMO-SERVICE";
 
-/// A double with one UP instance of [`APP`] and a read-only cache refreshed every `interval`
-/// (`Duration::ZERO`: no read-only cache).
-fn cached_registry(interval: Duration) -> EurekaDouble {
+/// A double of `flavour` with one UP instance of [`APP`] and a read-only cache refreshed every
+/// `interval` (`Duration::ZERO`: no read-only cache).
+fn cached_registry(flavour: ServerFlavour, interval: Duration) -> EurekaDouble {
     let double = EurekaDouble::builder()
+        .flavour(flavour)
         .response_cache_interval(interval)
         .start();
     double.register(InstanceSpec::new(APP, HOST, 8080));
@@ -110,9 +163,10 @@ fn the_put(double: &EurekaDouble) -> RecordedRequest {
     puts[0].clone()
 }
 
-#[test]
-fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll() {
-    let double = cached_registry(CACHE);
+fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
+    flavour: ServerFlavour,
+) {
+    let double = cached_registry(flavour, CACHE);
     let clock = EpochClock::now();
     let outcome = watching_prestop(
         &double.base_url(),
@@ -145,15 +199,17 @@ fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
             "two GETs closer than a second: {pair:?}"
         );
     }
-    // Polling stopped at the poll that saw the refresh: every earlier one came before it.
-    let (last, earlier) = gets.split_last().unwrap();
-    assert!(clock.epoch_ms(last.at) + 50 >= refresh, "{last:?}");
-    for get in earlier {
-        assert!(
-            clock.epoch_ms(get.at) < refresh + 50,
-            "a poll after the change was seen"
-        );
-    }
+    // The logged time is the answer of a poll sent after the refresh (the polls go on after it).
+    let sent_after_put =
+        |get: &RecordedRequest| (clock.epoch_ms(get.at) as f64 - put as f64) / 1000.0;
+    assert!(
+        gets.iter().any(|get| {
+            let sent = sent_after_put(get);
+            clock.epoch_ms(get.at) + 50 >= refresh && logged >= sent - 0.05 && logged <= sent + 0.3
+        }),
+        "logged {logged} s, no poll after the refresh went out just before that: {:?}",
+        gets.iter().map(sent_after_put).collect::<Vec<f64>>()
+    );
     // Every GET asks for the same cache key.
     for get in &gets {
         for (name, value) in [
@@ -166,10 +222,9 @@ fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
     }
 }
 
-#[test]
-fn after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped() {
-    let fast = cached_registry(CACHE);
-    let slow = cached_registry(2 * CACHE);
+fn after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped(flavour: ServerFlavour) {
+    let fast = cached_registry(flavour, CACHE);
+    let slow = cached_registry(flavour, 2 * CACHE);
     let urls = format!("{},{}", fast.base_url(), slow.base_url());
     let outcome = watching_prestop(
         &urls,
@@ -203,10 +258,10 @@ fn after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped() {
     );
 }
 
-#[test]
-fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_drain_held_in_full()
-{
-    let double = cached_registry(CACHE);
+fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_drain_held_in_full(
+    flavour: ServerFlavour,
+) {
+    let double = cached_registry(flavour, CACHE);
     // A lost write: the peer answers 200 and changes nothing.
     double.script(
         ScriptedReply::on("PUT", &format!("/{DEFAULT_ID}/status?value=OUT_OF_SERVICE"))
@@ -253,9 +308,89 @@ fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_d
     assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
 }
 
-#[test]
-fn an_unreachable_second_peer_forces_the_full_drain() {
-    let double = cached_registry(CACHE);
+/// Waits until `done` holds, for at most `limit`.
+fn wait_until(limit: Duration, what: &str, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn a_peer_that_loses_the_mark_after_consumers_saw_it_is_marked_again_and_the_drain_counts_from_the_new_sighting(
+    flavour: ServerFlavour,
+) {
+    let double = cached_registry(flavour, CACHE);
+    let clock = EpochClock::now();
+    let running = watching_prestop(
+        &double.base_url(),
+        &[
+            "--server-cache",
+            "1s",
+            "--drain",
+            "15s",
+            "--after-propagation",
+            "2s",
+        ],
+    )
+    .spawn();
+    // The hook has seen the mark once a poll went out (and was answered) after the refresh that
+    // followed the PUT.
+    wait_until(Duration::from_secs(10), "the PUT", || {
+        double
+            .requests()
+            .iter()
+            .any(|request| request.method == "PUT" && request.status == 200)
+    });
+    let refresh = (clock.epoch_ms(the_put(&double).at) / 1000 + 1) * 1000;
+    wait_until(Duration::from_secs(10), "a poll after the refresh", || {
+        listing_gets(&double)
+            .iter()
+            .any(|get| clock.epoch_ms(get.at) >= refresh + 50 && get.status == 200)
+    });
+    // Then the override is removed, and the app's next heartbeat registers it UP again.
+    let lost_at = Instant::now();
+    assert_eq!(
+        double.lose_override(&InstanceSpec::new(APP, HOST, 8080)),
+        404
+    );
+    assert_instance(&double, DEFAULT_ID, "UP", "UNKNOWN");
+    let outcome = running.wait();
+
+    outcome
+        .assert_code(0)
+        .assert_stderr_contains("PEER LOST THE MARK")
+        .assert_stderr_contains("set OUT_OF_SERVICE again done")
+        .assert_stderr_contains("drain ended after");
+    let peer = double.base_url();
+    seconds_for(&outcome, &peer);
+    let lost = events(&outcome, "mark_lost_after_sighting");
+    assert_eq!(lost.len(), 1, "{}", outcome.stderr);
+    assert_eq!(lost[0]["peer"], peer.as_str());
+    let again = events(&outcome, "propagated_again");
+    assert_eq!(again.len(), 1, "{}", outcome.stderr);
+    // The drain ended --after-propagation after the new sighting, not after the first one.
+    let finished = logged_at(&events(&outcome, "drain_finished")[0]);
+    let held_after = finished.duration_since(logged_at(&again[0])).unwrap();
+    assert!(
+        held_after >= Duration::from_millis(1950) && held_after < Duration::from_millis(2400),
+        "the drain ended {held_after:?} after the new sighting"
+    );
+    assert!(
+        lost_at.elapsed() >= Duration::from_secs(2),
+        "ended too early"
+    );
+    let marks: Vec<RecordedRequest> = double
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "PUT" && request.status == 200)
+        .collect();
+    assert_eq!(marks.len(), 2, "the mark and one re-mark: {marks:?}");
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+}
+
+fn an_unreachable_second_peer_forces_the_full_drain(flavour: ServerFlavour) {
+    let double = cached_registry(flavour, CACHE);
     let down = FaultPeer::refused();
     let urls = format!("{},{}", double.base_url(), down.base_url());
     let outcome = watching_prestop(
@@ -284,10 +419,11 @@ fn an_unreachable_second_peer_forces_the_full_drain() {
     assert!(logged <= 2.3, "{logged}");
 }
 
-#[test]
-fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time() {
+fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time(
+    flavour: ServerFlavour,
+) {
     let silent = FaultPeer::hang();
-    let double = cached_registry(CACHE);
+    let double = cached_registry(flavour, CACHE);
     let clock = EpochClock::now();
     let urls = format!("{},{}", silent.base_url(), double.base_url());
     let outcome = watching_prestop(
@@ -326,9 +462,8 @@ fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time
     );
 }
 
-#[test]
-fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll() {
-    let double = cached_registry(Duration::ZERO);
+fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll(flavour: ServerFlavour) {
+    let double = cached_registry(flavour, Duration::ZERO);
     let outcome = watching_prestop(
         &double.base_url(),
         &[
@@ -353,9 +488,8 @@ fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll() {
     assert_eq!(listing_gets(&double).len(), 2, "the prime and one poll");
 }
 
-#[test]
-fn sigterm_ends_the_drain_at_once_while_a_poll_hangs() {
-    let double = cached_registry(CACHE);
+fn sigterm_ends_the_drain_at_once_while_a_poll_hangs(flavour: ServerFlavour) {
+    let double = cached_registry(flavour, CACHE);
     // The prime is answered; every poll after it hangs.
     double.script(ScriptedReply::on("GET", LISTING).times(1));
     double.script(ScriptedReply::on("GET", LISTING).hang());
@@ -406,97 +540,77 @@ fn sigterm_ends_the_drain_at_once_while_a_poll_hangs() {
         .assert_stderr_contains("drain cut short by SIGTERM");
 }
 
-/// Forwards TCP connections to `target` and counts the bytes both ways.
-struct CountingProxy {
-    addr: std::net::SocketAddr,
-    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl CountingProxy {
-    fn start(target: std::net::SocketAddr) -> CountingProxy {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let bytes = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&bytes);
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = std::net::TcpStream::connect(target) else {
-                    continue;
-                };
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    let counter = Arc::clone(&counter);
-                    std::thread::spawn(move || {
-                        let mut buffer = [0u8; 16 * 1024];
-                        while let Ok(read @ 1..) = std::io::Read::read(&mut from, &mut buffer) {
-                            counter.fetch_add(read as u64, Ordering::SeqCst);
-                            if std::io::Write::write_all(&mut to, &buffer[..read]).is_err() {
-                                break;
-                            }
-                        }
-                        let _ = to.shutdown(std::net::Shutdown::Write);
-                    });
-                }
-            }
-        });
-        CountingProxy { addr, bytes }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://{}/eureka/", self.addr)
-    }
-
-    fn bytes(&self) -> u64 {
-        self.bytes.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-/// The bytes one drain costs a peer of a 200-instance app, measured on the wire (both ways,
-/// headers included) at a 1 s cache and scaled to a real server's 30 s: the prime and 30 polls.
-/// Prints the figure the README gives (`cargo test -- --nocapture bytes_one_drain_costs`).
-#[test]
-fn bytes_one_drain_costs_a_peer_of_a_200_instance_app() {
+/// A registry of 1000 instances on `flavour`: [`APP`] with 200 (one of them this pod's, UP), and
+/// 800 of four other apps; only the last 100 registered (all of other apps) are still in the
+/// delta, as if changed in the last three minutes (the retention is scaled to 2 s).
+fn fleet_registry(flavour: ServerFlavour) -> EurekaDouble {
+    let retention = Duration::from_secs(2);
     let double = EurekaDouble::builder()
+        .flavour(flavour)
         .response_cache_interval(CACHE)
+        .delta_retention(retention)
         .start();
-    for pod in 0..200 {
-        let host = format!("pod-{pod}");
-        let ip = format!("10.0.{}.{}", pod / 250, pod % 250 + 1);
-        double.register(InstanceSpec::new(APP, &host, 8080).ip_addr(&ip));
+    double.register(InstanceSpec::new(APP, HOST, 8080));
+    double.register_many(APP, 1, 199);
+    for (app, first) in [("orders", 200), ("billing", 400), ("search", 600)] {
+        double.register_many(app, first, 200);
     }
-    let proxy = CountingProxy::start(double.addr());
-    // The PUT alone, as a drain of 0 s sends it.
-    watching_prestop(&proxy.base_url(), &["--drain", "0s"])
-        .run()
-        .assert_code(0);
-    let put_bytes = proxy.bytes();
+    double.register_many("gateway", 800, 100);
+    // Past the retention and the cleanup that follows it, so only what comes next is recent.
+    std::thread::sleep(2 * retention + Duration::from_millis(500));
+    double.register_many("gateway", 900, 100);
+    double
+}
+
+/// The body bytes one GET of `path` with `headers` costs on `double`, and its encoding.
+fn body_bytes(double: &EurekaDouble, path: &str, headers: &[(&str, &str)]) -> (usize, String) {
     double.clear_requests();
-    // Undo the mark, so the next run marks an UP instance again.
-    double.set_override(APP, DEFAULT_ID, "UP");
-    std::thread::sleep(2 * CACHE);
-    watching_prestop(
-        &proxy.base_url(),
-        &["--server-cache", "1s", "--drain", "3s"],
-    )
-    .run()
-    .assert_code(0);
-    let drain_bytes = proxy.bytes() - put_bytes;
-    let gets = listing_gets(&double).len() as u64;
-    assert!(gets >= 2, "the prime and a poll");
-    let per_get = (drain_bytes - put_bytes) / gets;
-    let per_drain = put_bytes + 31 * per_get;
-    eprintln!(
-        "drain-bytes | 200 instances | the PUTs {put_bytes} B | listing exchange {per_get} B \
-         (prime + {} poll(s) measured: {drain_bytes} B with the PUT) | one 30 s cache period \
-         (PUT + prime + 30 polls): {per_drain} B",
-        gets - 1
-    );
-    assert!(
-        per_get < 64 * 1024,
-        "a poll of 200 instances moved {per_get} B"
-    );
+    let mut request = ureq::get(format!("{}{path}", double.base_url()));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.call().unwrap();
+    let encoding = response
+        .headers()
+        .get("Content-Encoding")
+        .map_or("identity", |value| value.to_str().unwrap())
+        .to_owned();
+    let recorded = double.requests();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    (recorded[0].response_body_bytes, encoding)
+}
+
+/// What one poll costs a peer of a 200-instance app in a 1000-instance registry with 100 recent
+/// changes, on each flavour: the compact app listing, and the delta as Spring clients fetch it.
+/// Prints the figures docs/fleet.md gives (`cargo test --test e2e bytes_per_poll -- --nocapture`).
+#[test]
+fn bytes_per_poll_of_the_app_listing_and_of_the_delta_on_each_flavour() {
+    const LISTING_HEADERS: &[(&str, &str)] = &[
+        ("Accept", "application/json"),
+        ("X-Eureka-Accept", "compact"),
+        ("Accept-Encoding", "gzip"),
+    ];
+    const DELTA_HEADERS: &[(&str, &str)] =
+        &[("Accept", "application/json"), ("Accept-Encoding", "gzip")];
+    for flavour in ServerFlavour::ALL {
+        let double = fleet_registry(flavour);
+        let listing = body_bytes(&double, "apps/DEMO-SERVICE", LISTING_HEADERS);
+        let delta = body_bytes(&double, "apps/delta", DELTA_HEADERS);
+        eprintln!(
+            "poll-bytes | {flavour} | apps/{{APP}} compact, 200 instances: {} B {} | \
+             apps/delta, 100 changes in 1000: {} B {}",
+            listing.0, listing.1, delta.0, delta.1
+        );
+        let (expected_listing, plain_listing_at_least) = match flavour {
+            ServerFlavour::SpringCloud => ("identity", 64 * 1024),
+            ServerFlavour::NetflixWar => ("gzip", 0),
+        };
+        assert_eq!(listing.1, expected_listing, "{flavour}");
+        assert!(
+            listing.0 >= plain_listing_at_least,
+            "{flavour}: {listing:?}"
+        );
+        assert_eq!(delta.1, "gzip", "{flavour}");
+        assert!(delta.0 < 20 * 1024, "{flavour}: the delta took {delta:?}");
+    }
 }
