@@ -110,12 +110,19 @@ pub fn answer_of(exchange: Exchange) -> Answer {
 
 /// The body of a 200, or the answer that stands in its place.
 pub fn body_of(exchange: Exchange) -> Result<String, Answer> {
+    sized_body_of(exchange).map(|(body, _)| body)
+}
+
+/// The body of a 200 and how many bytes it took on the wire, or the answer that stands in its
+/// place.
+pub fn sized_body_of(exchange: Exchange) -> Result<(String, usize), Answer> {
     match exchange {
         Exchange::Answered {
             status: 200,
             body: Some(body),
+            body_bytes,
             ..
-        } => Ok(body),
+        } => Ok((body, body_bytes)),
         other => Err(match answer_of(other) {
             Answer::Accepted { status } => Answer::Unavailable {
                 reason: format!("answered {status} without an instance document"),
@@ -155,6 +162,7 @@ mod tests {
         let answered = |status| Exchange::Answered {
             status,
             body: None,
+            body_bytes: 0,
             retry_after: None,
             location: Some("https://other.example:8443/eureka/?token=abc".into()),
         };
@@ -178,6 +186,7 @@ mod tests {
         let answer = answer_of(Exchange::Answered {
             status: 503,
             body: None,
+            body_bytes: 0,
             retry_after: Some(Duration::from_secs(120)),
             location: None,
         });

@@ -12,7 +12,7 @@ use std::time::Duration;
 use base64::Engine;
 use ureq::tls::Certificate;
 
-use super::answer::{Answer, answer_of, body_of, unreadable};
+use super::answer::{Answer, answer_of, body_of, sized_body_of, unreadable};
 use super::document::{
     Instance, is_applications_document, parse_application_document, parse_instance_document,
 };
@@ -48,6 +48,9 @@ pub enum RegistryRequest<'a> {
     /// `GET apps/delta`: the registry's recent changes; only read to tell a Eureka server from
     /// something else at the service URL.
     Delta,
+    /// `GET apps/delta` with the headers Spring Cloud's clients send (JSON, full form, gzip), so
+    /// it reads the very cache key they keep warm: the watch's cheaper evidence.
+    ClientsDelta,
 }
 
 impl RegistryRequest<'_> {
@@ -57,7 +60,8 @@ impl RegistryRequest<'_> {
             RegistryRequest::ClearOverride { .. } => Verb::Delete,
             RegistryRequest::Instance { .. }
             | RegistryRequest::CompactApplication { .. }
-            | RegistryRequest::Delta => Verb::Get,
+            | RegistryRequest::Delta
+            | RegistryRequest::ClientsDelta => Verb::Get,
         }
     }
 
@@ -67,6 +71,7 @@ impl RegistryRequest<'_> {
             RegistryRequest::CompactApplication { .. } => {
                 &[("X-Eureka-Accept", "compact"), ("Accept-Encoding", "gzip")]
             }
+            RegistryRequest::ClientsDelta => &[("Accept-Encoding", "gzip")],
             _ => &[],
         }
     }
@@ -87,7 +92,9 @@ impl RegistryRequest<'_> {
             RegistryRequest::CompactApplication { app } => {
                 base.endpoint(&["apps", &app.registry_name()], None)
             }
-            RegistryRequest::Delta => base.endpoint(&["apps", "delta"], None),
+            RegistryRequest::Delta | RegistryRequest::ClientsDelta => {
+                base.endpoint(&["apps", "delta"], None)
+            }
         }
     }
 
@@ -175,6 +182,16 @@ impl<'clock> EurekaClient<'clock> {
             Err(Answer::NotFound) => Some(false),
             Err(_) => None,
         }
+    }
+
+    /// Sends `request` and returns the document it answers, with the bytes it took on the wire.
+    pub fn sized_document(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: Duration,
+    ) -> Result<(String, usize), Answer> {
+        sized_body_of(self.transport.exchange(&request.call(peer), budget))
     }
 
     /// Sends `request` and reads the application document it returns.

@@ -11,8 +11,8 @@ mod status;
 pub mod tls;
 mod transport;
 
-pub use answer::Answer;
+pub use answer::{Answer, unreadable};
 pub use client::{EurekaClient, RegistryRequest};
 pub use describe::shown;
-pub use document::Instance;
+pub use document::{Instance, parse_application_document};
 pub use status::InstanceStatus;

@@ -9,6 +9,7 @@ mod candidates;
 mod drain_end;
 mod dry_run;
 mod eureka_check;
+mod evidence;
 mod fan_out;
 mod find;
 mod locate;

@@ -1,6 +1,6 @@
 //! The watch's requests during the drain: one thread per watched peer runs its [`PeerWatch`],
-//! polls the app listing (the same request, headers and all, that primed the cache) until the
-//! drain ends, reads the live record when the watch asks, marks the peer again when the mark was
+//! polls the key chosen for that peer (the app listing or the delta: the same request, headers
+//! and all, that primed the cache; see [`evidence`](super::evidence)) until the drain ends, reads the live record when the watch asks, marks the peer again when the mark was
 //! lost, logs what it learns (which peer lost the mark, which got it back by replication) and
 //! reports it to the drain.
 //!
@@ -15,9 +15,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::drain_end::Report;
+use super::evidence::{self, Source};
 use super::report::log_peer;
-use super::requests::{listing, lookup, mark};
-use super::watch::{LiveRecord, PeerWatch, PollNews, Sighting, Step};
+use super::requests::{lookup, mark};
+use super::watch::{LiveRecord, PeerWatch, PollNews, Step};
 use crate::clock::Clock;
 use crate::drain::Nudger;
 use crate::eureka::{Answer, EurekaClient, InstanceStatus, shown};
@@ -25,11 +26,12 @@ use crate::log::{self, Level};
 use crate::settings::Peer;
 use crate::values::{AppName, InstanceId};
 
-/// A peer to watch: its index among the peers, and its watch.
+/// A peer to watch: its index among the peers, its watch and the key it is polled on.
 pub struct WatchedPeer {
     pub index: usize,
     pub peer: Peer,
     pub watch: PeerWatch,
+    pub source: Source,
 }
 
 /// What every watching thread shares.
@@ -77,6 +79,18 @@ pub fn start(context: &WatchContext, peers: Vec<WatchedPeer>) -> Polling {
             failed_polls: 0,
         };
         let name = watched.peer.to_string();
+        log::emit_values(
+            Level::Info,
+            "watch_source",
+            &format!(
+                "peer {name}: polling {} (it cost fewer bytes than the other key when primed)",
+                watched.source.shown()
+            ),
+            &[
+                ("peer", name.clone().into()),
+                ("source", watched.source.shown().into()),
+            ],
+        );
         if let Err(err) = thread::Builder::new()
             .name("watch".into())
             .spawn(move || thread.run(watched))
@@ -122,13 +136,17 @@ impl Watcher {
 
     fn poll(&mut self, watched: &mut WatchedPeer, started: Instant, budget: Duration) {
         let context = &self.context;
-        let listed = context
-            .client
-            .instances(&watched.peer, &listing(&context.app), budget);
+        let read = evidence::read(
+            &context.client,
+            &watched.peer,
+            watched.source,
+            &context.app,
+            &context.id,
+            budget,
+        );
         let answered = context.clock.now();
-        let sighting = match listed {
-            Ok(instances) => Some(Sighting::of(&instances, context.id.as_str())),
-            Err(Answer::NotFound) => Some(Sighting::Absent),
+        let sighting = match read {
+            Ok(sighting) => Some(sighting),
             Err(answer) => {
                 self.failed_polls += 1;
                 let level = if self.failed_polls == 1 {
@@ -137,9 +155,9 @@ impl Watcher {
                     Level::Debug
                 };
                 let message = format!(
-                    "peer {}: could not read the app listing to watch the mark ({answer}); \
-                     trying again",
-                    watched.peer
+                    "peer {}: could not read {} to watch the mark ({answer}); trying again",
+                    watched.peer,
+                    watched.source.shown()
                 );
                 log_peer(
                     level,
@@ -383,7 +401,7 @@ mod tests {
     use crate::clock::fake::FakeClock;
     use crate::drain::fake::signalled_nudger;
     use crate::hooks::test_support::settings_for;
-    use crate::hooks::watch::{REMARK_MARGIN, WATCH_AFTER_SIGHTING};
+    use crate::hooks::watch::{REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
     use eureka_double::{EurekaDouble, InstanceSpec, RecordedRequest};
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
@@ -408,9 +426,11 @@ mod tests {
         double.register(InstanceSpec::new("demo", "pod-0", 8080));
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let peer = settings.registry.peers[0].clone();
-        let primed = context
-            .client
-            .instances(&peer, &listing(&context.app), SECOND);
+        let primed = context.client.instances(
+            &peer,
+            &crate::hooks::requests::listing(&context.app),
+            SECOND,
+        );
         assert!(primed.is_ok(), "the prime failed: {primed:?}");
         double.clear_requests();
         peer
@@ -436,6 +456,7 @@ mod tests {
             index: 0,
             peer,
             watch: PeerWatch::new(Sighting::Listed, now, now, SERVER_CACHE),
+            source: Source::Listing,
         }]
     }
 

@@ -19,6 +19,7 @@ use anyhow::Result;
 use super::candidates::{mark_every_candidate, marked_candidate};
 use super::drain_end::{Evidence, PeerEvidence, hold_drain};
 use super::eureka_check::EurekaCheck;
+use super::evidence::{self, Prime, Source};
 use super::fan_out::on_every_peer;
 use super::find::{find_in_listings, find_this_pod};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
@@ -145,6 +146,8 @@ type PrimedListing = (Instant, Result<Vec<Instance>, Answer>);
 struct PeerMark {
     /// The app listing read just before the PUT (with a drain).
     primed: Option<PrimedListing>,
+    /// The key the watch polls on this peer (chosen when primed).
+    source: Source,
     /// The answer to the last PUT, sent at `marked_at`.
     answer: Answer,
     marked_at: Instant,
@@ -161,8 +164,8 @@ fn mark_out_of_service(
     // Each peer its listing and then at once its PUTs, within one request timeout; a peer that
     // hangs delays no other peer's mark.
     let (parts, sent): (Vec<_>, Vec<_>) = on_every_peer(peers, |peer| {
-        let (listed, marked_at, answers) = prime_and_mark(settings, client, clock, peer, primes);
-        ((listed, marked_at), answers)
+        let (prime, marked_at, answers) = prime_and_mark(settings, client, clock, peer, primes);
+        ((prime, marked_at), answers)
     })
     .into_iter()
     .unzip();
@@ -170,8 +173,9 @@ fn mark_out_of_service(
     let mut marks: Vec<PeerMark> = parts
         .into_iter()
         .zip(first_answers)
-        .map(|((primed, marked_at), answer)| PeerMark {
-            primed,
+        .map(|((prime, marked_at), answer)| PeerMark {
+            source: prime.as_ref().map_or(Source::Listing, |prime| prime.source),
+            primed: prime.map(|prime| prime.listing),
             answer,
             marked_at,
         })
@@ -219,14 +223,12 @@ fn prime_and_mark(
     clock: &dyn Clock,
     peer: &Peer,
     primes: bool,
-) -> (Option<PrimedListing>, Instant, Vec<Answer>) {
+) -> (Option<Prime>, Instant, Vec<Answer>) {
     let timeout = settings.registry.request_timeout;
     let listing_budget = LISTING_BUDGET.min(timeout / 2);
     let started = clock.now();
-    let listed = primes.then(|| {
-        let instances = client.instances(peer, &listing(&settings.identity.app), listing_budget);
-        (started, instances)
-    });
+    let listed = primes
+        .then(|| evidence::prime(client, clock, peer, &settings.identity.app, listing_budget));
     let marked_at = clock.now();
     // The listing gave up at its budget, so at least half a request timeout is left.
     let listing_took = marked_at
@@ -308,6 +310,7 @@ fn watch_plan(
                         peer_mark.marked_at,
                         watch.server_cache,
                     ),
+                    source: peer_mark.source,
                 });
                 PeerEvidence::Watching
             }
@@ -402,11 +405,12 @@ mod tests {
             .iter()
             .map(|request| format!("{} {}", request.method, request.path))
             .collect();
-        let mut puts = sent[1..3].to_vec();
+        let mut puts = sent[2..4].to_vec();
         puts.sort();
         assert_eq!(
-            sent[0], "GET /eureka/apps/DEMO",
-            "the listing first: {sent:?}"
+            sent[..2],
+            ["GET /eureka/apps/DEMO", "GET /eureka/apps/delta"],
+            "the listing and the delta (the watch's two keys) first: {sent:?}"
         );
         assert_eq!(
             puts,

@@ -35,6 +35,8 @@ pub enum Sighting {
     Absent,
     /// Listed with another status: consumers may still route to it.
     Listed,
+    /// Not mentioned in the delta: it did not change lately, so it shows what it showed before.
+    Unmentioned,
 }
 
 impl Sighting {
@@ -50,7 +52,7 @@ impl Sighting {
     }
 
     fn shows_the_mark(self) -> bool {
-        self != Sighting::Listed
+        matches!(self, Sighting::OutOfService | Sighting::Absent)
     }
 }
 
@@ -190,7 +192,10 @@ impl PeerWatch {
                 self.live_checked = false;
                 PollNews::Lost
             }
-            Some(Sighting::Listed) if started >= self.check_live_from => {
+            // A mark the peer took would be in its delta by now.
+            Some(Sighting::Listed | Sighting::Unmentioned)
+                if self.shown == Shown::NotYet && started >= self.check_live_from =>
+            {
                 self.listed_late = true;
                 PollNews::Nothing
             }

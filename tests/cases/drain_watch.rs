@@ -67,15 +67,36 @@ const SLACK: Duration = Duration::from_secs(2);
 /// The path every listing GET (the prime and the polls) asks for.
 const LISTING: &str = "/eureka/apps/DEMO-SERVICE";
 
-/// A double of `flavour` with one UP instance of [`APP`] and a read-only cache refreshed every
-/// `interval` (`Duration::ZERO`: no read-only cache).
+/// A double of `flavour` with 20 UP instances of [`APP`] (this pod's among them) and a read-only
+/// cache refreshed every `interval` (`Duration::ZERO`: no read-only cache). At 20 instances the
+/// hook polls the delta on Spring Cloud's server (its listing goes out uncompressed) and the
+/// listing on the war (compressed, and smaller than the delta's full form): see [`polled`].
 fn cached_registry(flavour: ServerFlavour, interval: Duration) -> EurekaDouble {
     let double = EurekaDouble::builder()
         .flavour(flavour)
         .response_cache_interval(interval)
         .start();
     double.register(InstanceSpec::new(APP, HOST, 8080));
+    double.register_many(APP, 1, 19);
     double
+}
+
+/// The path the hook polls on a [`cached_registry`] of `flavour`.
+fn polled(flavour: ServerFlavour) -> &'static str {
+    match flavour {
+        ServerFlavour::SpringCloud => "/eureka/apps/delta",
+        ServerFlavour::NetflixWar => LISTING,
+    }
+}
+
+/// The GETs of the key the hook polls on `double`: its prime, then the polls.
+fn polls(double: &EurekaDouble) -> Vec<RecordedRequest> {
+    let path = polled(double.flavour());
+    double
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "GET" && request.path == path)
+        .collect()
 }
 
 /// prestop against `urls`, JSON logs, and `extra` arguments.
@@ -190,10 +211,13 @@ fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
         "logged {logged} s, the refresh came {expected} s after the PUT"
     );
 
-    let gets = listing_gets(&double);
+    let gets = polls(&double);
     assert!(gets.len() >= 2, "the prime and at least one poll: {gets:?}");
-    assert!(gets[0].at < put_at, "the listing is read before the PUT");
-    for pair in gets.windows(2) {
+    assert!(gets[0].at < put_at, "the polled key is read before the PUT");
+    // No two polls closer than a second, counted from the first prime (the listing's).
+    let mut spaced = vec![listing_gets(&double)[0].clone()];
+    spaced.extend(gets.iter().filter(|get| get.at > put_at).cloned());
+    for pair in spaced.windows(2) {
         assert!(
             pair[1].at - pair[0].at >= Duration::from_millis(990),
             "two GETs closer than a second: {pair:?}"
@@ -210,14 +234,19 @@ fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
         "logged {logged} s, no poll after the refresh went out just before that: {:?}",
         gets.iter().map(sent_after_put).collect::<Vec<f64>>()
     );
-    // Every GET asks for the same cache key.
+    // Every GET asks for the same cache key: the compact listing's, or the delta's that Spring
+    // clients read (full form).
+    let form = match flavour {
+        ServerFlavour::SpringCloud => None,
+        ServerFlavour::NetflixWar => Some("compact"),
+    };
     for get in &gets {
         for (name, value) in [
-            ("Accept", "application/json"),
-            ("X-Eureka-Accept", "compact"),
-            ("Accept-Encoding", "gzip"),
+            ("Accept", Some("application/json")),
+            ("X-Eureka-Accept", form),
+            ("Accept-Encoding", Some("gzip")),
         ] {
-            assert_eq!(get.header(name), Some(value), "{get:?}");
+            assert_eq!(get.header(name), value, "{get:?}");
         }
     }
 }
@@ -344,7 +373,7 @@ fn a_peer_that_loses_the_mark_after_consumers_saw_it_is_marked_again_and_the_dra
     });
     let refresh = (clock.epoch_ms(the_put(&double).at) / 1000 + 1) * 1000;
     wait_until(Duration::from_secs(10), "a poll after the refresh", || {
-        listing_gets(&double)
+        polls(&double)
             .iter()
             .any(|get| clock.epoch_ms(get.at) >= refresh + 50 && get.status == 200)
     });
@@ -485,14 +514,14 @@ fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll(flavour: S
         logged <= 1.3,
         "the first poll, a second after the prime: {logged}"
     );
-    assert_eq!(listing_gets(&double).len(), 2, "the prime and one poll");
+    assert_eq!(polls(&double).len(), 2, "the prime and one poll");
 }
 
 fn sigterm_ends_the_drain_at_once_while_a_poll_hangs(flavour: ServerFlavour) {
     let double = cached_registry(flavour, CACHE);
     // The prime is answered; every poll after it hangs.
-    double.script(ScriptedReply::on("GET", LISTING).times(1));
-    double.script(ScriptedReply::on("GET", LISTING).hang());
+    double.script(ScriptedReply::on("GET", polled(flavour)).times(1));
+    double.script(ScriptedReply::on("GET", polled(flavour)).hang());
     let running = watching_prestop(
         &double.base_url(),
         &[
@@ -506,12 +535,12 @@ fn sigterm_ends_the_drain_at_once_while_a_poll_hangs(flavour: ServerFlavour) {
     )
     .spawn();
     let started = Instant::now();
-    // The second GET of the listing is the first poll (the prime, answered, came before it).
+    // The second GET of the polled key is the first poll (the prime, answered, came before it).
     let a_poll_hangs = || {
         let listings: Vec<_> = double
             .requests()
             .into_iter()
-            .filter(|request| request.method == "GET" && request.path.ends_with(LISTING))
+            .filter(|request| request.method == "GET" && request.path == polled(flavour))
             .collect();
         listings.len() >= 2 && listings.iter().skip(1).any(|request| request.status == 0)
     };
