@@ -569,11 +569,61 @@ fn sigterm_ends_the_drain_at_once_while_a_poll_hangs(flavour: ServerFlavour) {
         .assert_stderr_contains("drain cut short by SIGTERM");
 }
 
+/// Forwards TCP connections to `target` and counts the bytes both ways.
+struct CountingProxy {
+    addr: std::net::SocketAddr,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CountingProxy {
+    fn start(target: std::net::SocketAddr) -> CountingProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let counter = Arc::clone(&counter);
+                    std::thread::spawn(move || {
+                        let mut buffer = [0u8; 16 * 1024];
+                        while let Ok(read @ 1..) = std::io::Read::read(&mut from, &mut buffer) {
+                            counter.fetch_add(read as u64, Ordering::SeqCst);
+                            if std::io::Write::write_all(&mut to, &buffer[..read]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        CountingProxy { addr, bytes }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}/eureka/", self.addr)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// A registry of 1000 instances on `flavour`: [`APP`] with 200 (one of them this pod's, UP), and
 /// 800 of four other apps; only the last 100 registered (all of other apps) are still in the
-/// delta, as if changed in the last three minutes (the retention is scaled to 2 s).
+/// delta, as if changed in the last three minutes (the retention is scaled to 3 s, so they stay
+/// in it for 3 s at least).
 fn fleet_registry(flavour: ServerFlavour) -> EurekaDouble {
-    let retention = Duration::from_secs(2);
+    let retention = Duration::from_secs(3);
     let double = EurekaDouble::builder()
         .flavour(flavour)
         .response_cache_interval(CACHE)
@@ -610,10 +660,16 @@ fn body_bytes(double: &EurekaDouble, path: &str, headers: &[(&str, &str)]) -> (u
 }
 
 /// What one poll costs a peer of a 200-instance app in a 1000-instance registry with 100 recent
-/// changes, on each flavour: the compact app listing, and the delta as Spring clients fetch it.
-/// Prints the figures docs/fleet.md gives (`cargo test --test e2e bytes_per_poll -- --nocapture`).
+/// changes, on each flavour: the compact app listing and the delta as Spring clients fetch it
+/// (body bytes), then what the hook's drain moves on the wire (both ways, headers included) when
+/// it polls the key it chose, once a second (the most it polls). Prints the figures docs/fleet.md
+/// gives (`cargo test --test e2e bytes_per_poll -- --nocapture`).
 #[test]
 fn bytes_per_poll_of_the_app_listing_and_of_the_delta_on_each_flavour() {
+    on_each_flavour(bytes_per_poll_on);
+}
+
+fn bytes_per_poll_on(flavour: ServerFlavour) {
     const LISTING_HEADERS: &[(&str, &str)] = &[
         ("Accept", "application/json"),
         ("X-Eureka-Accept", "compact"),
@@ -621,25 +677,93 @@ fn bytes_per_poll_of_the_app_listing_and_of_the_delta_on_each_flavour() {
     ];
     const DELTA_HEADERS: &[(&str, &str)] =
         &[("Accept", "application/json"), ("Accept-Encoding", "gzip")];
-    for flavour in ServerFlavour::ALL {
-        let double = fleet_registry(flavour);
-        let listing = body_bytes(&double, "apps/DEMO-SERVICE", LISTING_HEADERS);
-        let delta = body_bytes(&double, "apps/delta", DELTA_HEADERS);
-        eprintln!(
-            "poll-bytes | {flavour} | apps/{{APP}} compact, 200 instances: {} B {} | \
-             apps/delta, 100 changes in 1000: {} B {}",
-            listing.0, listing.1, delta.0, delta.1
-        );
-        let (expected_listing, plain_listing_at_least) = match flavour {
-            ServerFlavour::SpringCloud => ("identity", 64 * 1024),
-            ServerFlavour::NetflixWar => ("gzip", 0),
-        };
-        assert_eq!(listing.1, expected_listing, "{flavour}");
-        assert!(
-            listing.0 >= plain_listing_at_least,
-            "{flavour}: {listing:?}"
-        );
-        assert_eq!(delta.1, "gzip", "{flavour}");
-        assert!(delta.0 < 20 * 1024, "{flavour}: the delta took {delta:?}");
-    }
+    let double = fleet_registry(flavour);
+    let listing = body_bytes(&double, "apps/DEMO-SERVICE", LISTING_HEADERS);
+    let delta = body_bytes(&double, "apps/delta", DELTA_HEADERS);
+    let (expected_listing, plain_listing_at_least) = match flavour {
+        ServerFlavour::SpringCloud => ("identity", 64 * 1024),
+        ServerFlavour::NetflixWar => ("gzip", 0),
+    };
+    assert_eq!(listing.1, expected_listing, "{flavour}");
+    assert!(
+        listing.0 >= plain_listing_at_least,
+        "{flavour}: {listing:?}"
+    );
+    assert_eq!(delta.1, "gzip", "{flavour}");
+
+    // The hook's drain through a counting proxy: the prime (both keys), the PUTs, the polls.
+    double.clear_requests();
+    let proxy = CountingProxy::start(double.addr());
+    let drain = Duration::from_secs(2);
+    let outcome = watching_prestop(
+        &proxy.base_url(),
+        &["--server-cache", "1s", "--drain", "2s"],
+    )
+    .run();
+    outcome.assert_code(0);
+    let requests = double.requests();
+    let put_at = the_put(&double).at;
+    let body_total: usize = requests.iter().map(|r| r.response_body_bytes).sum();
+    // What each exchange costs besides the answer's body: request line, headers, status line.
+    let overhead = (proxy.bytes() as usize - body_total) / requests.len();
+    let polls: Vec<&RecordedRequest> = requests
+        .iter()
+        .filter(|request| request.method == "GET" && request.at > put_at)
+        .collect();
+    assert!(!polls.is_empty(), "no poll in {drain:?}: {requests:?}");
+    let poll_wire = polls
+        .iter()
+        .map(|poll| poll.response_body_bytes + overhead)
+        .max()
+        .unwrap();
+    let prime_wire: usize = requests
+        .iter()
+        .filter(|request| request.at < put_at)
+        .map(|request| request.response_body_bytes + overhead)
+        .sum();
+    eprintln!(
+        "poll-bytes | {flavour} | apps/{{APP}} compact, 200 instances: {} B {} | apps/delta, \
+         100 changes in 1000: {} B {} | the hook polls {} at {poll_wire} B a poll on the wire, \
+         so at most {poll_wire} B/s; its prime (both keys) took {prime_wire} B",
+        listing.0, listing.1, delta.0, delta.1, polls[0].path,
+    );
+    assert!(
+        poll_wire <= 20 * 1024,
+        "{flavour}: a poll moved {poll_wire} B, over the 20 KB/s a poll a second may cost"
+    );
+}
+
+#[test]
+fn a_spring_cloud_server_with_the_delta_disabled_is_watched_on_the_app_listing() {
+    let double = cached_registry(ServerFlavour::SpringCloud, CACHE);
+    // `eureka.server.disable-delta=true`: ApplicationsResource answers the delta 403.
+    double.script(ScriptedReply::on("GET", "/eureka/apps/delta").status(403));
+    let outcome = watching_prestop(
+        &double.base_url(),
+        &[
+            "--server-cache",
+            "1s",
+            "--drain",
+            "6s",
+            "--after-propagation",
+            "500ms",
+        ],
+    )
+    .run();
+    outcome
+        .assert_code(0)
+        .assert_took_less_than(Duration::from_secs(3) + SLACK)
+        .assert_stderr_contains("drain ended after");
+    let sources = events(&outcome, "watch_source");
+    assert_eq!(sources.len(), 1, "{}", outcome.stderr);
+    assert_eq!(sources[0]["source"], "apps/{APP}");
+    seconds_for(&outcome, &double.base_url());
+    assert_eq!(
+        sent(&double, "GET")
+            .iter()
+            .filter(|path| path.ends_with("/delta"))
+            .count(),
+        1
+    );
+    assert!(listing_gets(&double).len() >= 2, "the prime and a poll");
 }
