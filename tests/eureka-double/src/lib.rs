@@ -7,7 +7,8 @@
 //! application, full-registry and delta reads in JSON or XML (full, or compact for
 //! `X-Eureka-Accept: compact`; gzip-compressed for `Accept-Encoding: gzip` where the
 //! [`ServerFlavour`] compresses), the read-only
-//! response cache, lease expiry and eviction, HTTP Basic authentication and CSRF rejection. It
+//! response cache, lease expiry and eviction, HTTP Basic authentication, CSRF rejection and
+//! replication of client writes to peer doubles. It
 //! records every request with the size of the body it answered and can script faults
 //! ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, and a [`TlsFront`]
 //! serves a double over HTTPS with a self-signed certificate.
@@ -34,6 +35,7 @@ mod recording;
 mod registration;
 mod registry;
 mod render;
+mod replication;
 mod reply;
 mod response_cache;
 mod rules;

@@ -18,6 +18,7 @@ use crate::housekeeping::{self, Timers};
 use crate::recording::{RecordedRequest, RequestLog};
 use crate::registry::{Registry, RegistryConfig};
 use crate::render::{Detail, Format};
+use crate::replication::{self, Replicator, Write};
 use crate::reply::Reply;
 use crate::script::{Outcome, ScriptedReply, Scripts};
 use crate::security::Security;
@@ -131,6 +132,7 @@ impl DoubleBuilder {
             eviction_interval_ms: housekeeping::millis(self.eviction_interval),
             delta_retention_ms: housekeeping::millis(self.delta_retention),
         });
+        let (replicator, writes) = Replicator::new();
         let shared = Arc::new(Shared {
             registry: Mutex::new(registry),
             log: Mutex::default(),
@@ -142,6 +144,7 @@ impl DoubleBuilder {
             shutdown: Shutdown::default(),
             handlers: Mutex::default(),
             flavour: self.flavour,
+            replicator,
         });
         let timers = Timers {
             cache_refresh,
@@ -157,6 +160,10 @@ impl DoubleBuilder {
             spawn("eureka-double-timers", {
                 let shared = Arc::clone(&shared);
                 move || housekeeping::run(&shared.registry, &shared.shutdown, &timers)
+            })?,
+            spawn("eureka-double-replication", {
+                let shared = Arc::clone(&shared);
+                move || replication::send_all(&shared.replicator, &writes, &shared.shutdown)
             })?,
         ];
         Ok(EurekaDouble {
@@ -185,6 +192,7 @@ struct Shared {
     shutdown: Shutdown,
     handlers: Mutex<Vec<JoinHandle<()>>>,
     flavour: ServerFlavour,
+    replicator: Replicator,
 }
 
 impl EurekaDouble {
@@ -219,6 +227,27 @@ impl EurekaDouble {
         lock(&self.shared.log).clear();
     }
 
+    /// Replicates every client write this double accepts to `peers` (other doubles), as
+    /// replicated Eureka peers do; the direct writes below (`register`, `heartbeat`, …) count as
+    /// client writes too. Empty: no replication (the default).
+    pub fn replicate_to(&self, peers: &[&EurekaDouble]) {
+        self.shared
+            .replicator
+            .set_peers(peers.iter().map(|peer| peer.addr()).collect());
+    }
+
+    /// Sends a direct write on to the peers, as if it had come over HTTP.
+    fn send_on(&self, method: &str, target: String, body: String, status: u16) {
+        if Write::replicable(method, status, false) {
+            self.shared.replicator.send_on(Write {
+                method: method.to_owned(),
+                target,
+                content_type: Some("application/json".to_owned()).filter(|_| !body.is_empty()),
+                body,
+            });
+        }
+    }
+
     /// Registers as the client's `POST apps/{APP}` would, without going over HTTP or being
     /// recorded; returns the instance id. Panics if the server would reject the body.
     pub fn register(&self, instance: InstanceSpec) -> String {
@@ -237,6 +266,7 @@ impl EurekaDouble {
             "registration rejected: {}",
             String::from_utf8_lossy(&reply.body)
         );
+        self.send_on("POST", format!("/eureka/apps/{app}"), body, reply.status);
         instance.id()
     }
 
@@ -249,26 +279,31 @@ impl EurekaDouble {
 
     /// A heartbeat as `PUT apps/{APP}/{ID}` without parameters; returns the status it would get.
     pub fn heartbeat(&self, app: &str, id: &str) -> u16 {
-        let mut registry = lock(&self.shared.registry);
-        api::renew(
-            &mut registry,
-            &app.to_uppercase(),
+        let app = app.to_uppercase();
+        let status = api::renew(
+            &mut lock(&self.shared.registry),
+            &app,
             id,
             &direct_call(Vec::new()),
         )
-        .status
+        .status;
+        self.send_on(
+            "PUT",
+            format!("/eureka/apps/{app}/{id}"),
+            String::new(),
+            status,
+        );
+        status
     }
 
     /// An override as `PUT apps/{APP}/{ID}/status?value=S`; returns the status it would get.
     pub fn set_override(&self, app: &str, id: &str, status: &str) -> u16 {
+        let app = app.to_uppercase();
         let call = direct_call(vec![("value".to_owned(), status.to_owned())]);
-        api::update_status(
-            &mut lock(&self.shared.registry),
-            &app.to_uppercase(),
-            id,
-            &call,
-        )
-        .status
+        let answer = api::update_status(&mut lock(&self.shared.registry), &app, id, &call).status;
+        let target = format!("/eureka/apps/{app}/{id}/status?value={status}");
+        self.send_on("PUT", target, String::new(), answer);
+        answer
     }
 
     /// Registers `count` instances of `app` (hosts `{app}-{n}`, port 8080, addresses 10.x.y.z
@@ -285,14 +320,21 @@ impl EurekaDouble {
     /// The override removal `DELETE apps/{APP}/{ID}/status` (without a value: the status becomes
     /// UNKNOWN); returns the status it would get.
     pub fn remove_override(&self, app: &str, id: &str) -> u16 {
-        let mut registry = lock(&self.shared.registry);
-        api::delete_status_override(
-            &mut registry,
-            &app.to_uppercase(),
+        let app = app.to_uppercase();
+        let status = api::delete_status_override(
+            &mut lock(&self.shared.registry),
+            &app,
             id,
             &direct_call(Vec::new()),
         )
-        .status
+        .status;
+        self.send_on(
+            "DELETE",
+            format!("/eureka/apps/{app}/{id}/status"),
+            String::new(),
+            status,
+        );
+        status
     }
 
     /// What the instance's own client does after an override removal: its next heartbeat gets 404
@@ -413,6 +455,15 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         return;
     };
     lock(&shared.log).answered(sequence, reply.status, reply.body.len());
+    let replicated = api_request.header("x-netflix-discovery-replication") == Some("true");
+    if Write::replicable(&method, reply.status, replicated) {
+        shared.replicator.send_on(Write {
+            method: method.clone(),
+            target: target.clone(),
+            content_type: api_request.header("Content-Type").map(str::to_owned),
+            body: body.clone(),
+        });
+    }
     let _ = request.respond(into_response(reply));
 }
 
