@@ -337,7 +337,8 @@ impl Watcher {
         } else {
             ("still shows it to consumers", "the drain is held in full")
         };
-        log::warn(
+        log::emit_values(
+            Level::Warn,
             "mark_lost",
             &format!(
                 "PEER LOST THE MARK: {peer} accepted OUT_OF_SERVICE for instance {} {since_mark} \
@@ -346,6 +347,10 @@ impl Watcher {
                  {drain}",
                 context.id
             ),
+            &[
+                ("instance", context.id.as_str().into()),
+                ("peer", peer.to_string().into()),
+            ],
         );
         let answer = context.client.answer(
             peer,
