@@ -702,15 +702,12 @@ impl CountingProxy {
 }
 
 /// A registry of 1000 instances on `flavour`: [`APP`] with 200 (one of them this pod's, UP), and
-/// 800 of four other apps; only the last 100 registered (all of other apps) are still in the
-/// delta, as if changed in the last three minutes (the retention is scaled to 3 s, so they stay
-/// in it for 3 s at least).
+/// 800 of four other apps; only the last 100 registered (all of other apps) are in the delta, as
+/// if the others had changed more than three minutes ago.
 fn fleet_registry(flavour: ServerFlavour) -> EurekaDouble {
-    let retention = Duration::from_secs(3);
     let double = EurekaDouble::builder()
         .flavour(flavour)
         .response_cache_interval(CACHE)
-        .delta_retention(retention)
         .start();
     double.register(InstanceSpec::new(APP, HOST, 8080));
     double.register_many(APP, 1, 199);
@@ -718,8 +715,7 @@ fn fleet_registry(flavour: ServerFlavour) -> EurekaDouble {
         double.register_many(app, first, 200);
     }
     double.register_many("gateway", 800, 100);
-    // Past the retention and the cleanup that follows it, so only what comes next is recent.
-    std::thread::sleep(2 * retention + Duration::from_millis(500));
+    double.forget_recent_changes();
     double.register_many("gateway", 900, 100);
     double
 }

@@ -317,6 +317,13 @@ impl EurekaDouble {
             .collect()
     }
 
+    /// Takes every change made so far out of the delta, as the retention timer does once they
+    /// are older than the retention: `apps/delta` then lists only what changes next (a registry
+    /// whose instances registered long ago, without the wait).
+    pub fn forget_recent_changes(&self) {
+        lock(&self.shared.registry).prune_recent_changes(i64::MAX);
+    }
+
     /// The override removal `DELETE apps/{APP}/{ID}/status` (without a value: the status becomes
     /// UNKNOWN); returns the status it would get.
     pub fn remove_override(&self, app: &str, id: &str) -> u16 {

@@ -717,3 +717,15 @@ fn replicated_peers_pass_client_writes_on_once_and_replicated_ones_not_again() {
         "the PUT, then a's registration, removal and registration (not the heartbeat it refused)"
     );
 }
+
+#[test]
+fn forgotten_changes_leave_the_delta_to_what_changes_next() {
+    let eureka = EurekaDouble::start();
+    eureka.register(demo("pod-0"));
+    eureka.forget_recent_changes();
+    eureka.register(demo("pod-1"));
+    let delta = get_json(&format!("{}apps/delta", eureka.base_url())).json();
+    let instances = &delta["applications"]["application"][0]["instance"];
+    assert_eq!(instances.as_array().map(Vec::len), Some(1), "{delta}");
+    assert_eq!(instances[0]["hostName"], "pod-1");
+}
