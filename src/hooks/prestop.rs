@@ -25,8 +25,8 @@ use super::find::{find_in_listings, find_this_pod};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
-use super::requests::{listing, lookup, mark};
-use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting};
+use super::requests::{clients_delta, listing, lookup, mark};
+use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
 use crate::clock::Clock;
 use crate::drain::Sleeper;
 use crate::eureka::{Answer, EurekaClient, Instance};
@@ -100,14 +100,33 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
         "  (before the mark: puts the listing in the response cache; if no id is registered, \
          this pod's instance is looked for in it)",
     );
-    let poll = PlannedRequest::on(
-        "during the drain, where accepted",
-        listing(app),
-        format!(
-            "  (every {}s until the instance shows OUT_OF_SERVICE or is gone)",
-            POLL_INTERVAL.as_secs()
-        ),
+    let primed_delta = PlannedRequest::always(
+        clients_delta(),
+        "  (before the mark: puts the delta, as Spring clients read it, in the response cache; \
+         the drain watches whichever of the two cost fewer bytes)",
     );
+    let gently = humantime::format_duration(
+        watch
+            .server_cache
+            .clamp(POLL_INTERVAL, WATCH_AFTER_SIGHTING),
+    );
+    let every = format!(
+        "  (every {}s until the instance shows OUT_OF_SERVICE or is gone, then every {gently} \
+         until the drain ends)",
+        POLL_INTERVAL.as_secs()
+    );
+    let polls = [
+        PlannedRequest::on(
+            "during the drain, where the listing is watched",
+            listing(app),
+            &every,
+        ),
+        PlannedRequest::on(
+            "during the drain, where the delta is watched",
+            clients_delta(),
+            &every,
+        ),
+    ];
     let remark_after = humantime::format_duration(watch.server_cache + REMARK_MARGIN);
     let live_reads = every_id(identity).map(|id| {
         PlannedRequest::on(
@@ -129,10 +148,11 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
         None => format!("then hold the pod for {window} (drain)"),
     };
     Plan {
-        requests: std::iter::once(primed)
+        requests: [primed, primed_delta]
+            .into_iter()
             .chain(puts)
             .chain(fallback(identity, Listing::ReadBeforeTheMark, mark))
-            .chain(std::iter::once(poll))
+            .chain(polls)
             .chain(live_reads)
             .collect(),
         afterwards: Some(ending),
@@ -330,7 +350,8 @@ fn watch_plan(
             "watch_started",
             &format!(
                 "watching {} of {} peer(s) for when consumers can see OUT_OF_SERVICE \
-                 (the app listing, about once a second)",
+                 (the app listing or the delta, once a second until each shows it, then every 5 s \
+                 or server cache period until the drain ends)",
                 watched.len(),
                 settings.registry.peers.len()
             ),
