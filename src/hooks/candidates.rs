@@ -1,14 +1,16 @@
 //! Asking about every candidate id at once: when the environment does not say which of Spring
 //! Cloud's two ids the app has, every request goes to both, on every peer, in one round (a PUT or
 //! GET for an id that is not registered is a harmless 404), so the time bounds stay as they are.
-//! prestop sends each peer's PUTs on its own ([`mark_every_candidate`], after that peer's listing)
-//! and then picks the candidate from all the answers ([`marked_candidate`]).
+//! prestop sends each peer's PUTs on its own ([`mark_every_candidate`], after that peer's listing:
+//! one after the other on the peer's kept-alive connection, with no thread of their own) and then
+//! picks the candidate from all the answers ([`marked_candidate`]).
 
 use std::time::Duration;
 
 use super::fan_out::on_each;
 use super::report::log_answers;
 use super::requests::{lookup, mark};
+use crate::clock::Clock;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::log;
 use crate::settings::{Peer, Settings};
@@ -35,20 +37,34 @@ fn on_every_candidate<T: Send>(
         .collect()
 }
 
-/// prestop's PUT to one peer: `OUT_OF_SERVICE` for every candidate id at once, each within
-/// `left`, what the peer's listing left of the request timeout (a failure is described against
-/// the whole timeout); the answers in candidate order, for [`marked_candidate`].
+/// prestop's PUT to one peer: `OUT_OF_SERVICE` for every candidate id, one after the other over
+/// the peer's one connection, all within `left`, what the peer's listing left of the request
+/// timeout, each within an equal share of what is still left (a failure is described against the
+/// whole timeout); the answers in candidate order,
+/// for [`marked_candidate`]. A thread per PUT cost more memory and CPU than the PUT itself, and a
+/// 404 for the id that is not registered comes back in about a millisecond.
 pub fn mark_every_candidate(
     settings: &Settings,
     client: &EurekaClient,
+    clock: &dyn Clock,
     peer: &Peer,
     left: Duration,
 ) -> Vec<Answer> {
     let identity = &settings.identity;
     let timeout = settings.registry.request_timeout;
-    on_each(&identity.candidates(), |id| {
-        client.answer_within(peer, &mark(&identity.app, id), left, timeout)
-    })
+    let started = clock.now();
+    let candidates = identity.candidates();
+    let count = candidates.len();
+    candidates
+        .into_iter()
+        .enumerate()
+        .map(|(sent, id)| {
+            let still_left = left.saturating_sub(clock.now().saturating_duration_since(started));
+            // An equal share of what is left, so a PUT that stalls leaves the next its time.
+            let share = u32::try_from(count.saturating_sub(sent)).unwrap_or(u32::MAX).max(1);
+            client.answer_within(peer, &mark(&identity.app, id), still_left / share, timeout)
+        })
+        .collect()
 }
 
 /// Which candidate prestop marked, from each peer's [`mark_every_candidate`] answers (in peer
@@ -149,16 +165,29 @@ mod tests {
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let client = EurekaClient::new(None, &SystemClock);
         let peer = &settings.registry.peers[0];
-        let sent = mark_every_candidate(&settings, &client, peer, Duration::from_secs(5));
+        let sent = mark_every_candidate(
+            &settings,
+            &client,
+            &SystemClock,
+            peer,
+            Duration::from_secs(5),
+        );
         let (id, answers) = marked_candidate(&settings, &[sent]);
         assert_eq!(id.as_str(), "pod-0:demo");
         assert!(answers[0].is_accepted());
-        let puts = double
+        let puts: Vec<String> = double
             .requests()
             .iter()
             .filter(|request| request.method == "PUT")
-            .count();
-        assert_eq!(puts, 2, "both candidates at once");
+            .map(|request| request.path.clone())
+            .collect();
+        let expected: Vec<String> = settings
+            .identity
+            .candidates()
+            .iter()
+            .map(|id| format!("/eureka/apps/DEMO/{id}/status"))
+            .collect();
+        assert_eq!(puts, expected, "both candidates, one after the other");
         let state = double.instance("demo", "pod-0:demo").unwrap();
         assert_eq!(state.overridden_status, "OUT_OF_SERVICE");
     }

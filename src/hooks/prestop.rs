@@ -255,7 +255,7 @@ fn prime_and_mark(
         .saturating_duration_since(started)
         .min(listing_budget);
     let left = timeout.saturating_sub(listing_took);
-    let answers = mark_every_candidate(settings, client, peer, left);
+    let answers = mark_every_candidate(settings, client, clock, peer, left);
     (listed, marked_at, answers)
 }
 
