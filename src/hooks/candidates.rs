@@ -61,7 +61,9 @@ pub fn mark_every_candidate(
         .map(|(sent, id)| {
             let still_left = left.saturating_sub(clock.now().saturating_duration_since(started));
             // An equal share of what is left, so a PUT that stalls leaves the next its time.
-            let share = u32::try_from(count.saturating_sub(sent)).unwrap_or(u32::MAX).max(1);
+            let share = u32::try_from(count.saturating_sub(sent))
+                .unwrap_or(u32::MAX)
+                .max(1);
             client.answer_within(peer, &mark(&identity.app, id), still_left / share, timeout)
         })
         .collect()
