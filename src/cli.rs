@@ -63,12 +63,13 @@ pub struct Cli {
 pub enum HookCommand {
     /// Mark this instance OUT_OF_SERVICE on every Eureka peer, then hold the pod for the drain window.
     ///
-    /// Each peer is asked for the app's instances (compact, gzip), then at once sent the PUT for
-    /// each id Spring Cloud may have used, both within one request timeout; all peers at once, none
-    /// waiting for another. If every peer answers 404, the one instance in those listings with this
-    /// pod's host or address and port is marked instead. During the drain the hook polls that
-    /// listing on each peer that accepted, about once a second, and logs when consumers of the peer
-    /// can see OUT_OF_SERVICE; a peer that lost the mark is marked again once. The drain is held
+    /// Each peer is asked for the app's instances (compact, gzip) and its delta, then at once sent
+    /// the PUT for each id Spring Cloud may have used, all within one request timeout; all peers at
+    /// once, none waiting for another. If every peer answers 404, the one instance in those
+    /// listings with this pod's host or address and port is marked instead. During the drain the
+    /// hook polls, on each peer that accepted, whichever of the two cost fewer bytes: once a second
+    /// until consumers of the peer can see OUT_OF_SERVICE (it logs when), then every 5 s until the
+    /// drain ends; a peer that lost the mark is marked again once. The drain is held
     /// whatever the registry answered (only bad input returns at once); --after-propagation may end
     /// it early, SIGTERM or SIGINT cut it short. Time bound: at most two request timeouts for the
     /// registry (retries included; three with --drain 0), then at most --drain.

@@ -70,6 +70,7 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             location,
             retry_after,
             body,
+            ..
         } => match status {
             // Eureka answers a status change with an empty 200 (`Response.ok().build()`).
             200..=299 if body.as_deref().is_none_or(str::is_empty) => Answer::Accepted { status },
@@ -131,12 +132,19 @@ fn not_eureka(status: u16, body: &str) -> String {
 
 /// The body of a 200, or the answer that stands in its place.
 pub fn body_of(exchange: Exchange) -> Result<String, Answer> {
+    sized_body_of(exchange).map(|(body, _)| body)
+}
+
+/// The body of a 200 and how many bytes it took on the wire, or the answer that stands in its
+/// place.
+pub fn sized_body_of(exchange: Exchange) -> Result<(String, usize), Answer> {
     match exchange {
         Exchange::Answered {
             status: 200,
             body: Some(body),
+            body_bytes,
             ..
-        } => Ok(body),
+        } => Ok((body, body_bytes)),
         other => Err(match answer_of(other) {
             Answer::Accepted { status } => Answer::Unavailable {
                 reason: format!("answered {status} without an instance document"),
@@ -176,6 +184,7 @@ mod tests {
         let answered = |status| Exchange::Answered {
             status,
             body: None,
+            body_bytes: 0,
             retry_after: None,
             location: Some("https://other.example:8443/eureka/?token=abc".into()),
         };
@@ -199,6 +208,7 @@ mod tests {
         let answer = answer_of(Exchange::Answered {
             status: 503,
             body: None,
+            body_bytes: 0,
             retry_after: Some(Duration::from_secs(120)),
             location: None,
         });
@@ -214,6 +224,7 @@ mod tests {
             answer_of(Exchange::Answered {
                 status,
                 body: body.map(str::to_string),
+                body_bytes: body.map_or(0, str::len),
                 retry_after: None,
                 location: None,
             })

@@ -13,7 +13,7 @@ use base64::Engine;
 use ureq::tls::Certificate;
 
 use super::Peer;
-use super::answer::{Answer, answer_of, body_of, unreadable};
+use super::answer::{Answer, answer_of, body_of, sized_body_of, unreadable};
 use super::budget::Budget;
 use super::document::{
     Instance, StatusChange, is_applications_document, parse_application_document,
@@ -50,6 +50,9 @@ pub enum RegistryRequest<'a> {
     /// `GET apps/delta`: the registry's recent changes; only read to tell a Eureka server from
     /// something else at the service URL.
     Delta,
+    /// `GET apps/delta` with the headers Spring Cloud's clients send (JSON, full form, gzip), so
+    /// it reads the very cache key they keep warm: the watch's cheaper evidence.
+    ClientsDelta,
 }
 
 impl RegistryRequest<'_> {
@@ -59,7 +62,8 @@ impl RegistryRequest<'_> {
             RegistryRequest::ClearOverride { .. } => Verb::Delete,
             RegistryRequest::Instance { .. }
             | RegistryRequest::CompactApplication { .. }
-            | RegistryRequest::Delta => Verb::Get,
+            | RegistryRequest::Delta
+            | RegistryRequest::ClientsDelta => Verb::Get,
         }
     }
 
@@ -69,6 +73,7 @@ impl RegistryRequest<'_> {
             RegistryRequest::CompactApplication { .. } => {
                 &[("X-Eureka-Accept", "compact"), ("Accept-Encoding", "gzip")]
             }
+            RegistryRequest::ClientsDelta => &[("Accept-Encoding", "gzip")],
             _ => &[],
         }
     }
@@ -89,7 +94,9 @@ impl RegistryRequest<'_> {
             RegistryRequest::CompactApplication { app } => {
                 base.endpoint(&["apps", &app.registry_name()], None)
             }
-            RegistryRequest::Delta => base.endpoint(&["apps", "delta"], None),
+            RegistryRequest::Delta | RegistryRequest::ClientsDelta => {
+                base.endpoint(&["apps", "delta"], None)
+            }
         }
     }
 
@@ -193,6 +200,16 @@ impl<'clock> EurekaClient<'clock> {
             Err(Answer::NotFound) => Some(false),
             Err(_) => None,
         }
+    }
+
+    /// Sends `request` and returns the document it answers, with the bytes it took on the wire.
+    pub fn sized_document(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: impl Into<Budget>,
+    ) -> Result<(String, usize), Answer> {
+        sized_body_of(self.transport.exchange(&request.call(peer), budget))
     }
 
     /// Sends `request` and reads the application document it returns.

@@ -13,10 +13,10 @@ mod status;
 pub mod tls;
 mod transport;
 
-pub use answer::Answer;
+pub use answer::{Answer, unreadable};
 pub use budget::{Budget, Limit};
 pub use client::{EurekaClient, RegistryRequest};
 pub use describe::shown;
-pub use document::{Instance, StatusChange};
+pub use document::{Instance, StatusChange, parse_application_document};
 pub use peer::Peer;
 pub use status::InstanceStatus;

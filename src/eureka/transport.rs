@@ -70,6 +70,8 @@ pub enum Exchange {
         /// nothing): the first [`MOST_STATUS_BODY_BYTES`] as lossy text, or, when the headers
         /// announce a body, its `Content-Type` in brackets, unread. Any other body is left unread.
         body: Option<String>,
+        /// How many body bytes came over the wire (compressed, if they were).
+        body_bytes: usize,
         retry_after: Option<Duration>,
         location: Option<String>,
     },
@@ -222,6 +224,7 @@ impl<'clock> Transport<'clock> {
         let location = header("Location");
         let gzipped = header("Content-Encoding")
             .is_some_and(|encoding| encoding.trim().eq_ignore_ascii_case("gzip"));
+        let mut body_bytes = 0;
         let body = match call.verb {
             Verb::Get if status == 200 => Some(
                 response
@@ -229,7 +232,10 @@ impl<'clock> Transport<'clock> {
                     .with_config()
                     .limit(MAX_BODY_BYTES)
                     .read_to_vec()
-                    .and_then(|bytes| decoded(bytes, gzipped))
+                    .and_then(|bytes| {
+                        body_bytes = bytes.len();
+                        decoded(bytes, gzipped)
+                    })
                     .map_err(|err| Failure::Body { status, err })?,
             ),
             Verb::Put | Verb::Delete if (200..300).contains(&status) => {
@@ -246,6 +252,7 @@ impl<'clock> Transport<'clock> {
         Ok(Exchange::Answered {
             status,
             body,
+            body_bytes,
             retry_after: retry_after.map(Duration::from_secs),
             location,
         })
@@ -356,6 +363,7 @@ mod tests {
         Exchange::Answered {
             status,
             body: None,
+            body_bytes: 0,
             retry_after,
             location: None,
         }

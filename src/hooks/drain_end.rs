@@ -1,7 +1,8 @@
 //! Holding the drain, and when it ends: the whole --drain; or, with --after-propagation, that long
 //! after the last watched peer showed the change to consumers, never later than --drain, and only
-//! when every peer was watched to the end and none had to be marked again. SIGTERM or SIGINT end
-//! it at once. The watch's news arrives as [`Report`]s; what it amounts to is [`Evidence`].
+//! when every peer was watched to the end and none had to be marked again before it first showed
+//! the change. A peer that loses the change after showing it counts again only from its next
+//! sighting. SIGTERM or SIGINT end it at once. The watch's news arrives as [`Report`]s; what it amounts to is [`Evidence`].
 
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -18,6 +19,8 @@ pub enum Report {
     Seen { peer: usize, at: Instant },
     /// Peer `peer` had lost the mark and was marked again.
     Remarked { peer: usize },
+    /// Consumers of peer `peer` had seen `OUT_OF_SERVICE` and see the instance listed again.
+    Lost { peer: usize },
 }
 
 /// What is known of one peer.
@@ -31,6 +34,8 @@ pub enum PeerEvidence {
     Seen(Instant),
     /// It lost the mark and was marked again: its consumers saw the instance UP for longer.
     Remarked,
+    /// Consumers saw the change, then the instance listed again, and not the change since.
+    Lost,
 }
 
 /// What the watch has shown so far, peer by peer (named for the log).
@@ -48,6 +53,7 @@ impl Evidence {
         let (peer, evidence) = match report {
             Report::Seen { peer, at } => (peer, PeerEvidence::Seen(at)),
             Report::Remarked { peer } => (peer, PeerEvidence::Remarked),
+            Report::Lost { peer } => (peer, PeerEvidence::Lost),
         };
         if let Some((_, known)) = self.peers.get_mut(peer) {
             // A re-marked peer stays re-marked when it shows the change later.
@@ -88,6 +94,9 @@ impl Evidence {
                 PeerEvidence::NotWatched(why) => Some(format!("{peer} was not watched ({why})")),
                 PeerEvidence::Watching => Some(format!("{peer} never showed the change")),
                 PeerEvidence::Remarked => Some(format!("{peer} had lost the mark")),
+                PeerEvidence::Lost => Some(format!(
+                    "{peer} lost the change after showing it and did not show it again"
+                )),
                 PeerEvidence::Seen(_) => None,
             })
             .collect();
@@ -340,6 +349,40 @@ mod tests {
         assert!(
             seen.why_held_in_full()
                 .starts_with("every peer showed the change")
+        );
+    }
+
+    #[test]
+    fn a_peer_that_loses_the_change_counts_again_from_its_next_sighting() {
+        let (ended, windows, _) = held(
+            evidence(&[PeerEvidence::Watching, PeerEvidence::Watching]),
+            Some(Duration::from_secs(20)),
+            |start| {
+                vec![
+                    seen(0, start, 2),
+                    seen(1, start, 3),
+                    Report::Lost { peer: 0 },
+                    seen(0, start, 30),
+                ]
+            },
+        );
+        assert_eq!(
+            ended,
+            Ended::Early {
+                after: Duration::from_secs(50),
+                last_seen: Duration::from_secs(30)
+            }
+        );
+        assert_eq!(windows, [Duration::from_secs(50)]);
+        let (ended, _, evidence) = held(
+            evidence(&[PeerEvidence::Watching]),
+            Some(Duration::from_secs(20)),
+            |start| vec![seen(0, start, 2), Report::Lost { peer: 0 }],
+        );
+        assert_eq!(ended, Ended::Full);
+        assert_eq!(
+            evidence.why_held_in_full(),
+            "http://peer-0/eureka/ lost the change after showing it and did not show it again"
         );
     }
 

@@ -110,11 +110,13 @@ mod tests {
             format!(
                 "dry run: nothing is sent\n{TWO_IDS}\n\
                  GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (before the mark: puts the listing in the response cache; if no id is registered, this pod's instance is looked for in it)\n\
+                 GET http://eureka:8761/eureka/apps/delta  [Authorization: Basic u:***]  [Accept-Encoding: gzip]  (before the mark: puts the delta, as Spring clients read it, in the response cache; the drain watches whichever of the two cost fewer bytes)\n\
                  PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo:8080/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
                  PUT http://eureka:8761/eureka/apps/DEMO/pod-0:demo/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
                  {FOUND}PUT http://eureka:8761/eureka/apps/DEMO/(found-id)/status?value=OUT_OF_SERVICE  [Authorization: Basic u:***]\n\
                  {EUREKA_CHECK}\
-                 \x20 during the drain, where accepted: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone)\n\
+                 \x20 during the drain, where the listing is watched: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone, then every 5s until the drain ends)\n\
+                 \x20 during the drain, where the delta is watched: GET http://eureka:8761/eureka/apps/delta  [Authorization: Basic u:***]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone, then every 5s until the drain ends)\n\
                  {}{}{}\
                  then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n",
                 live_read("pod-0:demo:8080"),

@@ -7,6 +7,7 @@
 
 mod drain_end;
 mod dry_run;
+mod evidence;
 mod fan_out;
 mod locate;
 mod plan;

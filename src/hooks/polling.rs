@@ -1,7 +1,8 @@
 //! The watch's requests during the drain: one thread per watched peer runs its [`PeerWatch`],
-//! polls the app listing (the same request, headers and all, that primed the cache), reads the
-//! live record when the watch asks, marks the peer again when the mark was lost, logs what it
-//! learns and reports it to the drain.
+//! polls the key chosen for that peer (the app listing or the delta: the same request, headers
+//! and all, that primed the cache; see [`evidence`](super::evidence)) until the drain ends, reads the live record when the watch asks, marks the peer again when the mark was
+//! lost, logs what it learns (which peer lost the mark, which got it back by replication) and
+//! reports it to the drain.
 //!
 //! Every request is bounded by --request-timeout and by the drain's end. The threads stop when the
 //! drain is over (or a signal ended it) and never hold the process: a poll that hangs is left
@@ -14,9 +15,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::drain_end::Report;
+use super::evidence::{self, Source};
 use super::report::log_peer;
-use super::requests::{listing, lookup, mark};
-use super::watch::{LiveRecord, PeerWatch, Sighting, Step};
+use super::requests::{lookup, mark};
+use super::watch::{LiveRecord, PeerWatch, PollNews, Step};
 use crate::clock::Clock;
 use crate::drain::Nudger;
 use crate::eureka::{Answer, EurekaClient, InstanceStatus, shown};
@@ -24,11 +26,12 @@ use crate::log::{self, Level};
 use crate::settings::Peer;
 use crate::values::{AppName, InstanceId};
 
-/// A peer to watch: its index among the peers, and its watch.
+/// A peer to watch: its index among the peers, its watch and the key it is polled on.
 pub struct WatchedPeer {
     pub index: usize,
     pub peer: Peer,
     pub watch: PeerWatch,
+    pub source: Source,
 }
 
 /// What every watching thread shares.
@@ -76,6 +79,18 @@ pub fn start(context: &WatchContext, peers: Vec<WatchedPeer>) -> Polling {
             failed_polls: 0,
         };
         let name = watched.peer.to_string();
+        log::emit_values(
+            Level::Info,
+            "watch_source",
+            &format!(
+                "peer {name}: polling {} (it cost fewer bytes than the other key when primed)",
+                watched.source.shown()
+            ),
+            &[
+                ("peer", name.clone().into()),
+                ("source", watched.source.shown().into()),
+            ],
+        );
         if let Err(err) = thread::Builder::new()
             .name("watch".into())
             .spawn(move || thread.run(watched))
@@ -100,10 +115,8 @@ struct Watcher {
 impl Watcher {
     fn run(mut self, mut watched: WatchedPeer) {
         loop {
-            let (at, step) = match watched.watch.next_step() {
-                Step::Done => return,
-                step @ (Step::Poll { at } | Step::CheckLive { at }) => (at, step),
-            };
+            let step = watched.watch.next_step();
+            let (Step::Poll { at } | Step::CheckLive { at }) = step;
             let clock = self.context.clock;
             clock.sleep(at.saturating_duration_since(clock.now()));
             let started = clock.now();
@@ -117,20 +130,23 @@ impl Watcher {
             match step {
                 Step::Poll { .. } => self.poll(&mut watched, started, budget),
                 Step::CheckLive { .. } => self.check_live(&mut watched, started, budget),
-                Step::Done => return,
             }
         }
     }
 
     fn poll(&mut self, watched: &mut WatchedPeer, started: Instant, budget: Duration) {
         let context = &self.context;
-        let listed = context
-            .client
-            .instances(&watched.peer, &listing(&context.app), budget);
+        let read = evidence::read(
+            &context.client,
+            &watched.peer,
+            watched.source,
+            &context.app,
+            &context.id,
+            budget,
+        );
         let answered = context.clock.now();
-        let sighting = match listed {
-            Ok(instances) => Some(Sighting::of(&instances, context.id.as_str())),
-            Err(Answer::NotFound) => Some(Sighting::Absent),
+        let sighting = match read {
+            Ok(sighting) => Some(sighting),
             Err(answer) => {
                 self.failed_polls += 1;
                 let level = if self.failed_polls == 1 {
@@ -139,9 +155,9 @@ impl Watcher {
                     Level::Debug
                 };
                 let message = format!(
-                    "peer {}: could not read the app listing to watch the mark ({answer}); \
-                     trying again every second",
-                    watched.peer
+                    "peer {}: could not read {} to watch the mark ({answer}); trying again",
+                    watched.peer,
+                    watched.source.shown()
                 );
                 log_peer(
                     level,
@@ -154,27 +170,71 @@ impl Watcher {
                 None
             }
         };
-        if let Some(after) = watched.watch.polled(started, answered, sighting) {
-            let tenths = tenths_of_seconds(after);
-            let seconds = format!("{}.{}", tenths / 10, tenths % 10);
-            log::emit_values(
-                Level::Info,
+        match watched.watch.polled(started, answered, sighting) {
+            PollNews::Nothing => {}
+            PollNews::Seen { after, again } => self.seen(watched, answered, after, again),
+            PollNews::Lost => self.lost(watched, started),
+        }
+    }
+
+    /// Consumers of the peer can see the mark (`again`: after they had lost it).
+    fn seen(&self, watched: &WatchedPeer, answered: Instant, after: Duration, again: bool) {
+        let tenths = tenths_of_seconds(after);
+        let seconds = format!("{}.{}", tenths / 10, tenths % 10);
+        let (event, message) = if again {
+            (
+                "propagated_again",
+                format!(
+                    "consumers of {} can see OUT_OF_SERVICE again, {seconds} s after the first \
+                     mark; --after-propagation counts from now",
+                    watched.peer
+                ),
+            )
+        } else {
+            (
                 "propagated",
-                &format!(
+                format!(
                     "consumers of {} can see OUT_OF_SERVICE after {seconds} s",
                     watched.peer
                 ),
-                &[
-                    ("instance", context.id.as_str().into()),
-                    ("peer", watched.peer.to_string().into()),
-                    ("seconds", seconds_value(tenths)),
-                ],
-            );
-            self.report(Report::Seen {
-                peer: watched.index,
-                at: answered,
-            });
-        }
+            )
+        };
+        log::emit_values(
+            Level::Info,
+            event,
+            &message,
+            &[
+                ("instance", self.context.id.as_str().into()),
+                ("peer", watched.peer.to_string().into()),
+                ("seconds", seconds_value(tenths)),
+            ],
+        );
+        self.report(Report::Seen {
+            peer: watched.index,
+            at: answered,
+        });
+    }
+
+    /// Consumers of the peer had seen the mark and now see the instance listed again.
+    fn lost(&self, watched: &WatchedPeer, started: Instant) {
+        let since_mark = shown(started.saturating_duration_since(watched.watch.marked_at()));
+        log::emit_values(
+            Level::Warn,
+            "mark_lost_after_sighting",
+            &format!(
+                "PEER LOST THE MARK: consumers of {} see instance {} listed again {since_mark} \
+                 after the mark, after they had seen OUT_OF_SERVICE; the earlier sighting no \
+                 longer counts; reading its live record",
+                watched.peer, self.context.id
+            ),
+            &[
+                ("instance", self.context.id.as_str().into()),
+                ("peer", watched.peer.to_string().into()),
+            ],
+        );
+        self.report(Report::Lost {
+            peer: watched.index,
+        });
     }
 
     fn check_live(&mut self, watched: &mut WatchedPeer, started: Instant, budget: Duration) {
@@ -189,7 +249,12 @@ impl Watcher {
             Err(Answer::NotFound) => LiveRecord::Gone,
             Err(_) => LiveRecord::Unreadable,
         };
+        let after_sighting = watched.watch.lost_after_sighting();
         if !watched.watch.live_record(started, record) {
+            if after_sighting {
+                self.log_loss_record(watched, record);
+                return;
+            }
             log::info(
                 "watch_waiting",
                 &format!(
@@ -211,21 +276,81 @@ impl Watcher {
         if self.stop.load(Ordering::SeqCst) || context.nudger.signal_arrived() {
             return;
         }
-        self.mark_again(watched, &since_mark.to_string());
+        self.mark_again(watched, &since_mark.to_string(), after_sighting);
     }
 
-    /// The one re-mark of a peer whose live record lost the override, said loudly.
-    fn mark_again(&self, watched: &WatchedPeer, since_mark: &str) {
+    /// What the live record of a peer that lost the sighting says, when it is not marked again.
+    fn log_loss_record(&self, watched: &WatchedPeer, record: LiveRecord) {
+        let (peer, id) = (&watched.peer, &self.context.id);
+        let (level, event, message) = match record {
+            LiveRecord::MarkKept => (
+                Level::Warn,
+                "mark_back",
+                format!(
+                    "peer {peer} has OUT_OF_SERVICE for instance {id} in its live record again \
+                     (it got the mark back by replication, or its response cache is late): \
+                     waiting for its consumers to see it"
+                ),
+            ),
+            LiveRecord::MarkLost => (
+                Level::Warn,
+                "mark_lost_again",
+                format!(
+                    "peer {peer} lost the mark for instance {id} again; it was marked again once \
+                     already, so it is left as it is: the drain ends only if its consumers see \
+                     OUT_OF_SERVICE again"
+                ),
+            ),
+            LiveRecord::Gone => (
+                Level::Info,
+                "watch_waiting",
+                format!("peer {peer} does not register instance {id} any more; still watching"),
+            ),
+            LiveRecord::Unreadable => (
+                Level::Info,
+                "watch_waiting",
+                format!(
+                    "peer {peer}: the live record of instance {id} could not be read; still watching"
+                ),
+            ),
+        };
+        log::emit_values(
+            level,
+            event,
+            &message,
+            &[
+                ("instance", id.as_str().into()),
+                ("peer", peer.to_string().into()),
+            ],
+        );
+    }
+
+    /// The one re-mark of a peer whose live record lost the override, said loudly. Before the
+    /// first sighting that holds the drain in full; after it, the next sighting counts again.
+    fn mark_again(&self, watched: &WatchedPeer, since_mark: &str, after_sighting: bool) {
         let (context, peer) = (&self.context, &watched.peer);
-        log::warn(
+        let (shown_how, drain) = if after_sighting {
+            (
+                "showed it to consumers as OUT_OF_SERVICE and then listed again",
+                "the drain ends only once its consumers see OUT_OF_SERVICE again",
+            )
+        } else {
+            ("still shows it to consumers", "the drain is held in full")
+        };
+        log::emit_values(
+            Level::Warn,
             "mark_lost",
             &format!(
                 "PEER LOST THE MARK: {peer} accepted OUT_OF_SERVICE for instance {} {since_mark} \
-                 ago, but still shows it to consumers and its live record has no override any more \
-                 (a lost write, a restart or a replication race): marking it again once; the \
-                 drain is held in full",
+                 ago, {shown_how}, and its live record has no override any more (an override \
+                 removal, a lost write, a restart or a replication race): marking it again once; \
+                 {drain}",
                 context.id
             ),
+            &[
+                ("instance", context.id.as_str().into()),
+                ("peer", peer.to_string().into()),
+            ],
         );
         let answer = context.client.answer(
             peer,
@@ -249,9 +374,11 @@ impl Watcher {
             peer,
             &answer.status_label(),
         );
-        self.report(Report::Remarked {
-            peer: watched.index,
-        });
+        if !after_sighting {
+            self.report(Report::Remarked {
+                peer: watched.index,
+            });
+        }
     }
 
     fn report(&self, report: Report) {
@@ -279,7 +406,7 @@ mod tests {
     use crate::clock::fake::FakeClock;
     use crate::drain::fake::signalled_nudger;
     use crate::hooks::test_support::settings_for;
-    use crate::hooks::watch::REMARK_MARGIN;
+    use crate::hooks::watch::{REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
     use eureka_double::{EurekaDouble, InstanceSpec, RecordedRequest};
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
@@ -304,9 +431,11 @@ mod tests {
         double.register(InstanceSpec::new("demo", "pod-0", 8080));
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
         let peer = settings.registry.peers[0].clone();
-        let primed = context
-            .client
-            .instances(&peer, &listing(&context.app), SECOND);
+        let primed = context.client.instances(
+            &peer,
+            &crate::hooks::requests::listing(&context.app),
+            SECOND,
+        );
         assert!(primed.is_ok(), "the prime failed: {primed:?}");
         double.clear_requests();
         peer
@@ -332,6 +461,7 @@ mod tests {
             index: 0,
             peer,
             watch: PeerWatch::new(Sighting::Listed, now, now, SERVER_CACHE),
+            source: Source::Listing,
         }]
     }
 
@@ -359,7 +489,8 @@ mod tests {
     }
 
     #[test]
-    fn a_peer_that_lists_the_instance_out_of_service_is_seen_after_the_first_poll_and_left_alone() {
+    fn a_peer_that_lists_the_instance_out_of_service_is_seen_after_the_first_poll_then_polled_gently()
+     {
         let clock = fake_clock();
         let double = EurekaDouble::builder()
             .response_cache_interval(Duration::ZERO)
@@ -379,12 +510,72 @@ mod tests {
                 at: marked_at + SECOND
             }]
         );
+        // Polls at 1 s, then every 5 s up to the drain's end (60 s): 1, 6, …, 56.
         let sent = sent(&double.requests());
-        assert_eq!(sent, [format!("GET {LISTING_PATH}")]);
+        assert_eq!(sent, vec![format!("GET {LISTING_PATH}"); 12]);
+        let mut pauses = vec![SECOND];
+        pauses.extend([WATCH_AFTER_SIGHTING; 12]);
         assert_eq!(
             clock.pauses(),
-            [SECOND],
-            "one poll, a second after the prime"
+            pauses,
+            "the last pause reaches past the drain's end"
+        );
+    }
+
+    #[test]
+    fn a_peer_that_loses_the_mark_after_the_sighting_is_marked_again_and_seen_again() {
+        // Held just before the first gentle poll (6 s), while the test drops the override.
+        let gate = SECOND + WATCH_AFTER_SIGHTING;
+        let (arrived, at_gate) = channel();
+        let (release, released) = channel();
+        let clock: &'static GatedClock = Box::leak(Box::new(GatedClock {
+            fake: FakeClock::new(),
+            gate,
+            held: AtomicBool::new(false),
+            arrived: Mutex::new(arrived),
+            release: Mutex::new(released),
+        }));
+        let double = EurekaDouble::builder()
+            .response_cache_interval(Duration::ZERO)
+            .start();
+        let context = context(clock, Duration::from_secs(20), Nudger::default());
+        let peer = registered(&double, &context);
+        assert_eq!(double.set_override("demo", ID, "OUT_OF_SERVICE"), 200);
+        let marked_at = clock.now();
+
+        let polling = start(&context, watched(peer, clock));
+        at_gate
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the watch never reached its first gentle poll");
+        // The override removed, and the instance's next heartbeat registers it UP again.
+        assert_eq!(
+            double.lose_override(&InstanceSpec::new("demo", "pod-0", 8080)),
+            404
+        );
+        release.send(()).unwrap();
+        let reports = reports_until_ended(&polling);
+
+        assert_eq!(
+            reports,
+            [
+                Report::Seen {
+                    peer: 0,
+                    at: marked_at + SECOND
+                },
+                Report::Lost { peer: 0 },
+                // The live record at 7 s, the PUT, and the poll at 8 s sees it again.
+                Report::Seen {
+                    peer: 0,
+                    at: marked_at + 8 * SECOND
+                },
+            ]
+        );
+        let sent = sent(&double.requests());
+        assert_eq!(count(&sent, &format!("PUT {MARK_PATH}")), 1, "{sent:?}");
+        assert_eq!(count(&sent, &format!("GET {LOOKUP_PATH}")), 1, "{sent:?}");
+        assert_eq!(
+            double.instance("demo", ID).unwrap().overridden_status,
+            "OUT_OF_SERVICE"
         );
     }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use super::drain_end::{Evidence, PeerEvidence, hold_drain};
+use super::evidence::{self, Prime, Source};
 use super::fan_out::on_every_peer;
 use super::locate::EurekaCheck;
 use super::locate::candidates::{mark_every_candidate, marked_candidate};
@@ -24,12 +25,12 @@ use super::locate::find::{FindResult, Found, NotFound, find_in_listings, find_th
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
-use super::requests::{listing, lookup, mark};
-use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting};
+use super::requests::{clients_delta, listing, lookup, mark};
+use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
 use crate::bug;
 use crate::clock::{Clock, later};
 use crate::drain::Sleeper;
-use crate::eureka::{Answer, Budget, EurekaClient, Instance, Limit};
+use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
 use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
@@ -109,14 +110,33 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
         "  (before the mark: puts the listing in the response cache; if no id is registered, \
          this pod's instance is looked for in it)",
     );
-    let poll = PlannedRequest::on(
-        "during the drain, where accepted",
-        listing(app),
-        format!(
-            "  (every {}s until the instance shows OUT_OF_SERVICE or is gone)",
-            POLL_INTERVAL.as_secs()
-        ),
+    let primed_delta = PlannedRequest::always(
+        clients_delta(),
+        "  (before the mark: puts the delta, as Spring clients read it, in the response cache; \
+         the drain watches whichever of the two cost fewer bytes)",
     );
+    let gently = humantime::format_duration(
+        watch
+            .server_cache
+            .clamp(POLL_INTERVAL, WATCH_AFTER_SIGHTING),
+    );
+    let every = format!(
+        "  (every {}s until the instance shows OUT_OF_SERVICE or is gone, then every {gently} \
+         until the drain ends)",
+        POLL_INTERVAL.as_secs()
+    );
+    let polls = [
+        PlannedRequest::on(
+            "during the drain, where the listing is watched",
+            listing(app),
+            &every,
+        ),
+        PlannedRequest::on(
+            "during the drain, where the delta is watched",
+            clients_delta(),
+            &every,
+        ),
+    ];
     let remark_after = humantime::format_duration(watch.server_cache.saturating_add(REMARK_MARGIN));
     let live_reads = every_id(identity).map(|id| {
         PlannedRequest::on(
@@ -138,10 +158,11 @@ pub fn plan(settings: &Settings, drain: Duration, watch: WatchSettings) -> Plan<
         None => format!("then hold the pod for {window} (drain)"),
     };
     Plan {
-        requests: std::iter::once(primed)
+        requests: [primed, primed_delta]
+            .into_iter()
             .chain(puts)
             .chain(fallback(identity, Listing::ReadBeforeTheMark, mark))
-            .chain(std::iter::once(poll))
+            .chain(polls)
             .chain(live_reads)
             .collect(),
         afterwards: Some(ending),
@@ -155,6 +176,8 @@ type PrimedListing = (Instant, Result<Vec<Instance>, Answer>);
 struct PeerMark {
     /// The app listing read just before the PUT (with a drain).
     primed: Option<PrimedListing>,
+    /// The key the watch polls on this peer (chosen when primed).
+    source: Source,
     /// The answer to the last PUT, sent at `marked_at`.
     answer: Answer,
     marked_at: Instant,
@@ -171,8 +194,8 @@ fn mark_out_of_service(
     // Each peer its listing and then at once its PUTs, within one request timeout; a peer that
     // hangs delays no other peer's mark.
     let (parts, sent): (Vec<_>, Vec<_>) = on_every_peer(peers, |peer| {
-        let (listed, marked_at, answers) = prime_and_mark(settings, client, clock, peer, primes);
-        ((listed, marked_at), answers)
+        let (prime, marked_at, answers) = prime_and_mark(settings, client, clock, peer, primes);
+        ((prime, marked_at), answers)
     })
     .into_iter()
     .unzip();
@@ -180,8 +203,9 @@ fn mark_out_of_service(
     let mut marks: Vec<PeerMark> = parts
         .into_iter()
         .zip(first_answers)
-        .map(|((primed, marked_at), answer)| PeerMark {
-            primed,
+        .map(|((prime, marked_at), answer)| PeerMark {
+            source: prime.as_ref().map_or(Source::Listing, |prime| prime.source),
+            primed: prime.map(|prime| prime.listing),
             answer,
             marked_at,
         })
@@ -229,15 +253,12 @@ fn prime_and_mark(
     clock: &dyn Clock,
     peer: &Peer,
     primes: bool,
-) -> (Option<PrimedListing>, Instant, Vec<Answer>) {
+) -> (Option<Prime>, Instant, Vec<Answer>) {
     let timeout = settings.registry.request_timeout;
     let listing_budget = LISTING_BUDGET.min(timeout.checked_div(2).unwrap_or_default());
     let started = clock.now();
-    let listed = primes.then(|| {
-        let budget = Budget::of(listing_budget, Limit::ListingBeforeMark);
-        let instances = client.instances(peer, &listing(&settings.identity.app), budget);
-        (started, instances)
-    });
+    let listed = primes
+        .then(|| evidence::prime(client, clock, peer, &settings.identity.app, listing_budget));
     let marked_at = clock.now();
     // The listing gave up at its budget, so at least half a request timeout is left.
     let listing_took = marked_at
@@ -326,6 +347,7 @@ fn watch_plan(
                         peer_mark.marked_at,
                         watch.server_cache,
                     ),
+                    source: peer_mark.source,
                 });
                 PeerEvidence::Watching
             }
@@ -345,7 +367,8 @@ fn watch_plan(
             "watch_started",
             &format!(
                 "watching {} of {} peer(s) for when consumers can see OUT_OF_SERVICE \
-                 (the app listing, about once a second)",
+                 (the app listing or the delta, once a second until each shows it, then every 5 s \
+                 or server cache period until the drain ends)",
                 watched.len(),
                 settings.registry.peers.len()
             ),
@@ -422,11 +445,12 @@ mod tests {
             .iter()
             .map(|request| format!("{} {}", request.method, request.path))
             .collect();
-        let mut puts = sent[1..3].to_vec();
+        let mut puts = sent[2..4].to_vec();
         puts.sort();
         assert_eq!(
-            sent[0], "GET /eureka/apps/DEMO",
-            "the listing first: {sent:?}"
+            sent[..2],
+            ["GET /eureka/apps/DEMO", "GET /eureka/apps/delta"],
+            "the listing and the delta (the watch's two keys) first: {sent:?}"
         );
         assert_eq!(
             puts,
@@ -499,9 +523,9 @@ mod tests {
         );
         assert_eq!(
             silent.connections(),
-            2,
-            "the listing, then the first id's PUT, which waits out what is left of the request \
-             timeout: Spring's second id, PUT in turn after it, gets no time and no connection"
+            3,
+            "the listing, then the PUT of each of Spring's two ids in turn, each within its equal \
+             share of what was left"
         );
     }
 

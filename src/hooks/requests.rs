@@ -34,3 +34,9 @@ pub fn clear_override<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryReque
 pub fn eureka_check<'a>() -> RegistryRequest<'a> {
     RegistryRequest::Delta
 }
+
+/// prestop's watch: the registry's recent changes, asked for exactly as Spring Cloud's clients
+/// ask (so it reads the cache key they keep warm).
+pub fn clients_delta<'a>() -> RegistryRequest<'a> {
+    RegistryRequest::ClientsDelta
+}

@@ -1,12 +1,17 @@
 //! One peer's watch during the drain, as a state machine: when to poll the app listing, when a poll
-//! shows that consumers of the peer can see `OUT_OF_SERVICE`, and when to check the live record for
-//! a mark the peer lost. It does no I/O and reads no clock: the caller passes every instant, so
-//! tests run it on made-up times.
+//! shows that consumers of the peer can see `OUT_OF_SERVICE`, when they stop seeing it, and when
+//! to check the live record for a mark the peer lost. It does no I/O and reads no clock: the caller
+//! passes every instant, so tests run it on made-up times.
 //!
 //! Why the listing: `GET apps/{APP}` is served from the same read-only response cache as the
 //! `apps/delta` consumers fetch, and flips in the same refresh, provided its cache key was already
 //! in the cache before the mark (a key not cached yet reads through to fresh data). The prime, the
 //! listing fetched just before the PUT with the same headers, puts it there.
+//!
+//! Why the watch goes on after the sighting: the mark can still be lost (an override removed, then
+//! the instance's next heartbeat registers it `UP` again), and consumers then route to the pod
+//! again. So the peer is polled, more gently, until the drain ends; a poll that lists the instance
+//! again takes the sighting back, and the live record is read once for that loss.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +19,9 @@ use crate::eureka::{Instance, InstanceStatus};
 
 /// Never two GETs to one peer closer together than this.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// After the sighting, polls come every server cache period (a loss shows in the listing at a
+/// refresh), but at least this often and never more than once a [`POLL_INTERVAL`].
+pub const WATCH_AFTER_SIGHTING: Duration = Duration::from_secs(5);
 /// How long past one server cache period a peer may still show the instance listed before its live
 /// record is checked.
 pub const REMARK_MARGIN: Duration = Duration::from_secs(5);
@@ -27,6 +35,8 @@ pub enum Sighting {
     Absent,
     /// Listed with another status: consumers may still route to it.
     Listed,
+    /// Not mentioned in the delta: it did not change lately, so it shows what it showed before.
+    Unmentioned,
 }
 
 impl Sighting {
@@ -42,7 +52,7 @@ impl Sighting {
     }
 
     fn shows_the_mark(self) -> bool {
-        self != Sighting::Listed
+        matches!(self, Sighting::OutOfService | Sighting::Absent)
     }
 }
 
@@ -66,8 +76,19 @@ pub enum Step {
     Poll { at: Instant },
     /// Read the live record at this instant.
     CheckLive { at: Instant },
-    /// Consumers can see the mark: nothing more to ask.
-    Done,
+}
+
+/// What one poll taught.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollNews {
+    /// Nothing that changes the evidence.
+    Nothing,
+    /// Consumers can see the mark, `after` the mark was sent; `again` when they had seen it
+    /// before and then lost it.
+    Seen { after: Duration, again: bool },
+    /// Consumers had seen the mark and see the instance listed again: the sighting no longer
+    /// counts.
+    Lost,
 }
 
 /// One watched peer.
@@ -82,10 +103,23 @@ pub struct PeerWatch {
     check_live_from: Instant,
     /// When the last GET to this peer started (the prime, at first).
     last_get_at: Instant,
+    /// The pause between polls once consumers see the mark.
+    after_sighting: Duration,
     listed_late: bool,
     live_checked: bool,
     remarked: bool,
-    seen_after: Option<Duration>,
+    shown: Shown,
+}
+
+/// Whether consumers of the peer see the mark, as of the last poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shown {
+    /// Not seen yet.
+    NotYet,
+    /// They see it.
+    Now,
+    /// They saw it, then the instance listed again, and have not seen it since.
+    Lost,
 }
 
 impl PeerWatch {
@@ -106,16 +140,19 @@ impl PeerWatch {
             },
             check_live_from: marked_at + server_cache + REMARK_MARGIN,
             last_get_at: primed_at,
+            after_sighting: server_cache.clamp(POLL_INTERVAL, WATCH_AFTER_SIGHTING),
             listed_late: false,
             live_checked: false,
             remarked: false,
-            seen_after: None,
+            shown: Shown::NotYet,
         }
     }
 
     pub fn next_step(&self) -> Step {
-        if self.seen_after.is_some() {
-            return Step::Done;
+        if self.shown == Shown::Now {
+            return Step::Poll {
+                at: self.last_get_at + self.after_sighting,
+            };
         }
         let slot = self.last_get_at + POLL_INTERVAL;
         if self.listed_late && !self.live_checked {
@@ -128,31 +165,46 @@ impl PeerWatch {
     }
 
     /// Takes in a poll that started at `started` and was answered at `answered` (`None`: it
-    /// failed). Returns how long after the mark consumers can see it, the first time they can.
+    /// failed), and says what it changes.
     pub fn polled(
         &mut self,
         started: Instant,
         answered: Instant,
         sighting: Option<Sighting>,
-    ) -> Option<Duration> {
+    ) -> PollNews {
         self.last_get_at = started;
         match sighting {
             Some(sighting) if sighting.shows_the_mark() && started >= self.counts_from => {
+                let before = std::mem::replace(&mut self.shown, Shown::Now);
+                if before == Shown::Now {
+                    return PollNews::Nothing;
+                }
                 // The answer time, not the start: the refresh may have come while it travelled.
-                let after = answered.saturating_duration_since(self.marked_at);
-                self.seen_after = Some(after);
-                Some(after)
+                PollNews::Seen {
+                    after: answered.saturating_duration_since(self.marked_at),
+                    again: before == Shown::Lost,
+                }
             }
-            Some(Sighting::Listed) if started >= self.check_live_from => {
+            Some(Sighting::Listed) if self.shown == Shown::Now => {
+                self.shown = Shown::Lost;
+                // This loss gets its own look at the live record, at the next slot.
                 self.listed_late = true;
-                None
+                self.live_checked = false;
+                PollNews::Lost
             }
-            _ => None,
+            // A mark the peer took would be in its delta by now.
+            Some(Sighting::Listed | Sighting::Unmentioned)
+                if self.shown == Shown::NotYet && started >= self.check_live_from =>
+            {
+                self.listed_late = true;
+                PollNews::Nothing
+            }
+            _ => PollNews::Nothing,
         }
     }
 
     /// Takes in the live record read at `started`. Returns whether to mark the peer again: only
-    /// when the mark was lost, and only once.
+    /// when the mark was lost, and only once per drain.
     pub fn live_record(&mut self, started: Instant, record: LiveRecord) -> bool {
         self.last_get_at = started;
         self.live_checked = true;
@@ -163,6 +215,11 @@ impl PeerWatch {
 
     pub fn marked_at(&self) -> Instant {
         self.marked_at
+    }
+
+    /// Whether consumers had seen the mark and have not seen it again since they lost it.
+    pub fn lost_after_sighting(&self) -> bool {
+        self.shown == Shown::Lost
     }
 }
 
@@ -194,7 +251,9 @@ mod tests {
         let mut starts = Vec::new();
         while let Step::Poll { at } = watch.next_step() {
             starts.push(at - zero);
-            if let Some(after) = watch.polled(at, at + latency, sighting_at(at - zero)) {
+            if let PollNews::Seen { after, .. } =
+                watch.polled(at, at + latency, sighting_at(at - zero))
+            {
                 return (Some(after), starts);
             }
             assert!(starts.len() < 100, "the watch never ended");
@@ -217,7 +276,13 @@ mod tests {
         assert_eq!(starts, expected);
         // From the mark (0.1 s) to the answer of the 13 s poll (13.05 s): within a poll of 12.4 s.
         assert_eq!(seen, Some(ms(12950)));
-        assert_eq!(watch.next_step(), Step::Done);
+        // From then on, every 5 s (the server cache is 30 s).
+        assert_eq!(
+            watch.next_step(),
+            Step::Poll {
+                at: zero + ms(18000)
+            }
+        );
     }
 
     #[test]
@@ -227,7 +292,7 @@ mod tests {
             panic!("no poll")
         };
         // This poll took 3 s: the next one may start right after it, as it is 3 s after the last.
-        assert_eq!(watch.polled(at, at + ms(3000), None), None);
+        assert_eq!(watch.polled(at, at + ms(3000), None), PollNews::Nothing);
         assert_eq!(watch.next_step(), Step::Poll { at: at + ms(1000) });
         assert_eq!(at - zero, ms(1000));
     }
@@ -240,7 +305,10 @@ mod tests {
         };
         assert_eq!(
             watch.polled(at, at + ms(100), Some(Sighting::Absent)),
-            Some(ms(1000))
+            PollNews::Seen {
+                after: ms(1000),
+                again: false
+            }
         );
     }
 
@@ -311,7 +379,7 @@ mod tests {
             let Step::Poll { at } = watch.next_step() else {
                 panic!("not polling")
             };
-            assert_eq!(watch.polled(at, at + ms(500), None), None);
+            assert_eq!(watch.polled(at, at + ms(500), None), PollNews::Nothing);
         }
         assert_eq!(
             watch.next_step(),
@@ -319,6 +387,115 @@ mod tests {
                 at: zero + ms(61000)
             }
         );
+    }
+
+    /// Polls the watch once at its next step, which must be a poll at `expected` (from `zero`).
+    fn poll_at(
+        zero: Instant,
+        watch: &mut PeerWatch,
+        expected: Duration,
+        sighting: Sighting,
+    ) -> PollNews {
+        assert_eq!(
+            watch.next_step(),
+            Step::Poll {
+                at: zero + expected
+            }
+        );
+        let at = zero + expected;
+        watch.polled(at, at + ms(50), Some(sighting))
+    }
+
+    #[test]
+    fn after_the_sighting_a_listed_instance_takes_it_back_and_a_new_sighting_counts_again() {
+        let (zero, mut watch) = watch(Sighting::Listed);
+        let (seen, _) = poll_until_done(zero, &mut watch, ms(50), |_| Some(Sighting::OutOfService));
+        assert_eq!(seen, Some(ms(950)));
+        // Gently: every 5 s, and a poll that still shows the mark changes nothing.
+        let news = poll_at(zero, &mut watch, ms(6000), Sighting::Absent);
+        assert_eq!(news, PollNews::Nothing);
+        assert!(!watch.lost_after_sighting());
+        let news = poll_at(zero, &mut watch, ms(11000), Sighting::Listed);
+        assert_eq!(news, PollNews::Lost);
+        assert!(watch.lost_after_sighting());
+        // The live record a second later, then polls once a second again.
+        assert_eq!(
+            watch.next_step(),
+            Step::CheckLive {
+                at: zero + ms(12000)
+            }
+        );
+        assert!(
+            watch.live_record(zero + ms(12000), LiveRecord::MarkLost),
+            "mark again"
+        );
+        let news = poll_at(zero, &mut watch, ms(13000), Sighting::Listed);
+        assert_eq!(news, PollNews::Nothing);
+        let news = poll_at(zero, &mut watch, ms(14000), Sighting::OutOfService);
+        assert_eq!(
+            news,
+            PollNews::Seen {
+                after: ms(13950),
+                again: true
+            }
+        );
+        assert!(!watch.lost_after_sighting());
+        assert_eq!(
+            watch.next_step(),
+            Step::Poll {
+                at: zero + ms(19000)
+            }
+        );
+    }
+
+    #[test]
+    fn a_second_loss_reads_the_live_record_again_but_never_marks_twice() {
+        let (zero, mut watch) = watch(Sighting::Listed);
+        poll_until_done(zero, &mut watch, ms(50), |_| Some(Sighting::OutOfService));
+        let mut slot = ms(1000);
+        for (round, marks_again) in [(1, true), (2, false)] {
+            slot += ms(5000);
+            assert_eq!(
+                poll_at(zero, &mut watch, slot, Sighting::Listed),
+                PollNews::Lost,
+                "round {round}"
+            );
+            slot += ms(1000);
+            assert_eq!(watch.next_step(), Step::CheckLive { at: zero + slot });
+            assert_eq!(
+                watch.live_record(zero + slot, LiveRecord::MarkLost),
+                marks_again,
+                "round {round}"
+            );
+            slot += ms(1000);
+            let news = poll_at(zero, &mut watch, slot, Sighting::OutOfService);
+            assert!(
+                matches!(news, PollNews::Seen { again: true, .. }),
+                "{news:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn after_the_sighting_polls_follow_a_short_server_cache_but_never_come_twice_a_second() {
+        for (cache, pause) in [
+            (Duration::ZERO, ms(1000)),
+            (ms(2000), ms(2000)),
+            (Duration::from_secs(120), ms(5000)),
+        ] {
+            let zero = Instant::now();
+            let mut watch = PeerWatch::new(Sighting::Listed, zero, zero, cache);
+            let Step::Poll { at } = watch.next_step() else {
+                panic!("no poll")
+            };
+            let news = watch.polled(at, at, Some(Sighting::OutOfService));
+            assert!(matches!(news, PollNews::Seen { .. }), "{news:?}");
+            assert_eq!(
+                watch.next_step(),
+                Step::Poll { at: at + pause },
+                "{cache:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,65 @@
 //! The drain follows the registry: against doubles whose read-only response cache refreshes every
 //! second (a real server's 30 s, scaled), prestop learns when consumers can see OUT_OF_SERVICE,
-//! marks again a peer that lost the mark, and ends the drain on that evidence when asked to.
+//! marks again a peer that lost the mark (before or after consumers saw it), and ends the drain on
+//! that evidence when asked to. Each case runs on both server flavours (Spring Cloud's server,
+//! which sends `apps/{APP}` uncompressed, and Netflix's war, which gzips it), side by side, as
+//! the test `CASE::on_both_flavours`.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use eureka_double::ServerFlavour;
 use serde_json::Value;
 
 use crate::support::*;
+
+/// Makes each case, a function of the server flavour, the test `CASE::on_both_flavours`.
+macro_rules! on_both_flavours {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[test]
+            fn on_both_flavours() {
+                super::on_each_flavour(super::$case);
+            }
+        }
+    )*};
+}
+
+/// Runs `case` on every flavour at once, each on a thread named after its flavour (so a failure
+/// says which one failed), so that the pair takes the wall time of one run.
+fn on_each_flavour(case: fn(ServerFlavour)) {
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = ServerFlavour::ALL
+            .into_iter()
+            .map(|flavour| {
+                let run = std::thread::Builder::new()
+                    .name(flavour.to_string())
+                    .spawn_scoped(scope, move || case(flavour))
+                    .unwrap();
+                (flavour, run)
+            })
+            .collect();
+        let failed: Vec<String> = runs
+            .into_iter()
+            .filter_map(|(flavour, run)| run.join().is_err().then(|| flavour.to_string()))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "failed on {failed:?} (the panics above name the flavour's thread)"
+        );
+    });
+}
+
+on_both_flavours!(
+    the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll,
+    after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped,
+    a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_drain_held_in_full,
+    a_peer_that_loses_the_mark_after_consumers_saw_it_is_marked_again_and_the_drain_counts_from_the_new_sighting,
+    replicated_peers_that_lose_the_mark_after_the_sighting_are_each_logged_remarked_or_given_it_back,
+    an_unreachable_second_peer_forces_the_full_drain,
+    a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time,
+    a_server_without_a_response_cache_counts_as_seen_on_the_first_poll,
+    sigterm_ends_the_drain_at_once_while_a_poll_hangs,
+);
 
 /// The doubles' response cache refresh interval, and the hook's `--server-cache`.
 const CACHE: Duration = Duration::from_secs(1);
@@ -15,14 +68,36 @@ const SLACK: Duration = Duration::from_secs(2);
 /// The path every listing GET (the prime and the polls) asks for.
 const LISTING: &str = "/eureka/apps/DEMO-SERVICE";
 
-/// A double with one UP instance of [`APP`] and a read-only cache refreshed every `interval`
-/// (`Duration::ZERO`: no read-only cache).
-fn cached_registry(interval: Duration) -> EurekaDouble {
+/// A double of `flavour` with 20 UP instances of [`APP`] (this pod's among them) and a read-only
+/// cache refreshed every `interval` (`Duration::ZERO`: no read-only cache). At 20 instances the
+/// hook polls the delta on Spring Cloud's server (its listing goes out uncompressed) and the
+/// listing on the war (compressed, and smaller than the delta's full form): see [`polled`].
+fn cached_registry(flavour: ServerFlavour, interval: Duration) -> EurekaDouble {
     let double = EurekaDouble::builder()
+        .flavour(flavour)
         .response_cache_interval(interval)
         .start();
     double.register(InstanceSpec::new(APP, HOST, 8080));
+    double.register_many(APP, 1, 19);
     double
+}
+
+/// The path the hook polls on a [`cached_registry`] of `flavour`.
+fn polled(flavour: ServerFlavour) -> &'static str {
+    match flavour {
+        ServerFlavour::SpringCloud => "/eureka/apps/delta",
+        ServerFlavour::NetflixWar => LISTING,
+    }
+}
+
+/// The GETs of the key the hook polls on `double`: its prime, then the polls.
+fn polls(double: &EurekaDouble) -> Vec<RecordedRequest> {
+    let path = polled(double.flavour());
+    double
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "GET" && request.path == path)
+        .collect()
 }
 
 /// prestop against `urls`, JSON logs, and `extra` arguments.
@@ -99,20 +174,26 @@ fn listing_gets(double: &EurekaDouble) -> Vec<RecordedRequest> {
         .collect()
 }
 
-/// The PUT the registry accepted (the other of Spring's two ids is a 404).
+/// The hook's PUT the registry accepted (the other of Spring's two ids is a 404; a peer's
+/// replication of its own PUT is not the hook's).
 fn the_put(double: &EurekaDouble) -> RecordedRequest {
     let puts: Vec<RecordedRequest> = double
         .requests()
         .into_iter()
-        .filter(|request| request.method == "PUT" && request.status == 200)
+        .filter(|request| {
+            request.method == "PUT"
+                && request.status == 200
+                && request.header("x-netflix-discovery-replication").is_none()
+        })
         .collect();
     assert_eq!(puts.len(), 1, "{puts:?}");
     puts[0].clone()
 }
 
-#[test]
-fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll() {
-    let double = cached_registry(CACHE);
+fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
+    flavour: ServerFlavour,
+) {
+    let double = cached_registry(flavour, CACHE);
     let clock = EpochClock::now();
     let outcome = watching_prestop(
         &double.base_url(),
@@ -136,40 +217,51 @@ fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
         "logged {logged} s, the refresh came {expected} s after the PUT"
     );
 
-    let gets = listing_gets(&double);
+    let gets = polls(&double);
     assert!(gets.len() >= 2, "the prime and at least one poll: {gets:?}");
-    assert!(gets[0].at < put_at, "the listing is read before the PUT");
-    for pair in gets.windows(2) {
+    assert!(gets[0].at < put_at, "the polled key is read before the PUT");
+    // No two polls closer than a second, counted from the first prime (the listing's). The times
+    // are arrivals at the double: the prime's include the connection's setup, which later GETs
+    // on the same connection skip, hence the 50 ms.
+    let mut spaced = vec![listing_gets(&double)[0].clone()];
+    spaced.extend(gets.iter().filter(|get| get.at > put_at).cloned());
+    for pair in spaced.windows(2) {
         assert!(
-            pair[1].at - pair[0].at >= Duration::from_millis(990),
+            pair[1].at - pair[0].at >= Duration::from_millis(950),
             "two GETs closer than a second: {pair:?}"
         );
     }
-    // Polling stopped at the poll that saw the refresh: every earlier one came before it.
-    let (last, earlier) = gets.split_last().unwrap();
-    assert!(clock.epoch_ms(last.at) + 50 >= refresh, "{last:?}");
-    for get in earlier {
-        assert!(
-            clock.epoch_ms(get.at) < refresh + 50,
-            "a poll after the change was seen"
-        );
-    }
-    // Every GET asks for the same cache key.
+    // The logged time is the answer of a poll sent after the refresh (the polls go on after it).
+    let sent_after_put =
+        |get: &RecordedRequest| (clock.epoch_ms(get.at) as f64 - put as f64) / 1000.0;
+    assert!(
+        gets.iter().any(|get| {
+            let sent = sent_after_put(get);
+            clock.epoch_ms(get.at) + 50 >= refresh && logged >= sent - 0.05 && logged <= sent + 0.3
+        }),
+        "logged {logged} s, no poll after the refresh went out just before that: {:?}",
+        gets.iter().map(sent_after_put).collect::<Vec<f64>>()
+    );
+    // Every GET asks for the same cache key: the compact listing's, or the delta's that Spring
+    // clients read (full form).
+    let form = match flavour {
+        ServerFlavour::SpringCloud => None,
+        ServerFlavour::NetflixWar => Some("compact"),
+    };
     for get in &gets {
         for (name, value) in [
-            ("Accept", "application/json"),
-            ("X-Eureka-Accept", "compact"),
-            ("Accept-Encoding", "gzip"),
+            ("Accept", Some("application/json")),
+            ("X-Eureka-Accept", form),
+            ("Accept-Encoding", Some("gzip")),
         ] {
-            assert_eq!(get.header(name), Some(value), "{get:?}");
+            assert_eq!(get.header(name), value, "{get:?}");
         }
     }
 }
 
-#[test]
-fn after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped() {
-    let fast = cached_registry(CACHE);
-    let slow = cached_registry(2 * CACHE);
+fn after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped(flavour: ServerFlavour) {
+    let fast = cached_registry(flavour, CACHE);
+    let slow = cached_registry(flavour, 2 * CACHE);
     let urls = format!("{},{}", fast.base_url(), slow.base_url());
     let outcome = watching_prestop(
         &urls,
@@ -203,10 +295,10 @@ fn after_propagation_ends_the_drain_that_long_after_the_last_peer_flipped() {
     );
 }
 
-#[test]
-fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_drain_held_in_full()
-{
-    let double = cached_registry(CACHE);
+fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_drain_held_in_full(
+    flavour: ServerFlavour,
+) {
+    let double = cached_registry(flavour, CACHE);
     // A lost write: the peer answers 200 and changes nothing.
     double.script(
         ScriptedReply::on("PUT", &format!("/{DEFAULT_ID}/status?value=OUT_OF_SERVICE"))
@@ -253,9 +345,164 @@ fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_d
     assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
 }
 
-#[test]
-fn an_unreachable_second_peer_forces_the_full_drain() {
-    let double = cached_registry(CACHE);
+/// Waits until `done` holds, for at most `limit`.
+fn wait_until(limit: Duration, what: &str, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn a_peer_that_loses_the_mark_after_consumers_saw_it_is_marked_again_and_the_drain_counts_from_the_new_sighting(
+    flavour: ServerFlavour,
+) {
+    let double = cached_registry(flavour, CACHE);
+    let clock = EpochClock::now();
+    let running = watching_prestop(
+        &double.base_url(),
+        &[
+            "--server-cache",
+            "1s",
+            "--drain",
+            "15s",
+            "--after-propagation",
+            "2s",
+        ],
+    )
+    .spawn();
+    // The hook has seen the mark once a poll went out (and was answered) after the refresh that
+    // followed the PUT.
+    wait_until(Duration::from_secs(10), "the PUT", || {
+        double
+            .requests()
+            .iter()
+            .any(|request| request.method == "PUT" && request.status == 200)
+    });
+    let refresh = (clock.epoch_ms(the_put(&double).at) / 1000 + 1) * 1000;
+    wait_until(Duration::from_secs(10), "a poll after the refresh", || {
+        polls(&double)
+            .iter()
+            .any(|get| clock.epoch_ms(get.at) >= refresh + 50 && get.status == 200)
+    });
+    // Then the override is removed, and the app's next heartbeat registers it UP again.
+    let lost_at = Instant::now();
+    assert_eq!(
+        double.lose_override(&InstanceSpec::new(APP, HOST, 8080)),
+        404
+    );
+    assert_instance(&double, DEFAULT_ID, "UP", "UNKNOWN");
+    let outcome = running.wait();
+
+    outcome
+        .assert_code(0)
+        .assert_stderr_contains("PEER LOST THE MARK")
+        .assert_stderr_contains("set OUT_OF_SERVICE again done")
+        .assert_stderr_contains("drain ended after");
+    let peer = double.base_url();
+    seconds_for(&outcome, &peer);
+    let lost = events(&outcome, "mark_lost_after_sighting");
+    assert_eq!(lost.len(), 1, "{}", outcome.stderr);
+    assert_eq!(lost[0]["peer"], peer.as_str());
+    let again = events(&outcome, "propagated_again");
+    assert_eq!(again.len(), 1, "{}", outcome.stderr);
+    // The drain ended --after-propagation after the new sighting, not after the first one.
+    let finished = logged_at(&events(&outcome, "drain_finished")[0]);
+    let held_after = finished.duration_since(logged_at(&again[0])).unwrap();
+    assert!(
+        held_after >= Duration::from_millis(1950) && held_after < Duration::from_millis(2400),
+        "the drain ended {held_after:?} after the new sighting"
+    );
+    assert!(
+        lost_at.elapsed() >= Duration::from_secs(2),
+        "ended too early"
+    );
+    let marks: Vec<RecordedRequest> = double
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "PUT" && request.status == 200)
+        .collect();
+    assert_eq!(marks.len(), 2, "the mark and one re-mark: {marks:?}");
+    assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+}
+
+/// Waits until the hook has polled `double` after the refresh that followed its PUT there.
+fn wait_for_the_sighting(double: &EurekaDouble, clock: &EpochClock) {
+    wait_until(Duration::from_secs(10), "the PUT", || {
+        double.requests().iter().any(|request| {
+            request.method == "PUT"
+                && request.status == 200
+                && request.header("x-netflix-discovery-replication").is_none()
+        })
+    });
+    let refresh = (clock.epoch_ms(the_put(double).at) / 1000 + 1) * 1000;
+    wait_until(Duration::from_secs(10), "a poll after the refresh", || {
+        polls(double)
+            .iter()
+            .any(|get| clock.epoch_ms(get.at) >= refresh + 50 && get.status == 200)
+    });
+}
+
+fn replicated_peers_that_lose_the_mark_after_the_sighting_are_each_logged_remarked_or_given_it_back(
+    flavour: ServerFlavour,
+) {
+    let (a, b) = (
+        cached_registry(flavour, CACHE),
+        cached_registry(flavour, CACHE),
+    );
+    a.replicate_to(&[&b]);
+    b.replicate_to(&[&a]);
+    let clock = EpochClock::now();
+    let urls = format!("{},{}", a.base_url(), b.base_url());
+    let running = watching_prestop(
+        &urls,
+        &[
+            "--server-cache",
+            "1s",
+            "--drain",
+            "15s",
+            "--after-propagation",
+            "2s",
+        ],
+    )
+    .spawn();
+    wait_for_the_sighting(&a, &clock);
+    wait_for_the_sighting(&b, &clock);
+    // The override is removed on one peer; the removal and the app's re-registration UP that
+    // follows it replicate to the other, so both lose the mark.
+    assert_eq!(a.lose_override(&InstanceSpec::new(APP, HOST, 8080)), 404);
+    let outcome = running.wait();
+
+    outcome
+        .assert_code(0)
+        .assert_stderr_contains("drain ended after");
+    let of_peer = |event: &str, peer: &EurekaDouble| {
+        events(&outcome, event)
+            .into_iter()
+            .filter(|line| line["peer"] == peer.base_url().as_str())
+            .count()
+    };
+    for peer in [&a, &b] {
+        let context = format!("{}: {}", peer.base_url(), outcome.stderr);
+        assert_eq!(of_peer("mark_lost_after_sighting", peer), 1, "{context}");
+        // Its live record showed the mark lost (it was marked again) or back by replication.
+        assert_eq!(
+            of_peer("mark_lost", peer) + of_peer("mark_back", peer),
+            1,
+            "{context}"
+        );
+        assert_eq!(of_peer("propagated_again", peer), 1, "{context}");
+        assert_instance(peer, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+    }
+    assert!(
+        of_peer("mark_lost", &a) + of_peer("mark_lost", &b) >= 1,
+        "somebody marked it again: {}",
+        outcome.stderr
+    );
+}
+
+fn an_unreachable_second_peer_forces_the_full_drain(flavour: ServerFlavour) {
+    let double = cached_registry(flavour, CACHE);
     let down = FaultPeer::refused();
     let urls = format!("{},{}", double.base_url(), down.base_url());
     let outcome = watching_prestop(
@@ -284,10 +531,11 @@ fn an_unreachable_second_peer_forces_the_full_drain() {
     assert!(logged <= 2.3, "{logged}");
 }
 
-#[test]
-fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time() {
+fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time(
+    flavour: ServerFlavour,
+) {
     let silent = FaultPeer::hang();
-    let double = cached_registry(CACHE);
+    let double = cached_registry(flavour, CACHE);
     let clock = EpochClock::now();
     let urls = format!("{},{}", silent.base_url(), double.base_url());
     let outcome = watching_prestop(
@@ -326,9 +574,8 @@ fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time
     );
 }
 
-#[test]
-fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll() {
-    let double = cached_registry(Duration::ZERO);
+fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll(flavour: ServerFlavour) {
+    let double = cached_registry(flavour, Duration::ZERO);
     let outcome = watching_prestop(
         &double.base_url(),
         &[
@@ -350,15 +597,14 @@ fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll() {
         logged <= 1.3,
         "the first poll, a second after the prime: {logged}"
     );
-    assert_eq!(listing_gets(&double).len(), 2, "the prime and one poll");
+    assert_eq!(polls(&double).len(), 2, "the prime and one poll");
 }
 
-#[test]
-fn sigterm_ends_the_drain_at_once_while_a_poll_hangs() {
-    let double = cached_registry(CACHE);
+fn sigterm_ends_the_drain_at_once_while_a_poll_hangs(flavour: ServerFlavour) {
+    let double = cached_registry(flavour, CACHE);
     // The prime is answered; every poll after it hangs.
-    double.script(ScriptedReply::on("GET", LISTING).times(1));
-    double.script(ScriptedReply::on("GET", LISTING).hang());
+    double.script(ScriptedReply::on("GET", polled(flavour)).times(1));
+    double.script(ScriptedReply::on("GET", polled(flavour)).hang());
     let running = watching_prestop(
         &double.base_url(),
         &[
@@ -372,12 +618,12 @@ fn sigterm_ends_the_drain_at_once_while_a_poll_hangs() {
     )
     .spawn();
     let started = Instant::now();
-    // The second GET of the listing is the first poll (the prime, answered, came before it).
+    // The second GET of the polled key is the first poll (the prime, answered, came before it).
     let a_poll_hangs = || {
         let listings: Vec<_> = double
             .requests()
             .into_iter()
-            .filter(|request| request.method == "GET" && request.path.ends_with(LISTING))
+            .filter(|request| request.method == "GET" && request.path == polled(flavour))
             .collect();
         listings.len() >= 2 && listings.iter().skip(1).any(|request| request.status == 0)
     };
@@ -455,48 +701,148 @@ impl CountingProxy {
     }
 }
 
-/// The bytes one drain costs a peer of a 200-instance app, measured on the wire (both ways,
-/// headers included) at a 1 s cache and scaled to a real server's 30 s: the prime and 30 polls.
-/// Prints the figure the README gives (`cargo test -- --nocapture bytes_one_drain_costs`).
-#[test]
-fn bytes_one_drain_costs_a_peer_of_a_200_instance_app() {
+/// A registry of 1000 instances on `flavour`: [`APP`] with 200 (one of them this pod's, UP), and
+/// 800 of four other apps; only the last 100 registered (all of other apps) are in the delta, as
+/// if the others had changed more than three minutes ago.
+fn fleet_registry(flavour: ServerFlavour) -> EurekaDouble {
     let double = EurekaDouble::builder()
+        .flavour(flavour)
         .response_cache_interval(CACHE)
         .start();
-    for pod in 0..200 {
-        let host = format!("pod-{pod}");
-        let ip = format!("10.0.{}.{}", pod / 250, pod % 250 + 1);
-        double.register(InstanceSpec::new(APP, &host, 8080).ip_addr(&ip));
+    double.register(InstanceSpec::new(APP, HOST, 8080));
+    double.register_many(APP, 1, 199);
+    for (app, first) in [("orders", 200), ("billing", 400), ("search", 600)] {
+        double.register_many(app, first, 200);
     }
-    let proxy = CountingProxy::start(double.addr());
-    // The PUT alone, as a drain of 0 s sends it.
-    watching_prestop(&proxy.base_url(), &["--drain", "0s"])
-        .run()
-        .assert_code(0);
-    let put_bytes = proxy.bytes();
+    double.register_many("gateway", 800, 100);
+    double.forget_recent_changes();
+    double.register_many("gateway", 900, 100);
+    double
+}
+
+/// The body bytes one GET of `path` with `headers` costs on `double`, and its encoding.
+fn body_bytes(double: &EurekaDouble, path: &str, headers: &[(&str, &str)]) -> (usize, String) {
     double.clear_requests();
-    // Undo the mark, so the next run marks an UP instance again.
-    double.set_override(APP, DEFAULT_ID, "UP");
-    std::thread::sleep(2 * CACHE);
-    watching_prestop(
+    let mut request = ureq::get(format!("{}{path}", double.base_url()));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.call().unwrap();
+    let encoding = response
+        .headers()
+        .get("Content-Encoding")
+        .map_or("identity", |value| value.to_str().unwrap())
+        .to_owned();
+    let recorded = double.requests();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    (recorded[0].response_body_bytes, encoding)
+}
+
+/// What one poll costs a peer of a 200-instance app in a 1000-instance registry with 100 recent
+/// changes, on each flavour: the compact app listing and the delta as Spring clients fetch it
+/// (body bytes), then what the hook's drain moves on the wire (both ways, headers included) when
+/// it polls the key it chose, once a second (the most it polls). Prints the figures docs/fleet.md
+/// gives (`cargo test --test e2e bytes_per_poll -- --nocapture`).
+#[test]
+fn bytes_per_poll_of_the_app_listing_and_of_the_delta_on_each_flavour() {
+    on_each_flavour(bytes_per_poll_on);
+}
+
+fn bytes_per_poll_on(flavour: ServerFlavour) {
+    const LISTING_HEADERS: &[(&str, &str)] = &[
+        ("Accept", "application/json"),
+        ("X-Eureka-Accept", "compact"),
+        ("Accept-Encoding", "gzip"),
+    ];
+    const DELTA_HEADERS: &[(&str, &str)] =
+        &[("Accept", "application/json"), ("Accept-Encoding", "gzip")];
+    let double = fleet_registry(flavour);
+    let listing = body_bytes(&double, "apps/DEMO-SERVICE", LISTING_HEADERS);
+    let delta = body_bytes(&double, "apps/delta", DELTA_HEADERS);
+    let (expected_listing, plain_listing_at_least) = match flavour {
+        ServerFlavour::SpringCloud => ("identity", 64 * 1024),
+        ServerFlavour::NetflixWar => ("gzip", 0),
+    };
+    assert_eq!(listing.1, expected_listing, "{flavour}");
+    assert!(
+        listing.0 >= plain_listing_at_least,
+        "{flavour}: {listing:?}"
+    );
+    assert_eq!(delta.1, "gzip", "{flavour}");
+
+    // The hook's drain through a counting proxy: the prime (both keys), the PUTs, the polls.
+    double.clear_requests();
+    let proxy = CountingProxy::start(double.addr());
+    let drain = Duration::from_secs(2);
+    let outcome = watching_prestop(
         &proxy.base_url(),
-        &["--server-cache", "1s", "--drain", "3s"],
+        &["--server-cache", "1s", "--drain", "2s"],
     )
-    .run()
-    .assert_code(0);
-    let drain_bytes = proxy.bytes() - put_bytes;
-    let gets = listing_gets(&double).len() as u64;
-    assert!(gets >= 2, "the prime and a poll");
-    let per_get = (drain_bytes - put_bytes) / gets;
-    let per_drain = put_bytes + 31 * per_get;
+    .run();
+    outcome.assert_code(0);
+    let requests = double.requests();
+    let put_at = the_put(&double).at;
+    let body_total: usize = requests.iter().map(|r| r.response_body_bytes).sum();
+    // What each exchange costs besides the answer's body: request line, headers, status line.
+    let overhead = (proxy.bytes() as usize - body_total) / requests.len();
+    let polls: Vec<&RecordedRequest> = requests
+        .iter()
+        .filter(|request| request.method == "GET" && request.at > put_at)
+        .collect();
+    assert!(!polls.is_empty(), "no poll in {drain:?}: {requests:?}");
+    let poll_wire = polls
+        .iter()
+        .map(|poll| poll.response_body_bytes + overhead)
+        .max()
+        .unwrap();
+    let prime_wire: usize = requests
+        .iter()
+        .filter(|request| request.at < put_at)
+        .map(|request| request.response_body_bytes + overhead)
+        .sum();
     eprintln!(
-        "drain-bytes | 200 instances | the PUTs {put_bytes} B | listing exchange {per_get} B \
-         (prime + {} poll(s) measured: {drain_bytes} B with the PUT) | one 30 s cache period \
-         (PUT + prime + 30 polls): {per_drain} B",
-        gets - 1
+        "poll-bytes | {flavour} | apps/{{APP}} compact, 200 instances: {} B {} | apps/delta, \
+         100 changes in 1000: {} B {} | the hook polls {} at {poll_wire} B a poll on the wire, \
+         so at most {poll_wire} B/s; its prime (both keys) took {prime_wire} B",
+        listing.0, listing.1, delta.0, delta.1, polls[0].path,
     );
     assert!(
-        per_get < 64 * 1024,
-        "a poll of 200 instances moved {per_get} B"
+        poll_wire <= 20 * 1024,
+        "{flavour}: a poll moved {poll_wire} B, over the 20 KB/s a poll a second may cost"
     );
+}
+
+#[test]
+fn a_spring_cloud_server_with_the_delta_disabled_is_watched_on_the_app_listing() {
+    let double = cached_registry(ServerFlavour::SpringCloud, CACHE);
+    // `eureka.server.disable-delta=true`: ApplicationsResource answers the delta 403.
+    double.script(ScriptedReply::on("GET", "/eureka/apps/delta").status(403));
+    let outcome = watching_prestop(
+        &double.base_url(),
+        &[
+            "--server-cache",
+            "1s",
+            "--drain",
+            "6s",
+            "--after-propagation",
+            "500ms",
+        ],
+    )
+    .run();
+    outcome
+        .assert_code(0)
+        .assert_took_less_than(Duration::from_secs(3) + SLACK)
+        .assert_stderr_contains("drain ended after");
+    let sources = events(&outcome, "watch_source");
+    assert_eq!(sources.len(), 1, "{}", outcome.stderr);
+    assert_eq!(sources[0]["source"], "apps/{APP}");
+    seconds_for(&outcome, &double.base_url());
+    assert_eq!(
+        sent(&double, "GET")
+            .iter()
+            .filter(|path| path.ends_with("/delta"))
+            .count(),
+        1
+    );
+    assert!(listing_gets(&double).len() >= 2, "the prime and a poll");
 }

@@ -416,7 +416,11 @@ fn row_07a_a_wrong_instance_id_exits_3_and_lists_the_registered_ids() {
         .assert_stderr_contains("third-pod:demo-service:8080")
         .assert_stderr_contains("--instance-id")
         .assert_stderr_contains("may lag");
-    assert_eq!(sent(&double, "GET"), ["/eureka/apps/DEMO-SERVICE"]);
+    assert_eq!(
+        sent(&double, "GET"),
+        ["/eureka/apps/DEMO-SERVICE", "/eureka/apps/delta"],
+        "the watch's two keys, primed before the PUTs"
+    );
     assert_instance(&double, "other-pod:demo-service:8080", "UP", "UNKNOWN");
     assert_instance(&double, "third-pod:demo-service:8080", "UP", "UNKNOWN");
 }

@@ -25,13 +25,14 @@ fn prestop_marks_instance_out_of_service_and_holds_the_drain() {
     );
     assert_eq!(
         sent(&double, "GET"),
-        ["/eureka/apps/DEMO-SERVICE"],
-        "the listing before the PUTs; a drain shorter than a poll interval polls nothing"
+        ["/eureka/apps/DEMO-SERVICE", "/eureka/apps/delta"],
+        "the listing and the delta before the PUTs; a drain shorter than a poll interval polls \
+         nothing"
     );
     assert_eq!(
         double.requests().len(),
-        3,
-        "the listing and the status PUTs"
+        4,
+        "the listing, the delta and the status PUTs"
     );
     assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
 }

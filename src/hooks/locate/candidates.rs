@@ -1,8 +1,9 @@
 //! Asking about every candidate id at once: when the environment does not say which of Spring
 //! Cloud's two ids the app has, every request goes to both, on every peer, in one round (a PUT or
 //! GET for an id that is not registered is a harmless 404), so the time bounds stay as they are.
-//! prestop sends each peer's PUTs in turn on that peer's thread ([`mark_every_candidate`], after
-//! that peer's listing) and then picks the candidate from all the answers ([`marked_candidate`]).
+//! prestop sends each peer's PUTs on that peer's thread ([`mark_every_candidate`], after that
+//! peer's listing: one after the other on the peer's kept-alive connection, with no thread of
+//! their own) and then picks the candidate from all the answers ([`marked_candidate`]).
 
 use std::time::Duration;
 
@@ -36,12 +37,12 @@ fn on_every_candidate<T: Send>(
         .collect()
 }
 
-/// prestop's PUT to one peer: `OUT_OF_SERVICE` for every candidate id in turn, over the agent's
-/// one pooled connection to the peer and on the caller's thread, together within `left`, what the
-/// peer's listing left of the request timeout (a failure is described against the whole timeout);
-/// the answers in candidate order, for [`marked_candidate`]. In turn rather than at once: a thread
-/// and a connection per candidate cost more memory and CPU than the hook's whole budget allows
-/// for one more round trip to a peer that answers in milliseconds.
+/// prestop's PUT to one peer: `OUT_OF_SERVICE` for every candidate id, one after the other over
+/// the peer's one connection, all within `left`, what the peer's listing left of the request
+/// timeout, each within an equal share of what is still left (a failure is described against the
+/// whole timeout); the answers in candidate order,
+/// for [`marked_candidate`]. A thread per PUT cost more memory and CPU than the PUT itself, and a
+/// 404 for the id that is not registered comes back in about a millisecond.
 pub fn mark_every_candidate(
     settings: &Settings,
     client: &EurekaClient,
@@ -52,17 +53,19 @@ pub fn mark_every_candidate(
     let identity = &settings.identity;
     let timeout = settings.registry.request_timeout;
     let started = clock.now();
-    identity
-        .candidates()
+    let candidates = identity.candidates();
+    let count = candidates.len();
+    candidates
         .into_iter()
-        .map(|id| {
-            let spent = clock.now().saturating_duration_since(started);
-            client.answer_within(
-                peer,
-                &mark(&identity.app, id),
-                left.saturating_sub(spent),
-                timeout,
-            )
+        .enumerate()
+        .map(|(sent, id)| {
+            let still_left = left.saturating_sub(clock.now().saturating_duration_since(started));
+            // An equal share of what is left, so a PUT that stalls leaves the next its time.
+            let share = u32::try_from(count.saturating_sub(sent))
+                .unwrap_or(u32::MAX)
+                .max(1);
+            let budget = still_left.checked_div(share).unwrap_or(still_left);
+            client.answer_within(peer, &mark(&identity.app, id), budget, timeout)
         })
         .collect()
 }
@@ -180,9 +183,19 @@ mod tests {
             .into_iter()
             .filter(|request| request.method == "PUT")
             .collect();
-        assert_eq!(puts.len(), 2, "both candidates in the same round");
         assert!(puts[0].client.is_some());
-        assert_eq!(puts[0].client, puts[1].client, "over one connection");
+        assert!(
+            puts.iter().all(|put| put.client == puts[0].client),
+            "over one connection"
+        );
+        let paths: Vec<&str> = puts.iter().map(|request| request.path.as_str()).collect();
+        let expected: Vec<String> = settings
+            .identity
+            .candidates()
+            .iter()
+            .map(|id| format!("/eureka/apps/DEMO/{id}/status"))
+            .collect();
+        assert_eq!(paths, expected, "both candidates, one after the other");
         let state = double.instance("demo", "pod-0:demo").unwrap();
         assert_eq!(state.overridden_status, "OUT_OF_SERVICE");
     }

@@ -7,6 +7,7 @@ use std::io::Write;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+use crate::flavour::{CachedRead, ServerFlavour};
 use crate::lease::Lease;
 use crate::pairs;
 use crate::registration::{self, Unparsable};
@@ -41,7 +42,8 @@ pub(crate) struct Call {
     pub(crate) format: Format,
     /// `X-Eureka-Accept`; only the cached reads look at it.
     pub(crate) detail: Detail,
-    /// `Accept-Encoding` names gzip; only the cached reads look at it.
+    /// `Accept-Encoding` names gzip; only the cached reads look at it, and only where the
+    /// server's flavour compresses them.
     pub(crate) gzip: bool,
     pub(crate) now: i64,
 }
@@ -91,19 +93,29 @@ impl Route {
 }
 
 /// Routes one request: 404 for unknown paths, 405 for a known path with another method.
-pub(crate) fn handle(registry: &mut Registry, request: &ApiRequest, now: i64) -> Reply {
+pub(crate) fn handle(
+    registry: &mut Registry,
+    flavour: ServerFlavour,
+    request: &ApiRequest,
+    now: i64,
+) -> Reply {
     let (path, query) = uri::split(request.target);
     let Some(route) = Route::parse(path) else {
         return Reply::empty(404);
+    };
+    let compressed = match route {
+        Route::AllApps | Route::Delta => flavour.compresses(CachedRead::Registry),
+        _ => flavour.compresses(CachedRead::App),
     };
     let call = Call {
         params: uri::query_params(query),
         replication: request.header(REPLICATION_HEADER) == Some("true"),
         format: Format::from_accept(request.header("Accept")),
         detail: Detail::from_header(request.header("X-Eureka-Accept")),
-        gzip: request
-            .header("Accept-Encoding")
-            .is_some_and(|encodings| encodings.contains("gzip")),
+        gzip: compressed
+            && request
+                .header("Accept-Encoding")
+                .is_some_and(|encodings| encodings.contains("gzip")),
         now,
     };
     // Jersey answers HEAD with the GET resource.
@@ -136,7 +148,8 @@ pub(crate) fn handle(registry: &mut Registry, request: &ApiRequest, now: i64) ->
 }
 
 /// `GET apps/`, `apps/delta`, `apps/{APP}`: through the response cache; an empty payload is 404.
-/// With `Accept-Encoding: gzip` the cached payload goes out compressed, as `getGZIP` serves it.
+/// With `call.gzip` the cached payload goes out compressed, as `getGZIP` (or the war's filter)
+/// serves it.
 fn cached(registry: &mut Registry, entity: Entity, call: &Call) -> Reply {
     let key = CacheKey {
         entity,
@@ -275,7 +288,12 @@ pub(crate) fn update_status(registry: &mut Registry, app: &str, id: &str, call: 
 }
 
 /// `DELETE apps/{APP}/{ID}/status[?value=S]`: without a value the status becomes UNKNOWN.
-fn delete_status_override(registry: &mut Registry, app: &str, id: &str, call: &Call) -> Reply {
+pub(crate) fn delete_status_override(
+    registry: &mut Registry,
+    app: &str,
+    id: &str,
+    call: &Call,
+) -> Reply {
     if registry.live_lease(app, id, call.now).is_none() {
         return Reply::empty(404);
     }

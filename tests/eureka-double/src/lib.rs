@@ -5,8 +5,10 @@
 //! [`EurekaDouble`] answers the Eureka REST API as the real server does: registration, heartbeats,
 //! cancel, status overrides and their removal with the server's override rules, instance,
 //! application, full-registry and delta reads in JSON or XML (full, or compact for
-//! `X-Eureka-Accept: compact`; gzip-compressed for `Accept-Encoding: gzip`), the read-only
-//! response cache, lease expiry and eviction, HTTP Basic authentication and CSRF rejection. It
+//! `X-Eureka-Accept: compact`; gzip-compressed for `Accept-Encoding: gzip` where the
+//! [`ServerFlavour`] compresses), the read-only
+//! response cache, lease expiry and eviction, HTTP Basic authentication, CSRF rejection and
+//! replication of client writes to peer doubles. It
 //! records every request with the size of the body it answered and can script faults
 //! ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, and a [`TlsFront`]
 //! serves a double over HTTPS with a self-signed certificate.
@@ -24,6 +26,7 @@
 mod api;
 mod clock;
 mod faults;
+mod flavour;
 mod housekeeping;
 mod instance;
 mod lease;
@@ -32,6 +35,7 @@ mod recording;
 mod registration;
 mod registry;
 mod render;
+mod replication;
 mod reply;
 mod response_cache;
 mod rules;
@@ -45,6 +49,7 @@ mod tls;
 mod uri;
 
 pub use faults::FaultPeer;
+pub use flavour::ServerFlavour;
 pub use recording::RecordedRequest;
 pub use script::ScriptedReply;
 pub use server::{DoubleBuilder, EurekaDouble};

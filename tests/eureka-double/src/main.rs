@@ -1,6 +1,6 @@
 //! Runs a Eureka double by hand until killed, printing its base URL:
 //! `eureka-double [--port 8761] [--user U --password P] [--response-cache 30s]
-//! [--lease-expiry] [--eviction-interval 60s]`.
+//! [--lease-expiry] [--eviction-interval 60s] [--csrf] [--flavour spring-cloud|netflix-war]`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use eureka_double::{DoubleBuilder, EurekaDouble};
 
 const USAGE: &str = "usage: eureka-double [--port 8761] [--user U --password P] [--response-cache 30s|0] \
-[--lease-expiry] [--eviction-interval 60s] [--csrf]";
+[--lease-expiry] [--eviction-interval 60s] [--csrf] [--flavour spring-cloud|netflix-war]";
 
 fn main() -> ExitCode {
     let builder = match parse(std::env::args().skip(1)) {
@@ -51,6 +51,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<DoubleBuilder, String
             "--eviction-interval" => builder.eviction_interval(duration(&value()?)?),
             "--lease-expiry" => builder.lease_expiry(true),
             "--csrf" => builder.csrf_protection(true),
+            "--flavour" => builder.flavour(value()?.parse()?),
             other => return Err(format!("unknown argument {other}")),
         };
     }

@@ -13,10 +13,12 @@ use tiny_http::{Header, Response, Server};
 
 use crate::api::{self, ApiRequest, Call};
 use crate::clock::now_ms;
+use crate::flavour::ServerFlavour;
 use crate::housekeeping::{self, Timers};
 use crate::recording::{RecordedRequest, RequestLog};
 use crate::registry::{Registry, RegistryConfig};
 use crate::render::{Detail, Format};
+use crate::replication::{self, Replicator, Write};
 use crate::reply::Reply;
 use crate::script::{Outcome, ScriptedReply, Scripts};
 use crate::security::Security;
@@ -38,6 +40,7 @@ pub struct DoubleBuilder {
     lease_expiry: bool,
     eviction_interval: Duration,
     delta_retention: Duration,
+    flavour: ServerFlavour,
 }
 
 impl Default for DoubleBuilder {
@@ -51,6 +54,7 @@ impl Default for DoubleBuilder {
             lease_expiry: false,
             eviction_interval: Duration::from_secs(60),
             delta_retention: Duration::from_secs(180),
+            flavour: ServerFlavour::SpringCloud,
         }
     }
 }
@@ -94,6 +98,12 @@ impl DoubleBuilder {
         self
     }
 
+    /// Which server's compression to copy ([`ServerFlavour::SpringCloud`] by default).
+    pub fn flavour(mut self, flavour: ServerFlavour) -> DoubleBuilder {
+        self.flavour = flavour;
+        self
+    }
+
     /// The port on 127.0.0.1; 0 (the default) picks a free one.
     pub fn port(mut self, port: u16) -> DoubleBuilder {
         self.port = port;
@@ -122,6 +132,7 @@ impl DoubleBuilder {
             eviction_interval_ms: housekeeping::millis(self.eviction_interval),
             delta_retention_ms: housekeeping::millis(self.delta_retention),
         });
+        let (replicator, writes) = Replicator::new();
         let shared = Arc::new(Shared {
             registry: Mutex::new(registry),
             log: Mutex::default(),
@@ -132,6 +143,8 @@ impl DoubleBuilder {
             },
             shutdown: Shutdown::default(),
             handlers: Mutex::default(),
+            flavour: self.flavour,
+            replicator,
         });
         let timers = Timers {
             cache_refresh,
@@ -147,6 +160,10 @@ impl DoubleBuilder {
             spawn("eureka-double-timers", {
                 let shared = Arc::clone(&shared);
                 move || housekeeping::run(&shared.registry, &shared.shutdown, &timers)
+            })?,
+            spawn("eureka-double-replication", {
+                let shared = Arc::clone(&shared);
+                move || replication::send_all(&shared.replicator, &writes, &shared.shutdown)
             })?,
         ];
         Ok(EurekaDouble {
@@ -174,6 +191,8 @@ struct Shared {
     security: Security,
     shutdown: Shutdown,
     handlers: Mutex<Vec<JoinHandle<()>>>,
+    flavour: ServerFlavour,
+    replicator: Replicator,
 }
 
 impl EurekaDouble {
@@ -195,6 +214,10 @@ impl EurekaDouble {
         self.addr
     }
 
+    pub fn flavour(&self) -> ServerFlavour {
+        self.shared.flavour
+    }
+
     /// Every request received so far, in arrival order, including rejected and scripted ones.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.log).snapshot()
@@ -202,6 +225,27 @@ impl EurekaDouble {
 
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
+    }
+
+    /// Replicates every client write this double accepts to `peers` (other doubles), as
+    /// replicated Eureka peers do; the direct writes below (`register`, `heartbeat`, …) count as
+    /// client writes too. Empty: no replication (the default).
+    pub fn replicate_to(&self, peers: &[&EurekaDouble]) {
+        self.shared
+            .replicator
+            .set_peers(peers.iter().map(|peer| peer.addr()).collect());
+    }
+
+    /// Sends a direct write on to the peers, as if it had come over HTTP.
+    fn send_on(&self, method: &str, target: String, body: String, status: u16) {
+        if Write::replicable(method, status, false) {
+            self.shared.replicator.send_on(Write {
+                method: method.to_owned(),
+                target,
+                content_type: Some("application/json".to_owned()).filter(|_| !body.is_empty()),
+                body,
+            });
+        }
     }
 
     /// Registers as the client's `POST apps/{APP}` would, without going over HTTP or being
@@ -222,6 +266,7 @@ impl EurekaDouble {
             "registration rejected: {}",
             String::from_utf8_lossy(&reply.body)
         );
+        self.send_on("POST", format!("/eureka/apps/{app}"), body, reply.status);
         instance.id()
     }
 
@@ -234,26 +279,82 @@ impl EurekaDouble {
 
     /// A heartbeat as `PUT apps/{APP}/{ID}` without parameters; returns the status it would get.
     pub fn heartbeat(&self, app: &str, id: &str) -> u16 {
-        let mut registry = lock(&self.shared.registry);
-        api::renew(
-            &mut registry,
-            &app.to_uppercase(),
+        let app = app.to_uppercase();
+        let status = api::renew(
+            &mut lock(&self.shared.registry),
+            &app,
             id,
             &direct_call(Vec::new()),
         )
-        .status
+        .status;
+        self.send_on(
+            "PUT",
+            format!("/eureka/apps/{app}/{id}"),
+            String::new(),
+            status,
+        );
+        status
     }
 
     /// An override as `PUT apps/{APP}/{ID}/status?value=S`; returns the status it would get.
     pub fn set_override(&self, app: &str, id: &str, status: &str) -> u16 {
+        let app = app.to_uppercase();
         let call = direct_call(vec![("value".to_owned(), status.to_owned())]);
-        api::update_status(
+        let answer = api::update_status(&mut lock(&self.shared.registry), &app, id, &call).status;
+        let target = format!("/eureka/apps/{app}/{id}/status?value={status}");
+        self.send_on("PUT", target, String::new(), answer);
+        answer
+    }
+
+    /// Registers `count` instances of `app` (hosts `{app}-{n}`, port 8080, addresses 10.x.y.z
+    /// counted from `first`), as a fleet's clients would; returns their ids.
+    pub fn register_many(&self, app: &str, first: u32, count: u32) -> Vec<String> {
+        (first..first.saturating_add(count))
+            .map(|n| {
+                let ip = format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+                self.register(InstanceSpec::new(app, &format!("{app}-{n}"), 8080).ip_addr(&ip))
+            })
+            .collect()
+    }
+
+    /// Takes every change made so far out of the delta, as the retention timer does once they
+    /// are older than the retention: `apps/delta` then lists only what changes next (a registry
+    /// whose instances registered long ago, without the wait).
+    pub fn forget_recent_changes(&self) {
+        lock(&self.shared.registry).prune_recent_changes(i64::MAX);
+    }
+
+    /// The override removal `DELETE apps/{APP}/{ID}/status` (without a value: the status becomes
+    /// UNKNOWN); returns the status it would get.
+    pub fn remove_override(&self, app: &str, id: &str) -> u16 {
+        let app = app.to_uppercase();
+        let status = api::delete_status_override(
             &mut lock(&self.shared.registry),
-            &app.to_uppercase(),
+            &app,
             id,
-            &call,
+            &direct_call(Vec::new()),
         )
-        .status
+        .status;
+        self.send_on(
+            "DELETE",
+            format!("/eureka/apps/{app}/{id}/status"),
+            String::new(),
+            status,
+        );
+        status
+    }
+
+    /// What the instance's own client does after an override removal: its next heartbeat gets 404
+    /// (the server will not renew an UNKNOWN instance), so it registers again with `spec`'s
+    /// status. Returns the heartbeat's status; the instance ends up listed with `spec`'s status.
+    pub fn lose_override(&self, spec: &InstanceSpec) -> u16 {
+        let id = spec.id();
+        self.remove_override(&spec.app, &id);
+        let heartbeat = self.heartbeat(&spec.app, &id);
+        if heartbeat == 404 {
+            self.register(spec.clone());
+        }
+        heartbeat
     }
 
     /// Adds a scripted fault; see [`ScriptedReply`].
@@ -362,6 +463,15 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         return;
     };
     lock(&shared.log).answered(sequence, reply.status, reply.body.len());
+    let replicated = api_request.header("x-netflix-discovery-replication") == Some("true");
+    if Write::replicable(&method, reply.status, replicated) {
+        shared.replicator.send_on(Write {
+            method: method.clone(),
+            target: target.clone(),
+            content_type: api_request.header("Content-Type").map(str::to_owned),
+            body: body.clone(),
+        });
+    }
     let _ = request.respond(into_response(reply));
 }
 
@@ -393,7 +503,12 @@ fn decide(shared: &Shared, request: &ApiRequest) -> Option<Reply> {
     {
         return Some(rejection);
     }
-    Some(api::handle(&mut lock(&shared.registry), request, now))
+    Some(api::handle(
+        &mut lock(&shared.registry),
+        shared.flavour,
+        request,
+        now,
+    ))
 }
 
 fn into_response(reply: Reply) -> Response<io::Cursor<Vec<u8>>> {

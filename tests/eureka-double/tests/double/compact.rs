@@ -1,13 +1,15 @@
 //! Replays a real server's answers to `GET apps/{APP}` in the compact form, compact with gzip, and
 //! full (`tests/fixtures/eureka/eureka-compact.json`), and checks which read-only cache key each
-//! combination of headers selects.
+//! combination of headers selects. The transcript was recorded on Netflix's eureka-server war
+//! (Jersey 1 on Jetty), which compresses `apps/{APP}`; so the replay runs on the double's war
+//! flavour, and a last test checks that Spring Cloud's flavour answers the same key uncompressed.
 
 use std::io::Read;
 use std::time::Duration;
 
 use crate::support::ordered_json::{Json, compare};
 use crate::support::{Answer, eventually, just_after_cache_refresh, send};
-use eureka_double::EurekaDouble;
+use eureka_double::{EurekaDouble, ServerFlavour};
 use flate2::read::GzDecoder;
 
 /// The instance the transcript shows, as its client registered it.
@@ -30,7 +32,9 @@ fn compact_and_gzip_answers_are_the_real_servers() {
         .and_then(Json::as_array)
         .expect("transcript has steps");
     assert_eq!(steps.len(), 3, "compact, compact + gzip, full");
-    let eureka = EurekaDouble::start();
+    let eureka = EurekaDouble::builder()
+        .flavour(ServerFlavour::NetflixWar)
+        .start();
     let base = eureka.base_url();
     let app = format!("{base}apps/COMPACT-DEMO");
     let json_body = [JSON, ("Content-Type", "application/json")];
@@ -181,4 +185,28 @@ fn each_form_is_its_own_cache_key_gzip_shares_it_and_all_flip_in_one_refresh() {
         "apps/delta flips in the same refresh"
     );
     assert_eq!(read(&all, &[JSON]), "OUT_OF_SERVICE");
+}
+
+#[test]
+fn spring_clouds_flavour_compresses_the_registry_reads_but_not_the_app() {
+    let eureka = EurekaDouble::start();
+    assert_eq!(eureka.flavour(), ServerFlavour::SpringCloud, "the default");
+    eureka.register(eureka_double::InstanceSpec::new("demo", "pod-0", 8080));
+    let base = eureka.base_url();
+    let encoding = |path: &str| {
+        let answer = send(
+            "GET",
+            &format!("{base}{path}"),
+            &[JSON, COMPACT, GZIP],
+            None,
+        );
+        assert_eq!(status_in(&answer), "UP", "{path}");
+        answer.header("Content-Encoding").map(str::to_owned)
+    };
+    assert_eq!(encoding("apps/DEMO"), None);
+    assert_eq!(encoding("apps/").as_deref(), Some("gzip"));
+    assert_eq!(encoding("apps/delta").as_deref(), Some("gzip"));
+    // Without Accept-Encoding nothing is compressed.
+    let plain = send("GET", &format!("{base}apps/delta"), &[JSON], None);
+    assert_eq!(plain.header("Content-Encoding"), None);
 }

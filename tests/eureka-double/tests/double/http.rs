@@ -655,3 +655,77 @@ fn a_double_dropped_with_a_script_no_request_used_fails_the_test() {
     eureka.script(ScriptedReply::on("GET", "/apps/").status(500));
     send("GET", &format!("{}apps/", eureka.base_url()), &[], None);
 }
+
+#[test]
+fn replicated_peers_pass_client_writes_on_once_and_replicated_ones_not_again() {
+    let (a, b) = (EurekaDouble::start(), EurekaDouble::start());
+    a.replicate_to(&[&b]);
+    b.replicate_to(&[&a]);
+    let id = a.register(demo("pod-0"));
+    assert!(
+        eventually(Duration::from_secs(2), || b
+            .instance("demo-service", &id)
+            .is_some()),
+        "the registration reached the other peer: {:?}",
+        b.requests()
+    );
+    // A client's status PUT over HTTP to b reaches a, marked as replication.
+    let mark = format!(
+        "{}apps/DEMO-SERVICE/{id}/status?value=OUT_OF_SERVICE",
+        b.base_url()
+    );
+    assert_eq!(send("PUT", &mark, &[], None).status, 200);
+    let overridden = |peer: &EurekaDouble| {
+        peer.instance("demo-service", &id)
+            .unwrap()
+            .overridden_status
+    };
+    assert!(
+        eventually(Duration::from_secs(2), || overridden(&a)
+            == "OUT_OF_SERVICE"),
+        "the override reached the other peer"
+    );
+    // The override removal and the re-registration that follows it travel the same way.
+    assert_eq!(a.lose_override(&demo("pod-0")), 404);
+    assert!(
+        eventually(Duration::from_secs(2), || overridden(&b) == "UNKNOWN"
+            && b.instance("demo-service", &id).unwrap().status == "UP"),
+        "{:?}",
+        b.instance("demo-service", &id)
+    );
+    thread::sleep(Duration::from_millis(300));
+    // What a received from b was replication, and it did not send it back.
+    let replicated: Vec<String> = a
+        .requests()
+        .iter()
+        .map(|request| {
+            let flag = request
+                .header("x-netflix-discovery-replication")
+                .unwrap_or("-");
+            format!("{} {} {flag}", request.method, request.path)
+        })
+        .collect();
+    assert_eq!(
+        replicated,
+        [format!("PUT /eureka/apps/DEMO-SERVICE/{id}/status true")],
+        "only b's client write, once"
+    );
+    let from_a = b.requests().len();
+    assert_eq!(
+        from_a,
+        1 + 3,
+        "the PUT, then a's registration, removal and registration (not the heartbeat it refused)"
+    );
+}
+
+#[test]
+fn forgotten_changes_leave_the_delta_to_what_changes_next() {
+    let eureka = EurekaDouble::start();
+    eureka.register(demo("pod-0"));
+    eureka.forget_recent_changes();
+    eureka.register(demo("pod-1"));
+    let delta = get_json(&format!("{}apps/delta", eureka.base_url())).json();
+    let instances = &delta["applications"]["application"][0]["instance"];
+    assert_eq!(instances.as_array().map(Vec::len), Some(1), "{delta}");
+    assert_eq!(instances[0]["hostName"], "pod-1");
+}
