@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use socket2::{Domain, Socket, Type};
+
 use crate::sync::Shutdown;
 
 /// How long a peer waits for a request's headers before giving up on the connection.
@@ -23,6 +25,8 @@ pub struct FaultPeer {
     connections: Arc<AtomicUsize>,
     shutdown: Arc<Shutdown>,
     acceptor: Option<JoinHandle<()>>,
+    /// [`FaultPeer::refused`]'s socket: bound, never listening, held for as long as the peer lives.
+    _bound_not_listening: Option<Socket>,
 }
 
 #[derive(Clone, Copy)]
@@ -33,16 +37,25 @@ enum Behaviour {
 }
 
 impl FaultPeer {
-    /// A port nothing listens on: bound to learn a free port, then closed at once.
+    /// A port nothing listens on: a socket bound to it that never listens, so the kernel refuses
+    /// every connection, and no other test can be given the port while this peer lives (a port
+    /// bound and released again could be).
     pub fn refused() -> FaultPeer {
-        let listener = bind();
-        let addr = local_addr(&listener);
-        drop(listener);
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a TCP socket");
+        socket
+            .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+            .expect("fault peer binds 127.0.0.1:0");
+        let addr = socket
+            .local_addr()
+            .ok()
+            .and_then(|addr| addr.as_socket())
+            .expect("a bound socket has an address");
         FaultPeer {
             addr,
             connections: Arc::default(),
             shutdown: Arc::default(),
             acceptor: None,
+            _bound_not_listening: Some(socket),
         }
     }
 
@@ -89,6 +102,7 @@ impl FaultPeer {
             connections,
             shutdown,
             acceptor: Some(acceptor),
+            _bound_not_listening: None,
         }
     }
 }
