@@ -1,4 +1,3 @@
-use std::thread;
 use std::time::Duration;
 
 use crate::support::*;
@@ -55,7 +54,8 @@ fn poststart_waits_for_a_registration_that_inherits_an_old_override() {
     let running = hook(&["poststart", "--app", APP, "--wait", "20s"])
         .env("EUREKA_URL", double.base_url())
         .spawn();
-    thread::sleep(Duration::from_millis(1500));
+    // Once poststart has asked (and been told 404):
+    wait_for_request(&double, "GET");
     // The predecessor with the same name was killed after a drain; its lease and override survive,
     // and the new pod's registration inherits OUT_OF_SERVICE.
     double.register(InstanceSpec::new(APP, HOST, 8080));

@@ -181,10 +181,11 @@ fn a_drain_begun_while_poststart_waits_for_registration_is_not_undone() {
     let double = EurekaDouble::start();
     // poststart asks at once (404: the app is still starting), then once a second.
     let waiting = poststart(&double.base_url()).spawn();
-    std::thread::sleep(Duration::from_millis(200));
+    wait_for_request(&double, "GET");
     double.register(InstanceSpec::new(APP, HOST, 8080));
-    // A manual drain of the pod that just registered (more than stale::SAME_CHANGE_MS after
-    // it), while poststart still waits.
+    // A manual drain of the pod that just registered, while poststart still waits: the registry's
+    // clock must pass stale::SAME_CHANGE_MS (100 ms) between the two, or the mark would look like
+    // the registration's own status (an elapsed time the rule needs, not an order of events).
     std::thread::sleep(Duration::from_millis(200));
     prestop(&double.base_url()).run().assert_code(0);
     let outcome = waiting.wait();

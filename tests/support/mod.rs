@@ -35,6 +35,23 @@ pub fn sent(double: &EurekaDouble, method: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits (polling every 10 ms, at most 10 s) until `double` has received a request of `method`:
+/// a test orders its next step after the hook's by the request, not by a guessed sleep.
+pub fn wait_for_request(double: &EurekaDouble, method: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while double
+        .requests()
+        .iter()
+        .all(|request| request.method != method)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {method} request reached the double within 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 pub fn path_and_query(request: &RecordedRequest) -> String {
     match &request.query {
         Some(query) => format!("{}?{query}", request.path),
