@@ -10,6 +10,7 @@ mod drain;
 mod eureka;
 mod exit;
 mod hooks;
+mod inbound;
 mod log;
 mod log_file;
 mod output;

@@ -30,6 +30,7 @@ use crate::clock::Clock;
 use crate::drain::Sleeper;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
+use crate::inbound;
 use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
 use crate::values::InstanceId;
@@ -65,6 +66,12 @@ pub fn prestop(
     };
     let (mut evidence, watched) = watch_plan(settings, &marks, &polling_context.id, watch);
     let polling = polling::start(&polling_context, watched);
+    let inbound = if drain.is_zero() {
+        None
+    } else {
+        let mark = first_accepted(&marks).unwrap_or_else(|| clock.now());
+        inbound::start(settings.identity.port, &settings.inbound, mark, clock)
+    };
     hold_drain(
         sleeper,
         clock,
@@ -72,9 +79,23 @@ pub fn prestop(
         watch.after_propagation,
         &mut evidence,
         &polling.reports,
+        inbound.as_ref(),
     );
     polling.stop();
+    if let Some(inbound) = inbound {
+        inbound.finish(clock.now());
+    }
     marked.map(|_| ())
+}
+
+/// When the first PUT a peer accepted was sent: inbound data counts from then on (from the
+/// drain's start when none was accepted).
+fn first_accepted(marks: &[PeerMark]) -> Option<Instant> {
+    marks
+        .iter()
+        .filter(|mark| mark.answer.is_accepted())
+        .map(|mark| mark.marked_at)
+        .min()
 }
 
 /// What prestop sends to each peer, and the drain after.

@@ -32,6 +32,7 @@ pub use vars::EnvLookup;
 
 use crate::cli::{Cli, CommonArgs, HookCommand};
 use crate::exit::BadInput;
+use crate::inbound::{IgnoredSources, InboundSettings};
 use crate::log::{LogFormat, LogSettings, Verbosity};
 use crate::redact::Secret;
 use crate::values;
@@ -77,6 +78,8 @@ pub struct Settings {
     pub registry: Registry,
     /// The subcommand and its own settings.
     pub hook: Hook,
+    /// prestop's watch of inbound traffic (the default for the other hooks).
+    pub inbound: InboundSettings,
     /// From --dry-run or its variable: print the requests instead of sending them.
     pub dry_run: bool,
     /// Things worth a warning that do not stop the hook (e.g. credentials on the command line).
@@ -91,6 +94,8 @@ impl Settings {
         if let Hook::Prestop { drain, watch } = &hook {
             warnings.extend(after_propagation_warning(*drain, watch));
         }
+        let inbound = resolve_inbound(&cli.command, env)?;
+        warnings.extend(until_quiet_warning(&hook, &inbound));
         let urls = Registry::service_urls(common, env, &mut warnings)?;
         let mut identity = Identity::resolve(common, env, machine)?;
         warnings.append(&mut identity.warnings);
@@ -100,6 +105,7 @@ impl Settings {
             identity,
             registry,
             hook,
+            inbound,
             dry_run,
             warnings,
         })
@@ -136,6 +142,34 @@ fn resolve_hook(command: &HookCommand, env: EnvLookup) -> Result<Hook> {
             strict: flag_or_env_bool(args.strict, vars::STRICT, env)?,
         },
         HookCommand::Status => Hook::Status,
+    })
+}
+
+/// --until-quiet and --ignore-source, for prestop.
+fn resolve_inbound(command: &HookCommand, env: EnvLookup) -> Result<InboundSettings> {
+    let HookCommand::Prestop(args) = command else {
+        return Ok(InboundSettings::default());
+    };
+    Ok(InboundSettings {
+        until_quiet: pick(args.until_quiet, vars::UNTIL_QUIET, env, values::parse_hold)?,
+        ignored: pick(
+            args.ignore_source.clone(),
+            vars::IGNORE_SOURCES,
+            env,
+            IgnoredSources::parse,
+        )?
+        .unwrap_or_default(),
+    })
+}
+
+/// --until-quiet only extends an early end, which only --after-propagation gives.
+fn until_quiet_warning(hook: &Hook, inbound: &InboundSettings) -> Option<String> {
+    let Hook::Prestop { drain, watch } = hook else {
+        return None;
+    };
+    (inbound.until_quiet.is_some() && watch.after_propagation.is_none() && !drain.is_zero()).then(|| {
+        "--until-quiet changes nothing without --after-propagation: the whole --drain is held anyway"
+            .to_string()
     })
 }
 

@@ -83,9 +83,14 @@ pub fn get_json(url: &str) -> Answer {
 /// A recorded transcript of a real Eureka server, kept in the repository under
 /// `tests/fixtures/eureka/{name}`. Panics, naming the path, when it is missing.
 pub fn transcript(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/eureka").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/eureka")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!("the transcript {} is missing or unreadable ({error})", path.display())
+        panic!(
+            "the transcript {} is missing or unreadable ({error})",
+            path.display()
+        )
     })
 }
 

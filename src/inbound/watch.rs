@@ -1,0 +1,338 @@
+//! The inbound watch while the drain runs: a thread samples the app's connections 4 times a
+//! second, the drain asks it how long --until-quiet holds, and at the drain's end it logs who sent
+//! data after the mark. The first sample is taken before the drain starts, so a namespace where
+//! `sock_diag` is missing or refused is reported at once; a later failure stops the watch with one
+//! warning. The thread never holds the drain or the process: each read waits at most
+//! [`READ_BOUND`], the drain reads what the thread has so far, and the report does not wait for
+//! the thread to stop.
+
+use std::collections::HashSet;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::InboundSettings;
+use super::accounting::{Accounting, Observed, inbound_of};
+use super::sock_diag::SockDiag;
+use crate::clock::Clock;
+use crate::log::{self, Level};
+use crate::settings::RegisteredPort;
+
+/// 4 samples a second: a consumer that opens a new connection for each request shows either as
+/// an open connection or as a new `TIME_WAIT` socket.
+pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(250);
+/// The longest one netlink read may wait.
+const READ_BOUND: Duration = Duration::from_millis(100);
+/// Data this close to the drain's end means requests were still arriving.
+const LATE: Duration = Duration::from_secs(5);
+
+struct Shared {
+    accounting: Accounting,
+    /// The watch stopped on an error: what it saw stands, but quiet can no longer be told.
+    failed: bool,
+}
+
+/// The running watch.
+pub struct InboundWatch {
+    shared: Arc<Mutex<Shared>>,
+    until_quiet: Option<Duration>,
+    stop: Sender<()>,
+}
+
+/// Starts watching inbound connections to `port` for data after `mark`; `None` (said in the log)
+/// when the port is not known or `sock_diag` cannot be used.
+pub fn start(
+    port: RegisteredPort,
+    settings: &InboundSettings,
+    mark: Instant,
+    clock: &'static dyn Clock,
+) -> Option<InboundWatch> {
+    let RegisteredPort::Known(port) = port else {
+        log::info(
+            "inbound_not_watched",
+            "inbound traffic is not watched: the app's port is not known (server.port is 0); \
+             give --port",
+        );
+        return None;
+    };
+    let mut sampler = match Sampler::open(port) {
+        Ok(sampler) => sampler,
+        Err(err) => {
+            log::warn(
+                "inbound_not_watched",
+                &format!(
+                    "inbound traffic cannot be watched here (sock_diag: {err}); the drain goes on \
+                     without it{}",
+                    if settings.until_quiet.is_some() {
+                        ", and --until-quiet has no effect"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            return None;
+        }
+    };
+    let mut accounting = Accounting::new(mark, settings.ignored.clone());
+    if let Err(err) = sampler.sample(&mut accounting, clock.now()) {
+        log::warn(
+            "inbound_not_watched",
+            &format!(
+                "inbound traffic cannot be watched here (sock_diag: {err}); the drain goes on without it"
+            ),
+        );
+        return None;
+    }
+    log_started(port, settings);
+    let shared = Arc::new(Mutex::new(Shared {
+        accounting,
+        failed: false,
+    }));
+    let (stop, stopped) = channel::<()>();
+    let for_thread = Arc::clone(&shared);
+    let spawned = thread::Builder::new()
+        .name("inbound".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(SAMPLE_INTERVAL) {
+                if let Err(err) = sampler.sample_into(&for_thread, clock.now()) {
+                    lock(&for_thread).failed = true;
+                    log::warn(
+                        "inbound_watch_failed",
+                        &format!("inbound traffic is no longer watched (sock_diag: {err})"),
+                    );
+                    return;
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        log::warn(
+            "inbound_not_watched",
+            &format!("inbound traffic cannot be watched: {err}"),
+        );
+        return None;
+    }
+    Some(InboundWatch {
+        shared,
+        until_quiet: settings.until_quiet,
+        stop,
+    })
+}
+
+fn log_started(port: u16, settings: &InboundSettings) {
+    let ignored = if settings.ignored.is_empty() {
+        String::new()
+    } else {
+        format!(", not counting {}", settings.ignored)
+    };
+    let quiet = settings.until_quiet.map_or(String::new(), |quiet| {
+        format!(
+            "; --until-quiet: the drain ends only after {} without inbound data, never past --drain",
+            humantime::format_duration(quiet)
+        )
+    });
+    log::info(
+        "inbound_watch_started",
+        &format!(
+            "watching inbound TCP traffic to port {port} (IPv4 and IPv6, 4 samples a second){ignored}{quiet}"
+        ),
+    );
+}
+
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    // The thread only adds numbers under the lock; a panic there leaves them usable.
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The netlink socket and what is remembered between samples.
+struct Sampler {
+    diag: SockDiag,
+    port: u16,
+    own_ends: HashSet<SocketAddr>,
+}
+
+impl Sampler {
+    fn open(port: u16) -> io::Result<Sampler> {
+        Ok(Sampler {
+            diag: SockDiag::open(READ_BOUND)?,
+            port,
+            own_ends: HashSet::new(),
+        })
+    }
+
+    /// The app's inbound connections now.
+    fn observe(&mut self) -> io::Result<Vec<Observed>> {
+        let connections = self.diag.connections(self.port)?;
+        let own = if connections.is_empty() {
+            HashSet::new()
+        } else {
+            own_socket_inodes()
+        };
+        Ok(inbound_of(
+            &connections,
+            self.port,
+            &own,
+            &mut self.own_ends,
+        ))
+    }
+
+    fn sample(&mut self, accounting: &mut Accounting, at: Instant) -> io::Result<()> {
+        accounting.sample(at, &self.observe()?);
+        Ok(())
+    }
+
+    /// As [`Sampler::sample`], holding the lock only to add the numbers up.
+    fn sample_into(&mut self, shared: &Mutex<Shared>, at: Instant) -> io::Result<()> {
+        let observed = self.observe()?;
+        lock(shared).accounting.sample(at, &observed);
+        Ok(())
+    }
+}
+
+/// The inodes of this process's sockets (its connections to the registry), from `/proc/self/fd`;
+/// none when it cannot be read.
+fn own_socket_inodes() -> HashSet<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return HashSet::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?;
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+impl InboundWatch {
+    /// `end` (the drain's end by --drain and --after-propagation), held until --until-quiet has
+    /// passed without inbound data since the mark, never past `drain_end`.
+    pub fn end(&self, end: Instant, drain_end: Instant) -> Instant {
+        let Some(quiet) = self.until_quiet else {
+            return end;
+        };
+        let shared = lock(&self.shared);
+        if shared.failed {
+            return end;
+        }
+        let last = shared
+            .accounting
+            .last_data()
+            .unwrap_or_else(|| shared.accounting.mark());
+        end.max((last + quiet).min(drain_end))
+    }
+
+    /// Stops the sampling and logs who sent data after the mark, the drain having ended at
+    /// `ended_at`.
+    pub fn finish(self, ended_at: Instant) {
+        let _ = self.stop.send(());
+        let shared = lock(&self.shared);
+        report(&shared.accounting, ended_at);
+    }
+}
+
+/// One line per source, the summary, and a warning if data was still arriving near the end.
+fn report(accounting: &Accounting, ended_at: Instant) {
+    let mark = accounting.mark();
+    let mut late = Vec::new();
+    for (source, totals) in accounting.sources() {
+        let last = tenths(totals.last_at.saturating_duration_since(mark));
+        log::emit_values(
+            Level::Info,
+            "inbound",
+            &format!(
+                "inbound from {source}: {} connection(s), {} bytes after the mark, last at +{} s",
+                totals.connections,
+                totals.bytes,
+                shown(last)
+            ),
+            &[
+                ("source", source.to_string().into()),
+                ("connections", totals.connections.into()),
+                ("bytes", totals.bytes.into()),
+                ("last_seconds", seconds_value(last)),
+            ],
+        );
+        if ended_at.saturating_duration_since(totals.last_at) < LATE {
+            late.push(source.to_string());
+        }
+    }
+    let last = accounting
+        .last_data()
+        .map(|last| tenths(last.saturating_duration_since(mark)));
+    let message = match last {
+        Some(last) => format!("last inbound data at +{} s after the mark", shown(last)),
+        None => "no inbound data after the mark".to_string(),
+    };
+    log::emit_values(
+        Level::Info,
+        "inbound_summary",
+        &message,
+        &[(
+            "last_seconds",
+            last.map_or(serde_json::Value::Null, seconds_value),
+        )],
+    );
+    if !late.is_empty() {
+        log::emit(
+            Level::Warn,
+            "inbound_late",
+            &format!(
+                "inbound data was still arriving in the last {} s of the drain, from {}: their \
+                 consumers still route to this pod; raise --after-propagation, use --until-quiet, \
+                 or check those consumers' load-balancer caches",
+                LATE.as_secs(),
+                late.join(", ")
+            ),
+            &[("sources", &late.join(","))],
+        );
+    }
+}
+
+fn tenths(duration: Duration) -> u64 {
+    u64::try_from((duration.as_millis() + 50) / 100).unwrap_or(u64::MAX)
+}
+
+fn shown(tenths: u64) -> String {
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+/// Tenths of a second as a JSON number of seconds.
+fn seconds_value(tenths: u64) -> serde_json::Value {
+    #[allow(clippy::cast_precision_loss)] // tenths of a drain: far below 2^52
+    let seconds = tenths as f64 / 10.0;
+    serde_json::Number::from_f64(seconds).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// What the watch would do, for --dry-run.
+pub fn planned(port: RegisteredPort, settings: &InboundSettings) -> String {
+    let RegisteredPort::Known(port) = port else {
+        return "  during the drain: inbound traffic is not watched (the app's port is not known)\n"
+            .to_string();
+    };
+    let counted = if settings.ignored.is_empty() {
+        "every source counted".to_string()
+    } else {
+        format!("not counting {}", settings.ignored)
+    };
+    let quiet = settings.until_quiet.map_or(String::new(), |quiet| {
+        format!(
+            "; the drain ends only after {} without it (--until-quiet), never past --drain",
+            humantime::format_duration(quiet)
+        )
+    });
+    format!(
+        "  during the drain: inbound TCP traffic to port {port} watched (sock_diag, every {}ms), \
+         {counted}; who sent data after the mark is logged at the end{quiet}\n",
+        SAMPLE_INTERVAL.as_millis()
+    )
+}
