@@ -23,7 +23,7 @@ const FORGET_AFTER: Duration = Duration::from_secs(5);
 pub struct Observed {
     pub cookie: u64,
     pub source: IpAddr,
-    pub time_wait: bool,
+    pub closed: bool,
     pub received: Option<Received>,
 }
 
@@ -49,7 +49,7 @@ pub fn inbound_of(
         .map(|connection| Observed {
             cookie: connection.cookie,
             source: connection.remote.ip().to_canonical(),
-            time_wait: connection.time_wait,
+            closed: connection.closed,
             received: connection.received,
         })
         .collect()
@@ -127,8 +127,9 @@ impl Accounting {
         let Some(previous) = previous else {
             self.track(connection, bytes, at);
             // The baseline: data between the mark and this first sample is timed but not sized.
+            // Without data, the kernel's "last data" is when the connection was set up.
             return last_data
-                .filter(|&last| last > self.mark)
+                .filter(|&last| last > self.mark && bytes != Some(0))
                 .map(|last| (last, 0));
         };
         // Within one sample: not before the previous one.
@@ -137,7 +138,7 @@ impl Accounting {
             self.track(connection, bytes, at);
             return match (connection.received, bytes) {
                 // Opened and closed since the previous sample.
-                (None, _) => connection.time_wait.then_some((at, 0)),
+                (None, _) => connection.closed.then_some((at, 0)),
                 (Some(_), Some(0)) => None,
                 (Some(_), bytes) => Some((arrived, bytes.unwrap_or(0))),
             };
@@ -213,7 +214,7 @@ mod tests {
         Observed {
             cookie,
             source: ip(source),
-            time_wait: false,
+            closed: false,
             received: Some(Received {
                 bytes: Some(bytes),
                 since_last: idle,
@@ -225,7 +226,7 @@ mod tests {
         Observed {
             cookie,
             source: ip(source),
-            time_wait: true,
+            closed: true,
             received: None,
         }
     }
@@ -281,6 +282,16 @@ mod tests {
             accounting.sources()
         );
         assert_eq!(accounting.last_data(), None);
+    }
+
+    #[test]
+    fn a_connection_set_up_after_the_mark_that_sent_nothing_is_not_counted() {
+        let (_, accounting) = run("", &[vec![open(1, "10.0.0.2", 0, ms(100))]]);
+        assert!(
+            accounting.sources().is_empty(),
+            "{:?}",
+            accounting.sources()
+        );
     }
 
     #[test]
@@ -357,7 +368,7 @@ mod tests {
             local: local.parse().unwrap(),
             remote: remote.parse().unwrap(),
             inode,
-            time_wait: inode == 0,
+            closed: inode == 0,
             received: None,
         };
         let hooks_own = connection(1, "127.0.0.1:40000", "127.0.0.1:8080", 77);

@@ -25,6 +25,7 @@ const INET_DIAG_REQ_BYTECODE: u16 = 1;
 const INET_DIAG_BC_JMP: u8 = 1;
 const INET_DIAG_BC_S_EQ: u8 = 11;
 const INET_DIAG_BC_D_EQ: u8 = 12;
+const TCP_FIN_WAIT2: u8 = 5;
 const TCP_TIME_WAIT: u8 = 6;
 const TCP_LISTEN: u8 = 10;
 /// Every TCP state (1 to 12) but LISTEN: a listening socket is never a connection.
@@ -46,9 +47,11 @@ pub struct Connection {
     pub cookie: u64,
     pub local: SocketAddr,
     pub remote: SocketAddr,
-    /// The socket's inode (0 for `TIME_WAIT`), to tell this process's own sockets.
+    /// The socket's inode (0 once closed), to tell this process's own sockets.
     pub inode: u32,
-    pub time_wait: bool,
+    /// Closed on this side, only its `TIME_WAIT` (or `FIN_WAIT2`) remains: the kernel keeps a
+    /// small socket without `tcp_info` in its place.
+    pub closed: bool,
     /// From `tcp_info`: `None` for a socket without it (`TIME_WAIT`, a half-open request).
     pub received: Option<Received>,
 }
@@ -259,7 +262,7 @@ fn connection(message: &[u8]) -> Option<Connection> {
     let local = address(family, &header[8..24])?;
     let remote = address(family, &header[24..40])?;
     let cookie = u64::from(u32_at(header, 44)) | (u64::from(u32_at(header, 48)) << 32);
-    let mut received = None;
+    let mut received: Option<Received> = None;
     let mut attributes = &message[DIAG_MSG_LEN..];
     while attributes.len() >= 4 {
         let length = usize::from(u16::from_ne_bytes([attributes[0], attributes[1]]));
@@ -275,7 +278,7 @@ fn connection(message: &[u8]) -> Option<Connection> {
         local: SocketAddr::new(local, local_port),
         remote: SocketAddr::new(remote, remote_port),
         inode: u32_at(header, 68),
-        time_wait: state == TCP_TIME_WAIT,
+        closed: received.is_none() && matches!(state, TCP_FIN_WAIT2 | TCP_TIME_WAIT),
         received,
     })
 }
@@ -364,7 +367,7 @@ mod tests {
         let received = inbound.received.unwrap();
         assert_eq!(received.bytes, Some(1234));
         assert!(received.since_last < Duration::from_secs(5));
-        assert!(!inbound.time_wait && inbound.inode != 0);
+        assert!(!inbound.closed && inbound.inode != 0);
         // The client's side: its remote port is the watched one.
         let outbound = find(&connections, from, server.local_addr().unwrap());
         assert_eq!(outbound.received.unwrap().bytes, Some(0));

@@ -77,7 +77,7 @@ pub fn start(
         }
     };
     let mut accounting = Accounting::new(mark, settings.ignored.clone());
-    if let Err(err) = sampler.sample(&mut accounting, clock.now()) {
+    if let Err(err) = sampler.sample(&mut accounting, clock) {
         log::warn(
             "inbound_not_watched",
             &format!(
@@ -97,7 +97,7 @@ pub fn start(
         .name("inbound".into())
         .spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(SAMPLE_INTERVAL) {
-                if let Err(err) = sampler.sample_into(&for_thread, clock.now()) {
+                if let Err(err) = sampler.sample_into(&for_thread, clock) {
                     lock(&for_thread).failed = true;
                     log::warn(
                         "inbound_watch_failed",
@@ -180,14 +180,18 @@ impl Sampler {
         ))
     }
 
-    fn sample(&mut self, accounting: &mut Accounting, at: Instant) -> io::Result<()> {
-        accounting.sample(at, &self.observe()?);
+    // The instant is read after the dump: read before, a thread held up in between would make
+    // data look older than it is, and --until-quiet end early.
+    fn sample(&mut self, accounting: &mut Accounting, clock: &dyn Clock) -> io::Result<()> {
+        let observed = self.observe()?;
+        accounting.sample(clock.now(), &observed);
         Ok(())
     }
 
     /// As [`Sampler::sample`], holding the lock only to add the numbers up.
-    fn sample_into(&mut self, shared: &Mutex<Shared>, at: Instant) -> io::Result<()> {
+    fn sample_into(&mut self, shared: &Mutex<Shared>, clock: &dyn Clock) -> io::Result<()> {
         let observed = self.observe()?;
+        let at = clock.now();
         lock(shared).accounting.sample(at, &observed);
         Ok(())
     }
