@@ -140,7 +140,7 @@ pub struct PrestopArgs {
     pub server_cache: Option<Duration>,
 
     /// Do not end the drain until this long has passed without inbound data to --port from a
-    /// counted source (read from the kernel's sock_diag, 4 times a second); it only ever extends
+    /// counted source (read from the kernel's sock_diag, about twice a second); it only ever extends
     /// the end --after-propagation gives, never past --drain [env: EUREKA_HOOK_UNTIL_QUIET]
     /// [default: unset]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]

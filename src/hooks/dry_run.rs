@@ -122,7 +122,7 @@ mod tests {
                  \x20 during the drain, where accepted: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone)\n\
                  {}{}{}\
                  then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n\
-                 \x20 during the drain: inbound TCP traffic to port 8080 watched (sock_diag, every 250ms), every source counted; who sent data after the mark is logged at the end\n",
+                 \x20 during the drain: inbound TCP traffic to port 8080 watched (sock_diag, every 500ms or less often where a sample is slow), every source counted; who sent data after the mark is logged at the end\n",
                 live_read("pod-0:demo:8080"),
                 live_read("pod-0:demo"),
                 live_read("(found-id)"),
@@ -148,7 +148,7 @@ mod tests {
         assert!(
             plan.ends_with(
                 "  during the drain: inbound TCP traffic to port 8080 watched (sock_diag, every \
-                 250ms), not counting 10.0.0.0/8, fd00::1; who sent data after the mark is logged \
+                 500ms or less often where a sample is slow), not counting 10.0.0.0/8, fd00::1; who sent data after the mark is logged \
                  at the end; the drain ends only after 5s without it (--until-quiet), never past \
                  --drain\n"
             ),

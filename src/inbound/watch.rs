@@ -21,9 +21,14 @@ use crate::clock::Clock;
 use crate::log::{self, Level};
 use crate::settings::RegisteredPort;
 
-/// 4 samples a second: a consumer that opens a new connection for each request shows either as
-/// an open connection or as a new `TIME_WAIT` socket.
-pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(250);
+/// 2 samples a second at most. A consumer that opens a new connection for each request still
+/// shows: the app's side of each lingers in `TIME_WAIT` after the app closed it, and the time since
+/// the last data of an open connection is the kernel's, to the millisecond.
+pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(500);
+/// The wait after a sample is at least this many times the CPU time the sample took: a sample is
+/// one walk of the kernel's TCP tables (the host's, about 4 ms for 2^18 buckets), so on a host
+/// with larger tables the watch samples less often rather than cost more than 1 % of a core.
+const CPU_SHARE_DIVISOR: u32 = 100;
 /// The longest one netlink read may wait.
 const READ_BOUND: Duration = Duration::from_millis(100);
 /// Data this close to the drain's end means requests were still arriving.
@@ -96,8 +101,13 @@ pub fn start(
     let spawned = thread::Builder::new()
         .name("inbound".into())
         .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(SAMPLE_INTERVAL) {
-                if let Err(err) = sampler.sample_into(&for_thread, clock) {
+            let mut wait = SAMPLE_INTERVAL;
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                let cpu_before = thread_cpu_time();
+                let outcome = sampler.sample_into(&for_thread, clock);
+                let cost = thread_cpu_time().saturating_sub(cpu_before);
+                wait = SAMPLE_INTERVAL.max(cost.saturating_mul(CPU_SHARE_DIVISOR));
+                if let Err(err) = outcome {
                     lock(&for_thread).failed = true;
                     log::warn(
                         "inbound_watch_failed",
@@ -121,6 +131,21 @@ pub fn start(
     })
 }
 
+/// The CPU time this thread has used; zero if it cannot be read (the wait then stays the same).
+fn thread_cpu_time() -> Duration {
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which outlives the call.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut time) } != 0 {
+        return Duration::ZERO;
+    }
+    let seconds = u64::try_from(time.tv_sec).unwrap_or(0);
+    let nanos = u32::try_from(time.tv_nsec).unwrap_or(0);
+    Duration::new(seconds, nanos)
+}
+
 fn log_started(port: u16, settings: &InboundSettings) {
     let ignored = if settings.ignored.is_empty() {
         String::new()
@@ -136,7 +161,7 @@ fn log_started(port: u16, settings: &InboundSettings) {
     log::info(
         "inbound_watch_started",
         &format!(
-            "watching inbound TCP traffic to port {port} (IPv4 and IPv6, 4 samples a second){ignored}{quiet}"
+            "watching inbound TCP traffic to port {port} (IPv4 and IPv6, about 2 samples a second){ignored}{quiet}"
         ),
     );
 }
@@ -335,7 +360,8 @@ pub fn planned(port: RegisteredPort, settings: &InboundSettings) -> String {
         )
     });
     format!(
-        "  during the drain: inbound TCP traffic to port {port} watched (sock_diag, every {}ms), \
+        "  during the drain: inbound TCP traffic to port {port} watched (sock_diag, every {}ms or \
+         less often where a sample is slow), \
          {counted}; who sent data after the mark is logged at the end{quiet}\n",
         SAMPLE_INTERVAL.as_millis()
     )
