@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::children::ChildProcess;
 use crate::cli::{APP, HOST, show};
+use crate::rollout::HookFlags;
 
 /// How long building eureka-hook may take.
 const BUILD_BOUND: Duration = Duration::from_secs(900);
@@ -57,22 +58,25 @@ impl HookBinary {
         })
     }
 
-    /// `eureka-hook prestop --drain DRAIN [--after-propagation AFTER] --server-cache CACHE` for
-    /// the instance listening on `port`; waits for it.
+    /// `eureka-hook prestop --drain DRAIN [--after-propagation AFTER] [--until-quiet QUIET]
+    /// --server-cache CACHE` for the instance listening on `port`; waits for it.
     pub fn prestop(
         &self,
         eureka_url: &str,
         port: u16,
         drain: Duration,
-        after_propagation: Option<Duration>,
+        flags: HookFlags,
         server_cache: Duration,
     ) -> Result<HookRun> {
         let mut command = Command::new(&self.path);
         command
             .args(["prestop", "--drain", &show(drain)])
             .args(["--server-cache", &show(server_cache)]);
-        if let Some(after) = after_propagation {
+        if let Some(after) = flags.after_propagation {
             command.args(["--after-propagation", &show(after)]);
+        }
+        if let Some(quiet) = flags.until_quiet {
+            command.args(["--until-quiet", &show(quiet)]);
         }
         command
             .args(["--eureka-url", eureka_url])
