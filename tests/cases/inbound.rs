@@ -169,11 +169,17 @@ fn each_source_that_sent_data_after_the_mark_is_reported_with_its_last_data_with
         let connections = line["connections"].as_u64().unwrap();
         let sent_bytes: usize = after.iter().map(|(_, size)| size).sum();
         if source == "127.0.0.2" {
-            // Bytes count from the watch's first sample, a moment after the mark.
-            let one_request = after[0].1 as u64;
+            // Bytes count from the watch's first sample, a moment after the mark (on a loaded
+            // machine, up to a few hundred milliseconds).
+            let surely_counted: usize = after
+                .iter()
+                .filter(|(at, _)| *at > mark + Duration::from_millis(500))
+                .map(|(_, size)| size)
+                .sum();
             assert!(
-                bytes <= sent_bytes as u64 && bytes + one_request >= sent_bytes as u64,
-                "{source}: {bytes} bytes reported, {sent_bytes} sent after the mark"
+                bytes <= sent_bytes as u64 && bytes >= surely_counted as u64,
+                "{source}: {bytes} bytes reported, {sent_bytes} sent after the mark, \
+                 {surely_counted} more than 0.5 s after it"
             );
             assert_eq!(connections, 1, "{line}");
         } else {
@@ -390,11 +396,19 @@ fn until_quiet_holds_the_drain_while_consumers_send_and_never_past_the_drain() {
         outcomes[0].elapsed,
         outcomes[1].elapsed
     );
-    // The consumer never stops: held to --drain, no longer.
+    // The consumer never stops: held to --drain, no longer (timed by the hook's own log, as three
+    // hooks starting at once on two cores take a while to reach their drains).
     outcomes[2]
         .assert_took_at_least(Duration::from_secs(2))
-        .assert_took_less_than(Duration::from_secs(2) + SLACK)
         .assert_stderr_contains("drain of 2s held");
+    let held = logged_at(&events(&outcomes[2], "drain_finished")[0])
+        .duration_since(logged_at(&events(&outcomes[2], "drain_started")[0]))
+        .unwrap();
+    assert!(
+        held >= Duration::from_secs(2) && held < Duration::from_secs(2) + SLACK,
+        "held {held:?}\n{}",
+        outcomes[2].stderr
+    );
     assert!(!events(&outcomes[2], "inbound_late").is_empty());
 }
 
