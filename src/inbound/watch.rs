@@ -63,52 +63,64 @@ pub fn start(
         );
         return None;
     };
-    let mut sampler = match Sampler::open(port) {
-        Ok(sampler) => sampler,
-        Err(err) => {
-            log::warn(
-                "inbound_not_watched",
-                &format!(
-                    "inbound traffic cannot be watched here (sock_diag: {err}); the drain goes on \
-                     without it{}",
-                    if settings.until_quiet.is_some() {
-                        ", and --until-quiet has no effect"
-                    } else {
-                        ""
-                    }
-                ),
-            );
-            return None;
-        }
-    };
     let mut accounting = Accounting::new(mark, settings.ignored.clone());
-    if let Err(err) = sampler.sample(&mut accounting, clock) {
-        log::warn(
-            "inbound_not_watched",
-            &format!(
-                "inbound traffic cannot be watched here (sock_diag: {err}); the drain goes on without it"
-            ),
-        );
-        return None;
-    }
-    log_started(port, settings);
+    let sampler = Sampler::open(port)
+        .and_then(|mut sampler| {
+            sampler.sample(&mut accounting, clock)?;
+            Ok(sampler)
+        })
+        .map_err(|err| io::Error::new(err.kind(), format!("sock_diag: {err}")));
     let shared = Arc::new(Mutex::new(Shared {
         accounting,
         failed: false,
     }));
+    let stop = sampler.and_then(|sampler| sample_on(sampler, Arc::clone(&shared), clock));
+    match stop {
+        Ok(stop) => {
+            log_started(port, settings);
+            Some(InboundWatch {
+                shared,
+                until_quiet: settings.until_quiet,
+                stop,
+            })
+        }
+        Err(err) => {
+            let quiet = if settings.until_quiet.is_some() {
+                ", and --until-quiet has no effect"
+            } else {
+                ""
+            };
+            log::warn(
+                "inbound_not_watched",
+                &format!(
+                    "inbound traffic cannot be watched here ({err}); the drain goes on without \
+                     it{quiet}"
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Runs the samples after the first in a thread of their own, until the returned sender is used
+/// or dropped; a failed sample stops them with one warning.
+fn sample_on(
+    mut sampler: Sampler,
+    shared: Arc<Mutex<Shared>>,
+    clock: &'static dyn Clock,
+) -> io::Result<Sender<()>> {
     let (stop, stopped) = channel::<()>();
-    let for_thread = Arc::clone(&shared);
-    let spawned = thread::Builder::new()
+    thread::Builder::new()
         .name("inbound".into())
         .spawn(move || {
             let mut wait = SAMPLE_INTERVAL;
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
                 let cpu_before = thread_cpu_time();
-                let outcome = sampler.sample_into(&for_thread, clock);
+                let outcome = sampler.sample_into(&shared, clock);
                 let cost = thread_cpu_time().saturating_sub(cpu_before);
                 wait = SAMPLE_INTERVAL.max(cost.saturating_mul(CPU_SHARE_DIVISOR));
                 if let Err(err) = outcome {
-                    lock(&for_thread).failed = true;
+                    lock(&shared).failed = true;
                     log::warn(
                         "inbound_watch_failed",
                         &format!("inbound traffic is no longer watched (sock_diag: {err})"),
@@ -116,19 +128,8 @@ pub fn start(
                     return;
                 }
             }
-        });
-    if let Err(err) = spawned {
-        log::warn(
-            "inbound_not_watched",
-            &format!("inbound traffic cannot be watched: {err}"),
-        );
-        return None;
-    }
-    Some(InboundWatch {
-        shared,
-        until_quiet: settings.until_quiet,
-        stop,
-    })
+        })?;
+    Ok(stop)
 }
 
 /// The CPU time this thread has used; zero if it cannot be read (the wait then stays the same).
