@@ -448,6 +448,56 @@ mod tests {
     }
 
     #[test]
+    fn the_inbound_settings_come_from_their_flags_or_variables_and_only_for_prestop() {
+        let settings = resolve_with(
+            &["prestop", "--app", "demo", "--after-propagation", "20s"],
+            &[
+                ("EUREKA_HOOK_UNTIL_QUIET", "5s"),
+                ("EUREKA_HOOK_IGNORE_SOURCES", "10.0.0.0/8"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.inbound.until_quiet, Some(Duration::from_secs(5)));
+        assert_eq!(settings.inbound.ignored.to_string(), "10.0.0.0/8");
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+        let flags = resolve_with(
+            &[
+                "prestop",
+                "--app",
+                "demo",
+                "--ignore-source",
+                "::1",
+                "--until-quiet",
+                "1s",
+            ],
+            &[("EUREKA_HOOK_IGNORE_SOURCES", "10.0.0.0/8")],
+        )
+        .unwrap();
+        assert_eq!(flags.inbound.ignored.to_string(), "::1");
+        assert_eq!(
+            flags.warnings,
+            [
+                "--until-quiet changes nothing without --after-propagation: the whole --drain is held anyway"
+            ]
+        );
+        let status = resolve_with(
+            &["status", "--app", "demo"],
+            &[("EUREKA_HOOK_UNTIL_QUIET", "x")],
+        );
+        assert_eq!(
+            status.unwrap().inbound,
+            crate::inbound::InboundSettings::default()
+        );
+        assert!(
+            bad_input_message(
+                &["prestop", "--app", "demo"],
+                &[("EUREKA_HOOK_IGNORE_SOURCES", "10.1.2.3/8")]
+            )
+            .starts_with("EUREKA_HOOK_IGNORE_SOURCES: '10.1.2.3/8' has bits set"),
+        );
+    }
+
+    #[test]
     fn an_after_propagation_as_long_as_the_drain_is_warned_about() {
         let settings = resolve_with(
             &["prestop", "--app", "demo", "--drain", "60s"],
