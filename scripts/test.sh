@@ -262,7 +262,7 @@ docs_before="$(find docs -type f -exec sha256sum {} + | sort)"
 step "demo: cargo run --example demo (one instance: prestop, poststart, status)"
 timeout 600 cargo run --locked --example demo
 
-step "demo: cargo run --release --example rolling_update (exits 1 if (b) or (c) loses a request)"
+step "demo: cargo run --release --example rolling_update (exits 1 if (b) or (d) loses a request)"
 timeout 900 cargo run --locked --release --example rolling_update
 
 step "benchmark: cargo run --release --example bench, shortened (exits 1 if a measured run failed)"

@@ -143,6 +143,18 @@ pub struct PrestopArgs {
     /// [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
     pub server_cache: Option<Duration>,
+
+    /// Do not end the drain until this long has passed without inbound data to --port from a
+    /// counted source (read from the kernel's sock_diag, about twice a second); it only ever extends
+    /// the end --after-propagation gives, never past --drain [default: unset]
+    #[arg(long, value_name = "DURATION", value_parser = values::parse_hold, allow_hyphen_values = true)]
+    pub until_quiet: Option<Duration>,
+
+    /// Inbound sources not counted, comma-separated addresses or CIDR blocks, IPv4 or IPv6 (e.g.
+    /// the node's address, from which kubelet probes come); loopback counts, as sidecars use it
+    /// [default: none]
+    #[arg(long, value_name = "LIST", value_parser = crate::inbound::parse_ignored)]
+    pub ignore_source: Option<crate::inbound::IgnoredSources>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ mod eureka;
 mod exit;
 mod hooks;
 mod hosts_file;
+mod inbound;
 mod log;
 mod log_file;
 mod output;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::clock::{Clock, later};
 use crate::drain::{Sleeper, Wake};
 use crate::eureka::shown;
+use crate::inbound::InboundWatch;
 use crate::log;
 
 /// News from a peer's watch.
@@ -127,7 +128,8 @@ pub enum Ended {
     },
 }
 
-/// Holds the pod for `drain`, or less as the evidence that `reports` bring allows, and logs it.
+/// Holds the pod for `drain`, or less as the evidence that `reports` bring allows (but not while
+/// `inbound` traffic keeps --until-quiet from being met), and logs it.
 pub fn hold_drain(
     sleeper: &dyn Sleeper,
     clock: &dyn Clock,
@@ -135,6 +137,7 @@ pub fn hold_drain(
     after_propagation: Option<Duration>,
     evidence: &mut Evidence,
     reports: &Receiver<Report>,
+    inbound: Option<&InboundWatch>,
 ) -> Ended {
     let window = humantime::format_duration(drain);
     let how = match after_propagation {
@@ -158,6 +161,7 @@ pub fn hold_drain(
         after_propagation,
         evidence,
         reports,
+        inbound,
     );
     match ended {
         Ended::Full if after_propagation.is_some() => log::info(
@@ -195,6 +199,7 @@ fn hold(
     after_propagation: Option<Duration>,
     evidence: &mut Evidence,
     reports: &Receiver<Report>,
+    inbound: Option<&InboundWatch>,
 ) -> Ended {
     let started = clock.now();
     loop {
@@ -202,6 +207,7 @@ fn hold(
             evidence.record(report);
         }
         let end = evidence.end(drain_end, after_propagation);
+        let end = inbound.map_or(end, |inbound| inbound.end(end, drain_end));
         let now = clock.now();
         if now >= end {
             return if end < drain_end {
@@ -260,7 +266,15 @@ mod tests {
         for report in reports(clock.now()) {
             sender.send(report).unwrap();
         }
-        let ended = hold_drain(&sleeper, &clock, DRAIN, after, &mut evidence, &receiver);
+        let ended = hold_drain(
+            &sleeper,
+            &clock,
+            DRAIN,
+            after,
+            &mut evidence,
+            &receiver,
+            None,
+        );
         (ended, sleeper.windows.into_inner().unwrap(), evidence)
     }
 
@@ -399,6 +413,7 @@ mod tests {
             Some(AFTER),
             &mut evidence,
             &receiver,
+            None,
         );
         assert_eq!(
             ended,

@@ -12,11 +12,16 @@ use crate::settings::{Hook, Peer, Settings};
 
 /// Prints what the hook would send, sends nothing and sleeps not at all.
 pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
-    let text = render(
+    let mut text = render(
         &plan_of(settings),
         &settings.identity.explain(),
         &settings.registry.peers,
     );
+    if let Hook::Prestop { drain, .. } = settings.hook
+        && !drain.is_zero()
+    {
+        text += &crate::inbound::planned(settings.identity.port, &settings.inbound);
+    }
     out.write_all(crate::log::escaped_lines(&text).as_bytes())
         .and_then(|()| out.flush())
         .context("writing the dry-run plan to stdout")
@@ -118,7 +123,8 @@ mod tests {
                  \x20 during the drain, where the listing is watched: GET http://eureka:8761/eureka/apps/DEMO  [Authorization: Basic u:***]  [X-Eureka-Accept: compact]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone, then every 5s until the drain ends)\n\
                  \x20 during the drain, where the delta is watched: GET http://eureka:8761/eureka/apps/delta  [Authorization: Basic u:***]  [Accept-Encoding: gzip]  (every 1s until the instance shows OUT_OF_SERVICE or is gone, then every 5s until the drain ends)\n\
                  {}{}{}\
-                 then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n",
+                 then hold the pod for at most 1m 40s (drain), ending 1m 10s after the last peer shows OUT_OF_SERVICE (--after-propagation); the full 1m 40s if a peer cannot be watched or is marked again\n\
+                 \x20 during the drain: inbound TCP traffic to port 8080 watched (sock_diag, every 500ms or less often where a sample is slow), every source counted; who sent data after the mark is logged at the end\n",
                 live_read("pod-0:demo:8080"),
                 live_read("pod-0:demo"),
                 live_read("(found-id)"),
@@ -127,7 +133,27 @@ mod tests {
         let plan = printed(&["prestop", "--app", "demo", "--server-cache", "5s"]);
         assert!(plan.contains("(10s after the mark"), "{plan}");
         assert!(
-            plan.ends_with("then hold the pod for 30s (drain)\n"),
+            plan.contains("then hold the pod for 30s (drain)\n"),
+            "{plan}"
+        );
+        let plan = printed(&[
+            "prestop",
+            "--app",
+            "demo",
+            "--after-propagation",
+            "20s",
+            "--until-quiet",
+            "5s",
+            "--ignore-source",
+            "10.0.0.0/8,fd00::1",
+        ]);
+        assert!(
+            plan.ends_with(
+                "  during the drain: inbound TCP traffic to port 8080 watched (sock_diag, every \
+                 500ms or less often where a sample is slow), not counting 10.0.0.0/8, fd00::1; who sent data after the mark is logged \
+                 at the end; the drain ends only after 5s without it (--until-quiet), never past \
+                 --drain\n"
+            ),
             "{plan}"
         );
     }

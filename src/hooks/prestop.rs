@@ -32,6 +32,7 @@ use crate::clock::{Clock, later};
 use crate::drain::Sleeper;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
+use crate::inbound;
 use crate::log;
 use crate::settings::{Peer, Settings, WatchSettings};
 use crate::values::InstanceId;
@@ -72,6 +73,16 @@ pub fn prestop(
     let (mut evidence, watched) = watch_plan(settings, &marks, &polling_context.id, watch);
     let polling = bug::contained("the watch", || polling::start(&polling_context, watched)).ok();
     let no_reports = std::sync::mpsc::channel().1;
+    let inbound = if drain.is_zero() {
+        None
+    } else {
+        let mark = first_accepted(&marks).unwrap_or_else(|| clock.now());
+        bug::contained("the inbound watch", || {
+            inbound::start(settings.identity.port, &settings.inbound, mark, clock)
+        })
+        .ok()
+        .flatten()
+    };
     hold_drain(
         sleeper,
         clock,
@@ -81,11 +92,25 @@ pub fn prestop(
         polling
             .as_ref()
             .map_or(&no_reports, |polling| &polling.reports),
+        inbound.as_ref(),
     );
     if let Some(polling) = polling {
         polling.stop();
     }
+    if let Some(inbound) = inbound {
+        inbound.finish(clock.now());
+    }
     marked.map(|_| ())
+}
+
+/// When the first PUT a peer accepted was sent: inbound data counts from then on (from the
+/// drain's start when none was accepted).
+fn first_accepted(marks: &[PeerMark]) -> Option<Instant> {
+    marks
+        .iter()
+        .filter(|mark| mark.answer.is_accepted())
+        .map(|mark| mark.marked_at)
+        .min()
 }
 
 /// What prestop sends to each peer, and the drain after.

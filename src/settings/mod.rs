@@ -33,6 +33,7 @@ pub use spring_id::RegisteredPort;
 
 use crate::cli::{Cli, CommonArgs, HookCommand};
 use crate::exit::BadInput;
+use crate::inbound::{IgnoredSources, InboundSettings};
 use crate::log::{LogFormat, LogSettings, Verbosity};
 use crate::redact::Secret;
 use crate::values;
@@ -78,6 +79,8 @@ pub struct Settings {
     pub registry: Registry,
     /// The subcommand and its own settings.
     pub hook: Hook,
+    /// prestop's watch of inbound traffic (the default for the other hooks).
+    pub inbound: InboundSettings,
     /// From --dry-run or its variable: print the requests instead of sending them.
     pub dry_run: bool,
     /// Things worth a warning that do not stop the hook (e.g. credentials on the command line).
@@ -92,6 +95,8 @@ impl Settings {
         if let Hook::Prestop { drain, watch } = &hook {
             warnings.extend(after_propagation_warning(*drain, watch));
         }
+        let inbound = resolve_inbound(&cli.command, env)?;
+        warnings.extend(until_quiet_warning(&hook, &inbound));
         let urls = Registry::service_urls(common, env, &mut warnings)?;
         let mut identity = Identity::resolve(common, env, machine)?;
         warnings.append(&mut identity.warnings);
@@ -101,6 +106,7 @@ impl Settings {
             identity,
             registry,
             hook,
+            inbound,
             dry_run,
             warnings,
         })
@@ -137,6 +143,34 @@ fn resolve_hook(command: &HookCommand, env: EnvLookup) -> Result<Hook> {
             strict: flag_or_env_bool(args.strict, vars::STRICT, env)?,
         },
         HookCommand::Status => Hook::Status,
+    })
+}
+
+/// --until-quiet and --ignore-source, for prestop.
+fn resolve_inbound(command: &HookCommand, env: EnvLookup) -> Result<InboundSettings> {
+    let HookCommand::Prestop(args) = command else {
+        return Ok(InboundSettings::default());
+    };
+    Ok(InboundSettings {
+        until_quiet: pick(args.until_quiet, vars::UNTIL_QUIET, env, values::parse_hold)?,
+        ignored: pick(
+            args.ignore_source.clone(),
+            vars::IGNORE_SOURCES,
+            env,
+            IgnoredSources::parse,
+        )?
+        .unwrap_or_default(),
+    })
+}
+
+/// --until-quiet only extends an early end, which only --after-propagation gives.
+fn until_quiet_warning(hook: &Hook, inbound: &InboundSettings) -> Option<String> {
+    let Hook::Prestop { drain, watch } = hook else {
+        return None;
+    };
+    (inbound.until_quiet.is_some() && watch.after_propagation.is_none() && !drain.is_zero()).then(|| {
+        "--until-quiet changes nothing without --after-propagation: the whole --drain is held anyway"
+            .to_string()
     })
 }
 
@@ -412,6 +446,56 @@ mod tests {
             }
         );
         assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+    }
+
+    #[test]
+    fn the_inbound_settings_come_from_their_flags_or_variables_and_only_for_prestop() {
+        let settings = resolve_with(
+            &["prestop", "--app", "demo", "--after-propagation", "20s"],
+            &[
+                ("EUREKA_HOOK_UNTIL_QUIET", "5s"),
+                ("EUREKA_HOOK_IGNORE_SOURCES", "10.0.0.0/8"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.inbound.until_quiet, Some(Duration::from_secs(5)));
+        assert_eq!(settings.inbound.ignored.to_string(), "10.0.0.0/8");
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+        let flags = resolve_with(
+            &[
+                "prestop",
+                "--app",
+                "demo",
+                "--ignore-source",
+                "::1",
+                "--until-quiet",
+                "1s",
+            ],
+            &[("EUREKA_HOOK_IGNORE_SOURCES", "10.0.0.0/8")],
+        )
+        .unwrap();
+        assert_eq!(flags.inbound.ignored.to_string(), "::1");
+        assert_eq!(
+            flags.warnings,
+            [
+                "--until-quiet changes nothing without --after-propagation: the whole --drain is held anyway"
+            ]
+        );
+        let status = resolve_with(
+            &["status", "--app", "demo"],
+            &[("EUREKA_HOOK_UNTIL_QUIET", "x")],
+        );
+        assert_eq!(
+            status.unwrap().inbound,
+            crate::inbound::InboundSettings::default()
+        );
+        assert!(
+            bad_input_message(
+                &["prestop", "--app", "demo"],
+                &[("EUREKA_HOOK_IGNORE_SOURCES", "10.1.2.3/8")]
+            )
+            .starts_with("EUREKA_HOOK_IGNORE_SOURCES: '10.1.2.3/8' has bits set"),
+        );
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub const QUIET: &[&str] = &["EUREKA_HOOK_QUIET"];
 pub const DRAIN: &[&str] = &["EUREKA_HOOK_DRAIN"];
 pub const AFTER_PROPAGATION: &[&str] = &["EUREKA_HOOK_AFTER_PROPAGATION"];
 pub const SERVER_CACHE: &[&str] = &["EUREKA_HOOK_SERVER_CACHE"];
+pub const UNTIL_QUIET: &[&str] = &["EUREKA_HOOK_UNTIL_QUIET"];
+pub const IGNORE_SOURCES: &[&str] = &["EUREKA_HOOK_IGNORE_SOURCES"];
 pub const WAIT: &[&str] = &["EUREKA_HOOK_WAIT"];
 pub const STRICT: &[&str] = &["EUREKA_HOOK_STRICT"];
 /// HTTP Basic credentials for every peer without its own; no flag (a password on the command line
@@ -72,6 +74,8 @@ pub const READ: &[&[&str]] = &[
     DRAIN,
     AFTER_PROPAGATION,
     SERVER_CACHE,
+    UNTIL_QUIET,
+    IGNORE_SOURCES,
     WAIT,
     STRICT,
     VERBOSE,
@@ -109,6 +113,8 @@ pub const BY_FLAG: &[(&str, &[&str])] = &[
     ("drain", DRAIN),
     ("after-propagation", AFTER_PROPAGATION),
     ("server-cache", SERVER_CACHE),
+    ("until-quiet", UNTIL_QUIET),
+    ("ignore-source", IGNORE_SOURCES),
     ("wait", WAIT),
     ("strict", STRICT),
 ];

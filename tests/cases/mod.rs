@@ -6,6 +6,9 @@ mod prestop;
 /// prestop's drain follows the registry: propagation logged, lost marks re-sent, --after-propagation.
 mod drain_watch;
 
+/// The pod's own inbound traffic during the drain: the report, --ignore-source, --until-quiet.
+mod inbound;
+
 /// The instance id as Spring Cloud builds it, on every hook; the fallbacks and diagnoses around it.
 mod identity;
 

@@ -2,6 +2,7 @@
 
 pub mod cmd;
 pub mod matrix;
+pub mod traffic;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -19,6 +19,9 @@
 
 // Shared with the rolling-update demo, which uses what this example leaves unused.
 #[allow(dead_code)]
+#[path = "../rolling_update/bound_client.rs"]
+mod bound_client;
+#[allow(dead_code)]
 #[path = "../rolling_update/children.rs"]
 mod children;
 mod cli;

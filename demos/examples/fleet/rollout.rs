@@ -12,7 +12,7 @@ use crate::cli::{
     OTHER_INSTANCES, PEERS, REQUEST_PERIOD, REQUEST_TIMEOUT, ROLLED, SERVER_CACHE,
 };
 use crate::discovery::RegistryCopy;
-use crate::hook::HookBinary;
+use crate::hook::{HookBinary, HookFlags};
 use crate::load_balancer::LoadBalancer;
 use crate::pods::Pod;
 use crate::traffic::Traffic;
@@ -76,7 +76,7 @@ pub fn simulate(flavour: ServerFlavour, hook: &HookBinary) -> Result<Figures> {
     for n in 0..CONSUMERS {
         let copy = RegistryCopy::start(&peers[n % PEERS].base_url(), FETCH)?;
         let balancer = Arc::new(LoadBalancer::new(copy.view(), APP, LB_TTL));
-        let traffic = Traffic::start(balancer, origin, REQUEST_PERIOD, REQUEST_TIMEOUT)?;
+        let traffic = Traffic::start(balancer, origin, REQUEST_PERIOD, REQUEST_TIMEOUT, None)?;
         consumers.push((copy, traffic));
     }
     for peer in &peers {
@@ -187,7 +187,16 @@ fn replace(
     mut old: Pod,
     hook: &HookBinary,
 ) -> Result<(Duration, bool)> {
-    let run = hook.prestop(urls, old.port, DRAIN, Some(AFTER_PROPAGATION), SERVER_CACHE)?;
+    let run = hook.prestop(
+        urls,
+        old.port,
+        DRAIN,
+        HookFlags {
+            after_propagation: Some(AFTER_PROPAGATION),
+            until_quiet: None,
+        },
+        SERVER_CACHE,
+    )?;
     let id = pod_spec(old.port).id();
     let cancel = format!("{}apps/{}/{id}", peer.base_url(), APP.to_uppercase());
     ureq::delete(&cancel)

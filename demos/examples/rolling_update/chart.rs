@@ -11,10 +11,11 @@ use crate::report::{BUCKET, ModeSummary};
 const SIZE: (u32, u32) = (720, 340);
 const FONT: &str = "sans-serif";
 /// One colour per mode, in [`crate::rollout::Mode::ALL`] order.
-const MODE_COLOURS: [RGBColor; 3] = [
+const MODE_COLOURS: [RGBColor; 4] = [
     RGBColor(214, 39, 40),
     RGBColor(31, 119, 180),
     RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
 ];
 const SENT_COLOUR: RGBColor = RGBColor(150, 150, 150);
 const GRID_COLOUR: RGBColor = RGBColor(232, 232, 232);

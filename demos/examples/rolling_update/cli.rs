@@ -12,10 +12,13 @@ pub const APP: &str = "rolling-demo";
 /// The host every instance registers with (`hostName` and `ipAddr`), and the hook is told.
 pub const HOST: &str = "127.0.0.1";
 
-/// A rolling update of a Eureka-registered service, three times: old instances stopped by SIGTERM
-/// only, by `eureka-hook prestop` (a fixed drain) followed by SIGTERM, and by `eureka-hook prestop
-/// --after-propagation` followed by SIGTERM. Prints the failed requests of each and how long each
-/// pod was held, and writes them as JSON and as an SVG chart.
+/// A rolling update of a Eureka-registered service, four times: old instances stopped by SIGTERM
+/// only, by `eureka-hook prestop` (a fixed drain) followed by SIGTERM, by `eureka-hook prestop
+/// --after-propagation` followed by SIGTERM, and by `eureka-hook prestop --after-propagation
+/// --until-quiet` followed by SIGTERM. Two consumers call the service: one with Spring Cloud's
+/// default caches, and a stale one (from 127.0.0.2) whose load-balancer cache lasts longer than
+/// --after-propagation assumes. Prints the failed requests of each mode and how long each pod was
+/// held, and writes them as JSON and as an SVG chart.
 ///
 /// Every production interval is scaled down (30 s becomes 1 s by default) so that the whole run
 /// takes well under a minute; the proportions are kept.
@@ -79,6 +82,20 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub after_propagation: Option<Duration>,
 
+    /// The stale consumer's load-balancer cache TTL: longer than --after-propagation assumes (a
+    /// Ribbon or gateway cache, or one that never expires under steady traffic)
+    #[arg(long, value_name = "DURATION", default_value = "6s", value_parser = interval)]
+    pub stale_lb_ttl: Duration,
+
+    /// Requests the stale consumer sends per second (from 127.0.0.2, a new connection each)
+    #[arg(long, value_name = "N/s", default_value = "20/s", value_parser = rate)]
+    pub stale_rate: u32,
+
+    /// `--until-quiet` of mode (d): the drain ends only once the pod has had no inbound data for
+    /// this long (never past the drain)
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = interval)]
+    pub until_quiet: Duration,
+
     /// Requests the consumer sends per second, at a steady pace, e.g. 200/s
     #[arg(long, value_name = "N/s", default_value = "200/s", value_parser = rate)]
     pub rate: u32,
@@ -135,6 +152,11 @@ pub struct Settings {
     /// From --after-propagation; `None` for the default, see [`Settings::after_propagation`].
     pub given_after_propagation: Option<Duration>,
     pub rate_per_second: u32,
+    /// The stale consumer's load-balancer cache TTL.
+    pub stale_lb_ttl: Duration,
+    pub stale_rate_per_second: u32,
+    /// Mode (d)'s `--until-quiet`.
+    pub until_quiet: Duration,
     /// Connect and read timeout of each consumer request.
     pub request_timeout: Duration,
     /// From --out, else `target/demos/rolling-update`, or `docs/rolling-update` with
@@ -155,6 +177,9 @@ impl Settings {
             given_drain: args.drain,
             given_after_propagation: args.after_propagation,
             rate_per_second: args.rate,
+            stale_lb_ttl: args.stale_lb_ttl,
+            stale_rate_per_second: args.stale_rate,
+            until_quiet: args.until_quiet,
             request_timeout: args.request_timeout,
             out_dir: args.out.clone().unwrap_or_else(|| {
                 eureka_hook_demos::results_path("rolling-update", args.update_docs)
@@ -190,23 +215,19 @@ impl Settings {
     }
 
     /// The longest a consumer can keep routing to an instance after the registry changed: each
-    /// cache stage can be one full interval behind the one before it.
+    /// cache stage can be one full interval behind the one before it (the stale consumer's cache
+    /// is the longer one).
     pub fn worst_case(&self) -> Duration {
-        self.cache + self.fetch + self.lb_ttl
-    }
-
-    /// The time between two consumer requests.
-    pub fn request_period(&self) -> Duration {
-        Duration::from_secs(1) / self.rate_per_second
+        self.cache + self.fetch + self.lb_ttl.max(self.stale_lb_ttl)
     }
 
     /// How the drain was sized, for a person: the same sum the README gives for production.
     pub fn drain_arithmetic(&self) -> String {
         let sum = format!(
-            "server cache {} + client fetch {} + load-balancer cache {}",
+            "server cache {} + client fetch {} + longest load-balancer cache {}",
             show(self.cache),
             show(self.fetch),
-            show(self.lb_ttl)
+            show(self.lb_ttl.max(self.stale_lb_ttl))
         );
         if self.given_drain.is_some() {
             format!(

@@ -1,6 +1,7 @@
 //! The service's consumer, as a Spring Cloud app that calls it: a registry copy refreshed every
 //! fetch interval, a load balancer with its cache in front of it, and a steady stream of requests.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -12,11 +13,16 @@ use crate::discovery::RegistryCopy;
 use crate::load_balancer::LoadBalancer;
 use crate::traffic::Traffic;
 
+/// Where the stale consumer's requests come from, as from a pod of its own.
+pub const STALE_SOURCE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+
 /// How often a wait on the consumer looks again.
 const POLL: Duration = Duration::from_millis(5);
 
 pub struct Consumer {
     balancer: Arc<LoadBalancer>,
+    /// Where its requests come from: `None` is 127.0.0.1.
+    source: Option<IpAddr>,
     /// Kept for its fetch thread, which stops when this is dropped.
     _registry_copy: RegistryCopy,
 }
@@ -24,25 +30,48 @@ pub struct Consumer {
 impl Consumer {
     /// Fetches the registry from `eureka_url` and keeps it fresh; sends nothing yet.
     pub fn start(eureka_url: &str, settings: &Settings) -> Result<Consumer> {
+        Consumer::with(eureka_url, settings, settings.lb_ttl, None)
+    }
+
+    /// The stale consumer: its load-balancer cache lasts --stale-lb-ttl, and it sends from
+    /// [`STALE_SOURCE`].
+    pub fn stale(eureka_url: &str, settings: &Settings) -> Result<Consumer> {
+        Consumer::with(
+            eureka_url,
+            settings,
+            settings.stale_lb_ttl,
+            Some(IpAddr::from(STALE_SOURCE)),
+        )
+    }
+
+    fn with(
+        eureka_url: &str,
+        settings: &Settings,
+        lb_ttl: Duration,
+        source: Option<IpAddr>,
+    ) -> Result<Consumer> {
         let registry_copy = RegistryCopy::start(eureka_url, settings.fetch)?;
-        let balancer = Arc::new(LoadBalancer::new(
-            registry_copy.view(),
-            APP,
-            settings.lb_ttl,
-        ));
+        let balancer = Arc::new(LoadBalancer::new(registry_copy.view(), APP, lb_ttl));
         Ok(Consumer {
             balancer,
+            source,
             _registry_copy: registry_copy,
         })
     }
 
-    /// Starts the requests, timed from `origin`.
-    pub fn send_traffic(&self, origin: Instant, settings: &Settings) -> Result<Traffic> {
+    /// Starts the requests, timed from `origin`, `rate_per_second` of them.
+    pub fn send_traffic(
+        &self,
+        origin: Instant,
+        settings: &Settings,
+        rate_per_second: u32,
+    ) -> Result<Traffic> {
         Traffic::start(
             Arc::clone(&self.balancer),
             origin,
-            settings.request_period(),
+            Duration::from_secs(1) / rate_per_second.max(1),
             settings.request_timeout,
+            self.source,
         )
     }
 

@@ -30,6 +30,13 @@ pub struct HookRun {
     pub log: String,
 }
 
+/// The flags a mode gives `eureka-hook prestop` besides the drain.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HookFlags {
+    pub after_propagation: Option<Duration>,
+    pub until_quiet: Option<Duration>,
+}
+
 impl HookBinary {
     /// Builds `eureka-hook` in this example's profile and returns it.
     pub fn build() -> Result<HookBinary> {
@@ -57,22 +64,25 @@ impl HookBinary {
         })
     }
 
-    /// `eureka-hook prestop --drain DRAIN [--after-propagation AFTER] --server-cache CACHE` for
-    /// the instance listening on `port`; waits for it.
+    /// `eureka-hook prestop --drain DRAIN [--after-propagation AFTER] [--until-quiet QUIET]
+    /// --server-cache CACHE` for the instance listening on `port`; waits for it.
     pub fn prestop(
         &self,
         eureka_url: &str,
         port: u16,
         drain: Duration,
-        after_propagation: Option<Duration>,
+        flags: HookFlags,
         server_cache: Duration,
     ) -> Result<HookRun> {
         let mut command = Command::new(&self.path);
         command
             .args(["prestop", "--drain", &show(drain)])
             .args(["--server-cache", &show(server_cache)]);
-        if let Some(after) = after_propagation {
+        if let Some(after) = flags.after_propagation {
             command.args(["--after-propagation", &show(after)]);
+        }
+        if let Some(quiet) = flags.until_quiet {
+            command.args(["--until-quiet", &show(quiet)]);
         }
         command
             .args(["--eureka-url", eureka_url])

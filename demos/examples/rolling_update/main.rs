@@ -8,19 +8,26 @@
 //! - a consumer keeps a registry copy as Eureka's client does (full fetch, then deltas every
 //!   `--fetch`, UP instances only), puts Spring Cloud LoadBalancer's cache in front of it
 //!   (`--lb-ttl`), and sends a steady stream of requests round robin (`--rate`);
-//! - the rollout replaces every instance three times over, from the same start: (a) SIGTERM only,
+//! - a stale consumer does the same from 127.0.0.2 (a new connection each request,
+//!   `--stale-rate`), but its load-balancer cache lasts `--stale-lb-ttl`, longer than
+//!   `--after-propagation` assumes (a Ribbon or gateway cache, or one that never expires under
+//!   steady traffic);
+//! - the rollout replaces every instance four times over, from the same start: (a) SIGTERM only,
 //!   (b) the real `eureka-hook prestop --drain D` and then SIGTERM, as kubelet runs a preStop hook,
-//!   and (c) `eureka-hook prestop --drain D --after-propagation A`, which ends each drain A after
-//!   the server's cache showed the change.
+//!   (c) `eureka-hook prestop --drain D --after-propagation A`, which ends each drain A after the
+//!   server's cache showed the change (the stale consumer loses requests), and (d) the same with
+//!   `--until-quiet Q`, which holds the drain until the pod has had no inbound data for Q (never
+//!   past D); the hook's report names the stale consumer's address.
 //!
 //! It prints a table (mode, requests, failed, failure %, time taken, mean hold per pod) and
 //! writes `results.json` and `failures.svg` into `target/demos/rolling-update/` (with
 //! `--update-docs`, into the tracked `docs/rolling-update/` that docs/results.md shows; `--out DIR` anywhere
-//! else). The exit code is 1 when mode (b) or (c) had a failed request, 2 when the demo could not
+//! else). The exit code is 1 when mode (b) or (d) had a failed request, 2 when the demo could not
 //! run.
 //!
 //! Run: `cargo run --release --example rolling_update [-- --help]`
 
+mod bound_client;
 mod chart;
 mod children;
 mod cli;
@@ -74,7 +81,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode> {
     report::print_table(&summaries);
     write_outputs(&settings, &summaries)?;
     println!(
-        "run time {:.1} s (all three rollouts, without building eureka-hook)",
+        "run time {:.1} s (all four rollouts, without building eureka-hook)",
         started.elapsed().as_secs_f64()
     );
     Ok(verdict(&settings, &summaries))
@@ -94,6 +101,13 @@ fn print_settings(settings: &Settings) {
     );
     println!("{}", settings.drain_arithmetic());
     println!("{}", settings.after_propagation_arithmetic());
+    println!(
+        "stale consumer from {}: load-balancer cache {}, {} requests/s; (d) --until-quiet {}",
+        crate::consumer::STALE_SOURCE,
+        show(settings.stale_lb_ttl),
+        settings.stale_rate_per_second,
+        show(settings.until_quiet)
+    );
     println!("(with the production defaults: 30s + 30s + 35s = 95s, plus a margin)");
     if settings.drain() < settings.worst_case() {
         println!(
@@ -109,8 +123,8 @@ fn write_outputs(settings: &Settings, summaries: &[ModeSummary]) -> Result<()> {
     let json_path = settings.out_dir.join("results.json");
     report::write_json(&json_path, settings, summaries)?;
     let chart_path = settings.out_dir.join("failures.svg");
-    let sent_per_bucket =
-        (u128::from(settings.rate_per_second) * BUCKET.as_millis() / 1000) as usize;
+    let rate = settings.rate_per_second + settings.stale_rate_per_second;
+    let sent_per_bucket = (u128::from(rate) * BUCKET.as_millis() / 1000) as usize;
     chart::write_svg(&chart_path, summaries, sent_per_bucket)?;
     println!(
         "\nwrote {} and {}",
@@ -139,7 +153,7 @@ fn failure_cause(settings: &Settings) -> String {
     }
 }
 
-/// Exit 1, saying why, when mode (b) had failures.
+/// Exit 1, saying why, when mode (b) or (d) had failures; (c)'s are the stale consumer's, shown.
 fn verdict(settings: &Settings, summaries: &[ModeSummary]) -> ExitCode {
     let mut code = ExitCode::SUCCESS;
     for summary in summaries {
@@ -148,7 +162,23 @@ fn verdict(settings: &Settings, summaries: &[ModeSummary]) -> ExitCode {
                 "note: (a) had no failed request; with intervals this short the consumer may have \
                  caught up before each instance stopped"
             ),
-            (Mode::PrestopThenSigterm | Mode::PrestopAfterPropagation, failed) if failed > 0 => {
+            (Mode::PrestopAfterPropagation, failed) if failed > 0 => {
+                println!(
+                    "as expected, {} lost {failed} request(s): --after-propagation {} does not \
+                     cover the stale consumer's load-balancer cache {}:",
+                    summary.mode.label(),
+                    show(settings.after_propagation()),
+                    show(settings.stale_lb_ttl)
+                );
+                for line in report::failure_lines(summary) {
+                    println!("  {line}");
+                }
+            }
+            (Mode::PrestopAfterPropagation, 0) => println!(
+                "note: (c) had no failed request; the stale consumer's cache happened to expire \
+                 in time"
+            ),
+            (Mode::PrestopThenSigterm | Mode::PrestopUntilQuiet, failed) if failed > 0 => {
                 println!(
                     "FAILED: {} had {failed} failed request(s) with a drain of {}:",
                     summary.mode.label(),

@@ -204,6 +204,9 @@ fn settings_json(settings: &Settings) -> Value {
         "drain_given": settings.given_drain.is_some(),
         "after_propagation_s": seconds(settings.after_propagation()),
         "requests_per_s": settings.rate_per_second,
+        "stale_load_balancer_ttl_s": seconds(settings.stale_lb_ttl),
+        "stale_requests_per_s": settings.stale_rate_per_second,
+        "until_quiet_s": seconds(settings.until_quiet),
         "request_timeout_s": seconds(settings.request_timeout),
     })
 }

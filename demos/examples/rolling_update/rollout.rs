@@ -12,9 +12,9 @@ use anyhow::{Context, Result};
 use eureka_double::EurekaDouble;
 
 use crate::cli::{Settings, show};
-use crate::consumer::Consumer;
+use crate::consumer::{Consumer, STALE_SOURCE};
 use crate::fleet::{self, Instance};
-use crate::hook::HookBinary;
+use crate::hook::{HookBinary, HookFlags};
 use crate::jitter;
 use crate::traffic::RequestRecord;
 
@@ -30,13 +30,16 @@ pub enum Mode {
     PrestopThenSigterm,
     /// (c) `eureka-hook prestop --drain D --after-propagation A`, then SIGTERM.
     PrestopAfterPropagation,
+    /// (d) `eureka-hook prestop --drain D --after-propagation A --until-quiet Q`, then SIGTERM.
+    PrestopUntilQuiet,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 3] = [
+    pub const ALL: [Mode; 4] = [
         Mode::SigtermOnly,
         Mode::PrestopThenSigterm,
         Mode::PrestopAfterPropagation,
+        Mode::PrestopUntilQuiet,
     ];
 
     /// For files and JSON.
@@ -45,6 +48,7 @@ impl Mode {
             Mode::SigtermOnly => "sigterm-only",
             Mode::PrestopThenSigterm => "prestop-then-sigterm",
             Mode::PrestopAfterPropagation => "prestop-after-propagation-then-sigterm",
+            Mode::PrestopUntilQuiet => "prestop-until-quiet-then-sigterm",
         }
     }
 
@@ -54,15 +58,24 @@ impl Mode {
             Mode::SigtermOnly => "(a) SIGTERM only",
             Mode::PrestopThenSigterm => "(b) eureka-hook prestop, then SIGTERM",
             Mode::PrestopAfterPropagation => "(c) prestop --after-propagation, SIGTERM",
+            Mode::PrestopUntilQuiet => "(d) prestop --until-quiet, SIGTERM",
         }
     }
 
-    /// The `--after-propagation` this mode gives the hook, if it runs the hook at all.
-    fn hook_run(self, settings: &Settings) -> Option<Option<Duration>> {
+    /// The flags this mode gives the hook, if it runs the hook at all.
+    fn hook_run(self, settings: &Settings) -> Option<HookFlags> {
+        let after_propagation = Some(settings.after_propagation());
         match self {
             Mode::SigtermOnly => None,
-            Mode::PrestopThenSigterm => Some(None),
-            Mode::PrestopAfterPropagation => Some(Some(settings.after_propagation())),
+            Mode::PrestopThenSigterm => Some(HookFlags::default()),
+            Mode::PrestopAfterPropagation => Some(HookFlags {
+                after_propagation,
+                until_quiet: None,
+            }),
+            Mode::PrestopUntilQuiet => Some(HookFlags {
+                after_propagation,
+                until_quiet: Some(settings.until_quiet),
+            }),
         }
     }
 }
@@ -96,19 +109,25 @@ pub fn run(mode: Mode, settings: &Settings, hook: &HookBinary) -> Result<ModeRun
         .context("starting the Eureka server double")?;
     let old_fleet = fleet::start_fleet(settings.instances, &registry, settings)?;
     let consumer = Consumer::start(&registry.base_url(), settings)?;
+    let stale = Consumer::stale(&registry.base_url(), settings)?;
     // A real consumer has been running for a while: its load-balancer cache is in no particular
     // phase with its fetch timer (the first routing check below loads it).
     thread::sleep(jitter::below(settings.fetch));
     let settle_bound = settings.worst_case() + SETTLE_SLACK;
     consumer.wait_until_routing_to(&fleet_ids(&old_fleet), settle_bound)?;
+    thread::sleep(jitter::below(settings.stale_lb_ttl));
+    stale.wait_until_routing_to(&fleet_ids(&old_fleet), settle_bound)?;
 
     let origin = Instant::now();
-    let traffic = consumer.send_traffic(origin, settings)?;
+    let traffic = consumer.send_traffic(origin, settings, settings.rate_per_second)?;
+    let stale_traffic = stale.send_traffic(origin, settings, settings.stale_rate_per_second)?;
     let mut timeline = Timeline::new(origin);
     timeline.note(format!(
-        "traffic started: {} requests/s over {} instances",
+        "traffic started: {} requests/s over {} instances, and {} requests/s from the stale \
+         consumer ({STALE_SOURCE})",
         settings.rate_per_second,
-        old_fleet.len()
+        old_fleet.len(),
+        settings.stale_rate_per_second
     ));
     let mut new_fleet = Vec::with_capacity(old_fleet.len());
     let mut holds = Vec::new();
@@ -118,8 +137,11 @@ pub fn run(mode: Mode, settings: &Settings, hook: &HookBinary) -> Result<ModeRun
         holds.extend(held);
     }
     consumer.wait_until_routing_to(&fleet_ids(&new_fleet), settle_bound)?;
-    timeline.note("the consumer routes to the new instances only".into());
-    let records = traffic.stop()?;
+    stale.wait_until_routing_to(&fleet_ids(&new_fleet), settle_bound)?;
+    timeline.note("both consumers route to the new instances only".into());
+    let mut records = traffic.stop()?;
+    records.extend(stale_traffic.stop()?);
+    records.sort_by_key(|record| record.at);
     let took = origin.elapsed();
     stop_fleet(new_fleet)?;
     Ok(ModeRun {
@@ -146,12 +168,17 @@ fn replace(
     new.wait_until_up(registry)?;
     timeline.note(format!("new instance {} is UP in the registry", new.id));
     let mut held = None;
-    if let Some(after_propagation) = mode.hook_run(settings) {
-        let after = after_propagation
+    if let Some(flags) = mode.hook_run(settings) {
+        let after = flags
+            .after_propagation
             .map(|after| format!(" --after-propagation {}", show(after)))
             .unwrap_or_default();
+        let quiet = flags
+            .until_quiet
+            .map(|quiet| format!(" --until-quiet {}", show(quiet)))
+            .unwrap_or_default();
         timeline.note(format!(
-            "eureka-hook prestop --drain {}{after} for {}",
+            "eureka-hook prestop --drain {}{after}{quiet} for {}",
             show(settings.drain()),
             old.id
         ));
@@ -159,9 +186,16 @@ fn replace(
             &registry.base_url(),
             old.port,
             settings.drain(),
-            after_propagation,
+            flags,
             settings.cache,
         )?;
+        // What the pod itself saw arrive after the mark, source by source.
+        for line in run.log.lines().filter(|line| line.contains("inbound from")) {
+            println!(
+                "             | {}",
+                line.trim_start_matches("eureka-hook: info: ")
+            );
+        }
         held = Some(run.took);
         let exit = run
             .exit_code

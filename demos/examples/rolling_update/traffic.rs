@@ -3,6 +3,7 @@
 //! error, a timeout, a non-2xx answer, or when the load balancer has no instance. Every request is
 //! recorded with its time since the rollout's origin.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use ureq::Agent;
 
+use crate::bound_client;
 use crate::discovery::Endpoint;
 use crate::load_balancer::LoadBalancer;
 
@@ -36,12 +38,14 @@ pub struct Traffic {
 }
 
 impl Traffic {
-    /// Starts sending one request every `period`, timing them from `origin`.
+    /// Starts sending one request every `period`, timing them from `origin`; from `source` when
+    /// given (else from 127.0.0.1, over ureq's pool).
     pub fn start(
         balancer: Arc<LoadBalancer>,
         origin: Instant,
         period: Duration,
         timeout: Duration,
+        source: Option<IpAddr>,
     ) -> Result<Traffic> {
         let agent = Agent::config_builder()
             .http_status_as_error(false)
@@ -62,7 +66,10 @@ impl Traffic {
                         return records;
                     }
                     let at = origin.elapsed();
-                    let failure = send(&agent, balancer.choose()).err();
+                    let failure = match source {
+                        Some(source) => send_from(source, balancer.choose(), timeout).err(),
+                        None => send(&agent, balancer.choose()).err(),
+                    };
                     records.push(RequestRecord { at, failure });
                     // A steady pace: after a slow request, carry on from now rather than bursting.
                     next = (next + period).max(Instant::now());
@@ -78,6 +85,26 @@ impl Traffic {
             .join()
             .map_err(|_| anyhow!("the traffic thread panicked"))
     }
+}
+
+fn send_from(source: IpAddr, endpoint: Option<Endpoint>, timeout: Duration) -> Result<(), Failure> {
+    let Some(endpoint) = endpoint else {
+        return Err(Failure {
+            instance: None,
+            reason: "no instance to send to".into(),
+        });
+    };
+    let target = endpoint
+        .host
+        .parse::<IpAddr>()
+        .map(|host| SocketAddr::new(host, endpoint.port))
+        .map_err(|err| err.to_string());
+    target
+        .and_then(|target| bound_client::get_from(source, target, timeout))
+        .map_err(|reason| Failure {
+            instance: Some(endpoint.id.clone()),
+            reason,
+        })
 }
 
 fn send(agent: &Agent, endpoint: Option<Endpoint>) -> Result<(), Failure> {
