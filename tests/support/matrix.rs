@@ -31,7 +31,7 @@ pub const STRONG_PASSWORD: usize = 8;
 /// The password a weak password's run is compared against.
 pub const SENTINEL: &str = "Sentinel-Pw-Qz7";
 /// Rows run at once.
-const PARALLEL_ROWS: usize = 12;
+const PARALLEL_ROWS: usize = 24;
 
 pub const HOOKS: [&str; 3] = ["prestop", "poststart", "status"];
 
