@@ -154,6 +154,18 @@ pub struct PoststartArgs {
     /// credentials are refused, instead of warning and exiting 0 [env: EUREKA_HOOK_STRICT]
     #[arg(long)]
     pub strict: bool,
+
+    /// Never bring a drained instance back UP at once: remove a stale override with DELETE
+    /// .../status (UNKNOWN until the next heartbeat) even when the record is this pod's, newer
+    /// than its start and the app is healthy [env: EUREKA_HOOK_FAST_RETURN] set to false
+    #[arg(long)]
+    pub no_fast_return: bool,
+
+    /// The app's health check for the fast return, asked from inside the pod with no credentials
+    /// (e.g. http://127.0.0.1:8080/actuator/health) [env: EUREKA_HOOK_HEALTH_URL]
+    /// [default: the record's healthCheckUrl]
+    #[arg(long, value_name = "URL", value_parser = values::parse_health_url)]
+    pub health_url: Option<String>,
 }
 
 /// Flags every subcommand takes; they may come before or after the subcommand.

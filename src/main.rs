@@ -17,6 +17,7 @@ mod eureka;
 mod exit;
 mod hooks;
 mod hosts_file;
+mod incarnation;
 mod log;
 mod log_file;
 mod output;

@@ -10,6 +10,7 @@ mod drain_end;
 mod dry_run;
 mod eureka_check;
 mod fan_out;
+mod fast_return;
 mod find;
 mod locate;
 mod matching;
@@ -28,6 +29,7 @@ mod status;
 mod watch;
 
 pub use dry_run::dry_run;
+pub use fast_return::{Guards, PodStart};
 pub use poststart::poststart;
 pub use prestop::prestop;
 pub use status::status;

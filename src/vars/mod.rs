@@ -52,6 +52,8 @@ pub const AFTER_PROPAGATION: &[&str] = &["EUREKA_HOOK_AFTER_PROPAGATION"];
 pub const SERVER_CACHE: &[&str] = &["EUREKA_HOOK_SERVER_CACHE"];
 pub const WAIT: &[&str] = &["EUREKA_HOOK_WAIT"];
 pub const STRICT: &[&str] = &["EUREKA_HOOK_STRICT"];
+pub const FAST_RETURN: &[&str] = &["EUREKA_HOOK_FAST_RETURN"];
+pub const HEALTH_URL: &[&str] = &["EUREKA_HOOK_HEALTH_URL"];
 /// HTTP Basic credentials for every peer without its own; no flag (a password on the command line
 /// would be visible to `ps`).
 pub const USERNAME: &str = "EUREKA_USERNAME";
@@ -74,6 +76,8 @@ pub const READ: &[&[&str]] = &[
     SERVER_CACHE,
     WAIT,
     STRICT,
+    FAST_RETURN,
+    HEALTH_URL,
     VERBOSE,
     QUIET,
     LOG_FORMAT,
@@ -112,6 +116,8 @@ pub const BY_FLAG: &[(&str, &[&str])] = &[
     ("server-cache", SERVER_CACHE),
     ("wait", WAIT),
     ("strict", STRICT),
+    ("no-fast-return", FAST_RETURN),
+    ("health-url", HEALTH_URL),
 ];
 
 /// Reads one environment variable; `None` when unset or empty.
