@@ -91,8 +91,10 @@ pub enum HookCommand {
     ///
     /// Polls GET apps/{APP}/{ID} on every peer (for each id Spring Cloud may have used, then the
     /// instance with this pod's host or address and port) until the instance appears or --wait
-    /// runs out; then sends DELETE .../status (without a value, as Eureka's own clients do) to each
-    /// peer that shows an override, so the app's next heartbeat re-registers it with its own status.
+    /// runs out; then sends DELETE .../status to each peer that shows a stale override: with
+    /// ?value=UP (UP at once) when the record is this pod's, registered after its PID 1 started, and
+    /// the app answers its health check with a 2xx; else without a value, as Eureka's own clients
+    /// do, so the app's next heartbeat re-registers it with its own status.
     /// Registry trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request
     /// timeout.
     #[command(after_help = concat!(
