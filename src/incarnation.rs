@@ -2,6 +2,10 @@
 //! itself), from `/proc/1/stat` (field 22, `starttime`, in clock ticks since boot) and `btime`
 //! (boot time, whole epoch seconds) in `/proc/stat`.
 //!
+//! The clock tick rate is what `sysconf(_SC_CLK_TCK)` answers in glibc: the kernel's `AT_CLKTCK`
+//! entry of this process's auxiliary vector, read from `/proc/self/auxv` (nix's `sysconf`
+//! would add 28 KB to the release binary; musl's `sysconf` just answers 100).
+//!
 //! `btime` is truncated to the second, so the start is taken as late as it may have been: one
 //! second after `btime` plus `starttime`. A registration newer than that belongs to this
 //! incarnation; one older may be a previous pod's lease. A Spring app registers seconds after its
@@ -18,23 +22,39 @@ use crate::bounded_read::read_regular_file;
 const PID1_STAT_CAP: u64 = 64 * 1024;
 /// `/proc/stat` grows with CPUs and interrupts; a few hundred KiB on large machines.
 const PROC_STAT_CAP: u64 = 4 * 1024 * 1024;
+/// `/proc/self/auxv` is a few dozen (type, value) pairs.
+const AUXV_CAP: u64 = 64 * 1024;
+/// The auxiliary vector's entry for the clock tick rate (`<elf.h>`).
+const AT_CLKTCK: u64 = 17;
 /// How much later than `btime` the boot may have been, `btime` being whole seconds.
 const BTIME_TRUNCATION: Duration = Duration::from_secs(1);
 
 /// The latest moment PID 1 may have started, read from the machine's `/proc`.
 pub fn pid1_started() -> Result<SystemTime> {
     let read = |path: &str, cap| {
-        read_regular_file(Path::new(path), cap)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .with_context(|| format!("reading {path}"))
+        read_regular_file(Path::new(path), cap).with_context(|| format!("reading {path}"))
     };
-    let pid1_stat = read("/proc/1/stat", PID1_STAT_CAP)?;
-    let proc_stat = read("/proc/stat", PROC_STAT_CAP)?;
-    let ticks_per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .context("asking sysconf for _SC_CLK_TCK")?
-        .and_then(|ticks| u64::try_from(ticks).ok())
-        .ok_or_else(|| anyhow!("sysconf gave no _SC_CLK_TCK"))?;
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    let pid1_stat = text(read("/proc/1/stat", PID1_STAT_CAP)?);
+    let proc_stat = text(read("/proc/stat", PROC_STAT_CAP)?);
+    let ticks_per_second = clock_ticks(&read("/proc/self/auxv", AUXV_CAP)?)
+        .ok_or_else(|| anyhow!("/proc/self/auxv has no AT_CLKTCK entry"))?;
     started_at(&pid1_stat, &proc_stat, ticks_per_second).map_err(|why| anyhow!(why))
+}
+
+/// The `AT_CLKTCK` value of an auxiliary vector: (type, value) pairs of native words.
+pub fn clock_ticks(auxv: &[u8]) -> Option<u64> {
+    const WORD: usize = std::mem::size_of::<usize>();
+    let word = |bytes: &[u8]| -> Option<u64> {
+        let bytes: [u8; WORD] = bytes.try_into().ok()?;
+        u64::try_from(usize::from_ne_bytes(bytes)).ok()
+    };
+    auxv.chunks_exact(WORD.saturating_mul(2))
+        .find_map(|pair| {
+            let (kind, value) = pair.split_at(WORD);
+            (word(kind)? == AT_CLKTCK).then(|| word(value))?
+        })
+        .filter(|ticks| *ticks > 0)
 }
 
 /// The latest moment the process of `pid_stat` (a `/proc/PID/stat` line) may have started, on a
@@ -114,6 +134,28 @@ mod tests {
             started <= SystemTime::now(),
             "PID 1 started in the future: {started:?}"
         );
+    }
+
+    fn auxv(pairs: &[(usize, usize)]) -> Vec<u8> {
+        pairs
+            .iter()
+            .flat_map(|(kind, value)| [kind.to_ne_bytes(), value.to_ne_bytes()])
+            .flatten()
+            .collect()
+    }
+
+    #[test]
+    fn the_tick_rate_is_the_auxiliary_vectors_at_clktck() {
+        assert_eq!(
+            clock_ticks(&auxv(&[(6, 4096), (17, 100), (0, 0)])),
+            Some(100)
+        );
+        assert_eq!(clock_ticks(&auxv(&[(17, 1024)])), Some(1024));
+        assert_eq!(clock_ticks(&auxv(&[(6, 4096), (0, 0)])), None);
+        assert_eq!(clock_ticks(&auxv(&[(17, 0)])), None);
+        assert_eq!(clock_ticks(&[17, 0, 0]), None);
+        let this_process = read_regular_file(Path::new("/proc/self/auxv"), AUXV_CAP).unwrap();
+        assert!(clock_ticks(&this_process).is_some_and(|ticks| ticks > 0));
     }
 
     #[test]
