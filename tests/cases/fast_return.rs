@@ -238,3 +238,76 @@ fn no_fast_return_sends_the_plain_delete_without_asking_the_app() {
     );
     assert!(health.heads().is_empty());
 }
+
+#[test]
+fn every_peer_with_a_stale_override_gets_the_fast_return_after_one_health_check() {
+    let first = drained(EurekaDouble::start(), InstanceSpec::new(APP, HOST, 8080));
+    let second = drained(EurekaDouble::start(), InstanceSpec::new(APP, HOST, 8080));
+    let health = HealthCheck::answering(200);
+    let urls = format!("{},{}", first.base_url(), second.base_url());
+    hook(&[
+        "poststart",
+        "--app",
+        APP,
+        "--eureka-url",
+        &urls,
+        "--health-url",
+        &health.url,
+    ])
+    .run()
+    .assert_code(0)
+    .assert_stderr_contains("set it UP at once (fast return)");
+    for double in [&first, &second] {
+        assert_eq!(sent(double, "DELETE"), [FAST_DELETE]);
+        assert_instance(double, DEFAULT_ID, "UP", "UNKNOWN");
+    }
+    assert_eq!(health.heads().len(), 1, "one health check for all peers");
+}
+
+#[test]
+fn the_variable_turns_the_fast_return_off_too() {
+    let double = drained(EurekaDouble::start(), InstanceSpec::new(APP, HOST, 8080));
+    let health = HealthCheck::answering(200);
+    hook(&["poststart", "--app", APP, "--health-url", &health.url])
+        .env("EUREKA_URL", double.base_url())
+        .env("EUREKA_HOOK_FAST_RETURN", "false")
+        .run()
+        .assert_code(0)
+        .assert_stderr_contains("turned off");
+    assert_eq!(sent(&double, "DELETE"), [PLAIN_DELETE]);
+    assert!(health.heads().is_empty());
+}
+
+#[test]
+fn a_health_url_with_credentials_is_bad_input_and_nothing_is_sent() {
+    let double = drained(EurekaDouble::start(), InstanceSpec::new(APP, HOST, 8080));
+    double.clear_requests();
+    for (flag, env) in [
+        (
+            Some("http://app:hunter22@127.0.0.1:8080/actuator/health"),
+            None,
+        ),
+        (
+            None,
+            Some("http://app:hunter22@127.0.0.1:8080/actuator/health"),
+        ),
+        (Some("ftp://127.0.0.1/health"), None),
+    ] {
+        let mut args = vec!["poststart", "--app", APP];
+        args.extend(flag.iter().flat_map(|url| ["--health-url", url]));
+        let mut command = hook(&args).env("EUREKA_URL", double.base_url());
+        if let Some(url) = env {
+            command = command.env("EUREKA_HOOK_HEALTH_URL", url);
+        }
+        let outcome = command.run();
+        outcome
+            .assert_code(2)
+            .assert_never_shows("hunter22")
+            .assert_stderr_contains(if env.is_some() {
+                "EUREKA_HOOK_HEALTH_URL"
+            } else {
+                "--health-url"
+            });
+    }
+    assert!(double.requests().is_empty(), "bad input sent requests");
+}
