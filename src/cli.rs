@@ -159,7 +159,8 @@ pub struct PoststartArgs {
 
     /// Never bring a drained instance back UP at once: remove a stale override with DELETE
     /// .../status (UNKNOWN until the next heartbeat) even when the record is this pod's, newer
-    /// than its start and the app is healthy [env: EUREKA_HOOK_FAST_RETURN] set to false
+    /// than its start and the app is healthy; the variable set to false does the same
+    /// [env: EUREKA_HOOK_FAST_RETURN]
     #[arg(long)]
     pub no_fast_return: bool,
 
