@@ -26,6 +26,7 @@ use std::time::SystemTime;
 
 use ureq::http::Uri;
 
+use super::status::shown_timestamp;
 use crate::eureka::{Budget, EurekaClient, Instance, Peer};
 use crate::incarnation::epoch_ms;
 use crate::log::escaped;
@@ -103,9 +104,11 @@ impl fmt::Display for Refusal {
                 started_ms,
             } => write!(
                 f,
-                "registration guard: peer {peer}'s record was registered at {registered_ms} \
-                 (epoch ms), before this pod's PID 1 started at {started_ms}: a previous \
-                 incarnation's lease"
+                "registration guard: peer {peer}'s record was registered at {} \
+                 ({registered_ms} epoch ms), before this pod's PID 1 started at {} \
+                 ({started_ms}): a previous incarnation's lease",
+                shown_timestamp(*registered_ms),
+                shown_timestamp(*started_ms)
             ),
             Refusal::NoHealthUrl => f.write_str(
                 "health guard: the record has no healthCheckUrl and no --health-url is given",

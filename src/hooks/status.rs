@@ -135,7 +135,7 @@ const LAST_RFC3339_MS: u64 = 253_402_300_799_999;
 
 /// A registry timestamp for a person: an RFC 3339 date when it is one in epoch milliseconds,
 /// else the number as the registry sent it (one in microseconds is far past year 9999).
-fn shown_timestamp(ms: u64) -> String {
+pub(super) fn shown_timestamp(ms: u64) -> String {
     let mut shown = String::new();
     let date = (ms <= LAST_RFC3339_MS)
         .then(|| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))

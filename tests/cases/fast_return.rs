@@ -174,7 +174,13 @@ fn a_registration_older_than_this_pods_pid_1_is_not_forced_up() {
     let double = drained(EurekaDouble::start(), InstanceSpec::new(APP, HOST, 8080));
     assert!(double.set_registration_timestamp(APP, DEFAULT_ID, LONG_AGO_MS));
     let health = HealthCheck::answering(200);
-    assert_refused(&double, &[], &health, "registration guard: peer ");
+    assert_refused(
+        &double,
+        &[],
+        &health,
+        "'s record was registered at 2001-09-09T01:46:40Z (1000000000000 epoch ms), before \
+         this pod's PID 1 started at ",
+    );
     assert!(
         health.heads().is_empty(),
         "asked the health check after a refusal"
