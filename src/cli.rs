@@ -92,8 +92,10 @@ pub enum HookCommand {
     ///
     /// Polls GET apps/{APP}/{ID} on every peer (for each id Spring Cloud may have used, then the
     /// instance with this pod's host or address and port) until the instance appears or --wait
-    /// runs out; then sends DELETE .../status (without a value, as Eureka's own clients do) to each
-    /// peer that shows an override, so the app's next heartbeat re-registers it with its own status.
+    /// runs out; then sends DELETE .../status to each peer that shows a stale override: with
+    /// ?value=UP (UP at once) when the record is this pod's, registered after its PID 1 started, and
+    /// the app answers its health check with a 2xx; else without a value, as Eureka's own clients
+    /// do, so the app's next heartbeat re-registers it with its own status.
     /// Registry trouble is a warning and exit 0 unless --strict. Time bound: --wait plus one request
     /// timeout.
     #[command(after_help = concat!(
@@ -167,6 +169,17 @@ pub struct PoststartArgs {
     /// credentials are refused, instead of warning and exiting 0
     #[arg(long)]
     pub strict: bool,
+
+    /// Never bring a drained instance back UP at once: remove a stale override with DELETE
+    /// .../status (UNKNOWN until the next heartbeat) even when the record is this pod's, newer
+    /// than its start and the app is healthy; the variable set to false does the same
+    #[arg(long)]
+    pub no_fast_return: bool,
+
+    /// The app's health check for the fast return, asked from inside the pod with no credentials
+    /// (e.g. http://127.0.0.1:8080/actuator/health) [default: the record's healthCheckUrl]
+    #[arg(long, value_name = "URL", value_parser = values::parse_health_url)]
+    pub health_url: Option<String>,
 }
 
 /// Flags every subcommand takes; they may come before or after the subcommand.

@@ -18,6 +18,7 @@ mod exit;
 mod hooks;
 mod hosts_file;
 mod inbound;
+mod incarnation;
 mod log;
 mod log_file;
 mod output;

@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 use crate::clock::SystemClock;
 use crate::settings::{self, Hook, Settings};
 use crate::vars::ProcessEnv;
-use crate::{cli, drain, eureka, exit, hooks, log, output};
+use crate::{cli, drain, eureka, exit, hooks, incarnation, log, output};
 
 /// Runs the hook `cli` chose, with the settings `cli` and `env` resolve to.
 pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
@@ -86,11 +86,26 @@ fn run_hook(settings: &Settings) -> Result<()> {
             let sleeper = drain::SignalSleeper::install()?;
             hooks::prestop(settings, &client, &SystemClock, &sleeper, drain, watch)
         }
-        Hook::Poststart { wait, strict } => {
-            hooks::poststart(settings, &client, &SystemClock, wait, strict)
+        Hook::Poststart {
+            wait,
+            strict,
+            ref fast_return,
+        } => {
+            let pod_start = pod_start();
+            let guards = hooks::Guards {
+                settings: fast_return,
+                pod_start: &pod_start,
+            };
+            hooks::poststart(settings, &client, &SystemClock, wait, strict, guards)
         }
-        Hook::Status => hooks::status(settings, &client, &mut stdout),
+        Hook::Status => hooks::status(settings, &client, &pod_start(), &mut stdout),
     }
+}
+
+/// When PID 1 started, or why that is not known (a message, not a failure: only the fast return
+/// and status's incarnation column need it).
+fn pod_start() -> hooks::PodStart {
+    incarnation::pid1_started().map_err(|err| format!("{err:#}"))
 }
 
 #[cfg(test)]

@@ -201,6 +201,41 @@ pub fn parse_bool(text: &str) -> Result<bool, String> {
     }
 }
 
+/// A `--health-url`: an http(s) URL with a host and no userinfo (the health check is sent with
+/// no credentials, and a password on the command line would show in `ps`).
+pub fn parse_health_url(text: &str) -> Result<String, String> {
+    let shown = shown_url(text);
+    if text.len() > MAX_SERVICE_URL {
+        return Err(format!(
+            "a URL of {} bytes is too long: at most {MAX_SERVICE_URL}",
+            text.len()
+        ));
+    }
+    let example = "e.g. http://127.0.0.1:8080/actuator/health";
+    let uri: Uri = text
+        .parse()
+        .map_err(|err| format!("'{shown}' is not a URL ({err}): {example}"))?;
+    let http = uri.scheme_str().is_some_and(|scheme| {
+        ["http", "https"]
+            .iter()
+            .any(|known| scheme.eq_ignore_ascii_case(known))
+    });
+    if !http || uri.host().is_none_or(str::is_empty) {
+        return Err(format!(
+            "'{shown}' must be http(s)://host:port/path, {example}"
+        ));
+    }
+    if uri
+        .authority()
+        .is_some_and(|authority| authority.as_str().contains('@'))
+    {
+        return Err(format!(
+            "'{shown}' must not hold credentials: the health check is sent without any"
+        ));
+    }
+    Ok(text.to_string())
+}
+
 /// One Eureka service URL as Spring's `defaultZone` gives it, with its userinfo taken out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceUrl {

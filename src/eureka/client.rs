@@ -20,7 +20,7 @@ use super::document::{
     parse_instance_document, parse_status_change,
 };
 use super::status::InstanceStatus;
-use super::transport::{Call, Transport, Verb};
+use super::transport::{Call, Exchange, Transport, Verb};
 use crate::clock::Clock;
 use crate::values::{AppName, InstanceId, ServiceUrl};
 
@@ -35,6 +35,12 @@ pub enum RegistryRequest<'a> {
     },
     /// `DELETE apps/{APP}/{ID}/status` without `value`, as Eureka's own clients send it.
     ClearOverride {
+        app: &'a AppName,
+        id: &'a InstanceId,
+    },
+    /// `DELETE apps/{APP}/{ID}/status?value=UP`: removes the override and, where there was one,
+    /// sets the status UP at once (`AbstractInstanceRegistry.deleteStatusOverride`).
+    ReturnToUp {
         app: &'a AppName,
         id: &'a InstanceId,
     },
@@ -59,7 +65,9 @@ impl RegistryRequest<'_> {
     pub fn verb(&self) -> Verb {
         match self {
             RegistryRequest::SetStatus { .. } => Verb::Put,
-            RegistryRequest::ClearOverride { .. } => Verb::Delete,
+            RegistryRequest::ClearOverride { .. } | RegistryRequest::ReturnToUp { .. } => {
+                Verb::Delete
+            }
             RegistryRequest::Instance { .. }
             | RegistryRequest::CompactApplication { .. }
             | RegistryRequest::Delta
@@ -88,6 +96,10 @@ impl RegistryRequest<'_> {
             RegistryRequest::ClearOverride { app, id } => {
                 base.endpoint(&["apps", &app.registry_name(), id.as_str(), "status"], None)
             }
+            RegistryRequest::ReturnToUp { app, id } => base.endpoint(
+                &["apps", &app.registry_name(), id.as_str(), "status"],
+                Some("value=UP"),
+            ),
             RegistryRequest::Instance { app, id } => {
                 base.endpoint(&["apps", &app.registry_name(), id.as_str()], None)
             }
@@ -221,5 +233,19 @@ impl<'clock> EurekaClient<'clock> {
     ) -> Result<Vec<Instance>, Answer> {
         let body = body_of(self.transport.exchange(&request.call(peer), budget))?;
         parse_application_document(&body).map_err(|problem| unreadable(&problem))
+    }
+
+    /// The app's own health check: one GET of `url` (not a registry URL) within `budget`, with no
+    /// credentials and no retry. The status it answered, or why it did not answer.
+    pub fn health(&self, url: &str, budget: impl Into<Budget>) -> Result<u16, String> {
+        let call = Call {
+            verb: Verb::Get,
+            url: url.to_string(),
+            headers: vec![("Accept", "application/json".to_string())],
+        };
+        match self.transport.exchange_once(&call, budget) {
+            Exchange::Answered { status, .. } => Ok(status),
+            Exchange::Failed { reason, .. } => Err(reason),
+        }
     }
 }

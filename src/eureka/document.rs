@@ -18,6 +18,11 @@ pub struct Instance {
     pub overridden_status: Option<InstanceStatus>,
     /// Epoch milliseconds of the last status change, when the registry says.
     pub last_updated_ms: Option<u64>,
+    /// Epoch milliseconds of `leaseInfo.registrationTimestamp`, when the registry says (the
+    /// compact listing does not).
+    pub registered_ms: Option<u64>,
+    /// `healthCheckUrl`, when the record has one.
+    pub health_check_url: Option<String>,
 }
 
 impl Instance {
@@ -104,6 +109,11 @@ fn parse_instance(value: &Value) -> Option<Instance> {
         ))
         .filter(|status| *status != InstanceStatus::Unknown),
         last_updated_ms: value.get("lastUpdatedTimestamp").and_then(number_or_string),
+        registered_ms: value
+            .pointer("/leaseInfo/registrationTimestamp")
+            .and_then(number_or_string)
+            .filter(|registered| *registered != 0),
+        health_check_url: text("healthCheckUrl").filter(|url| !url.is_empty()),
         host_name,
     })
 }
@@ -131,7 +141,9 @@ mod tests {
 
     const INSTANCE: &str = r#"{"instance":{"instanceId":"pod-0:demo:8080","hostName":"pod-0","app":"DEMO",
         "ipAddr":"10.0.0.7","status":"OUT_OF_SERVICE","overriddenStatus":"OUT_OF_SERVICE",
-        "port":{"$":8080,"@enabled":"true"},"lastUpdatedTimestamp":"1795585797983"}}"#;
+        "port":{"$":8080,"@enabled":"true"},"lastUpdatedTimestamp":"1795585797983",
+        "leaseInfo":{"registrationTimestamp":1795585790000},
+        "healthCheckUrl":"http://10.0.0.7:8080/actuator/health"}}"#;
 
     #[test]
     fn instance_documents_are_read_as_the_server_writes_them() {
@@ -144,6 +156,11 @@ mod tests {
             Some(InstanceStatus::OutOfService)
         );
         assert_eq!(instance.last_updated_ms, Some(1_795_585_797_983));
+        assert_eq!(instance.registered_ms, Some(1_795_585_790_000));
+        assert_eq!(
+            instance.health_check_url.as_deref(),
+            Some("http://10.0.0.7:8080/actuator/health")
+        );
     }
 
     #[test]

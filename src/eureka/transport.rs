@@ -172,6 +172,22 @@ impl<'clock> Transport<'clock> {
         })
     }
 
+    /// `call` once, with no retry, within `budget`: for a URL that is not a registry's.
+    pub fn exchange_once(&self, call: &Call, budget: impl Into<Budget>) -> Exchange {
+        let budget = budget.into();
+        let exchange = self.attempt(call, budget.left, budget);
+        log::debug(
+            "request",
+            &format!(
+                "{} {} -> {}",
+                call.verb.method(),
+                call.url,
+                exchange.summary()
+            ),
+        );
+        exchange
+    }
+
     /// `call`, retried while `left` lasts, the part of the request timeout `whole` that an
     /// earlier request to the same peer left; a failure is described against `whole`.
     pub fn exchange_within(&self, call: &Call, left: Duration, whole: Duration) -> Exchange {

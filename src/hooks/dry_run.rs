@@ -20,7 +20,7 @@ pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
     if let Hook::Prestop { drain, .. } = settings.hook
         && !drain.is_zero()
     {
-        text += &crate::inbound::planned(settings.identity.port, &settings.inbound);
+        text += &crate::inbound::planned(settings.identity.port.known(), &settings.inbound);
     }
     out.write_all(crate::log::escaped_lines(&text).as_bytes())
         .and_then(|()| out.flush())
@@ -31,7 +31,11 @@ pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
 fn plan_of(settings: &Settings) -> Plan<'_> {
     match &settings.hook {
         Hook::Prestop { drain, watch } => prestop::plan(settings, *drain, *watch),
-        Hook::Poststart { wait, strict } => poststart::plan(settings, *wait, *strict),
+        Hook::Poststart {
+            wait,
+            strict,
+            fast_return,
+        } => poststart::plan(settings, *wait, *strict, fast_return),
         Hook::Status => status::plan(settings),
     }
 }
@@ -174,6 +178,14 @@ mod tests {
         );
     }
 
+    /// poststart's two ways of removing a stale override of `id`, each under its condition.
+    fn removal(id: &str) -> String {
+        format!(
+            "  then, if registered with a stale status override, the record is this pod's, registered after PID 1 started, and the health check answers 2xx: DELETE http://eureka:8761/eureka/apps/DEMO/{id}/status?value=UP  [Authorization: Basic u:***]  (fast return: UP at once)\n\
+             \x20 then, if registered with a stale status override and any guard refuses: DELETE http://eureka:8761/eureka/apps/DEMO/{id}/status  [Authorization: Basic u:***]\n"
+        )
+    }
+
     #[test]
     fn poststart_and_status_plans_read_the_instance_then_the_one_found_by_host_and_port() {
         let args = ["--app", "demo", "--instance-id", "web-1"];
@@ -186,10 +198,33 @@ mod tests {
                  {LISTING_AFTER_404S}\
                  {FOUND}GET http://eureka:8761/eureka/apps/DEMO/(found-id)  [Authorization: Basic u:***]\n\
                  {EUREKA_CHECK}\
-                 \x20 then, if registered with a status override: DELETE http://eureka:8761/eureka/apps/DEMO/web-1/status  [Authorization: Basic u:***]\n\
-                 \x20 then, if registered with a status override: DELETE http://eureka:8761/eureka/apps/DEMO/(found-id)/status  [Authorization: Basic u:***]\n\
-                 waiting at most 10s for the instance to register (strict: failures exit non-zero)\n"
+                 {}{}\
+                 health check for the fast return: GET the record's healthCheckUrl (only if on this pod), once, no credentials, within the request timeout\n\
+                 waiting at most 10s for the instance to register (strict: failures exit non-zero)\n",
+                removal("web-1"),
+                removal("(found-id)"),
             )
+        );
+        let plan = printed(
+            &[
+                &["poststart", "--health-url", "http://127.0.0.1:8080/h"][..],
+                &args,
+            ]
+            .concat(),
+        );
+        assert!(
+            plan.contains(
+                "health check for the fast return: GET http://127.0.0.1:8080/h from this pod"
+            ),
+            "{plan}"
+        );
+        let plan = printed(&[&["poststart", "--no-fast-return"][..], &args].concat());
+        assert!(!plan.contains("value=UP"), "{plan}");
+        assert!(
+            plan.contains(
+                "  then, if registered with a stale status override: DELETE http://eureka:8761/eureka/apps/DEMO/web-1/status  [Authorization: Basic u:***]\n"
+            ) && plan.contains("fast return off"),
+            "{plan}"
         );
         assert_eq!(
             printed(&["status", "--app", "demo"]),
@@ -250,12 +285,21 @@ mod tests {
                 let sleeper = SignalledSleeper::default();
                 prestop::prestop(settings, &client, &SystemClock, &sleeper, *drain, *watch)
             }
-            Hook::Poststart { wait, strict } => {
+            Hook::Poststart {
+                wait,
+                strict,
+                fast_return,
+            } => {
                 let clock = FakeClock::new();
                 let client = EurekaClient::new(None, &clock);
-                poststart::poststart(settings, &client, &clock, *wait, *strict)
+                let pod_start = Ok(std::time::UNIX_EPOCH);
+                let guards = crate::hooks::Guards {
+                    settings: fast_return,
+                    pod_start: &pod_start,
+                };
+                poststart::poststart(settings, &client, &clock, *wait, *strict, guards)
             }
-            Hook::Status => status::status(settings, &client, &mut Vec::new()),
+            Hook::Status => status::status(settings, &client, &Err(String::new()), &mut Vec::new()),
         };
     }
 

@@ -9,6 +9,7 @@ mod drain_end;
 mod dry_run;
 mod evidence;
 mod fan_out;
+mod fast_return;
 mod locate;
 mod plan;
 // The watch adds flag-bounded durations (at most a day) to the clock's instants; it is kept by its
@@ -25,6 +26,7 @@ mod status;
 mod watch;
 
 pub use dry_run::dry_run;
+pub use fast_return::{Guards, PodStart};
 pub use poststart::poststart;
 pub use prestop::prestop;
 pub use status::status;

@@ -1,22 +1,25 @@
-//! poststart: wait until this instance is registered, then remove any status override left on it
-//! (a previous pod with the same name may have been drained). Registry trouble is a warning unless
-//! --strict. Bound: --wait plus one request timeout. Polling goes through the injected [`Clock`].
+//! poststart: wait until this instance is registered, then remove any stale status override left
+//! on it (a previous pod with the same name may have been drained): with `DELETE …/status?value=UP`
+//! when every guard of `fast_return` holds, else with the plain `DELETE …/status`. Registry trouble
+//! is a warning unless --strict. Bound: --wait plus one request timeout (the health check included).
+//! Polling goes through the injected [`Clock`].
 
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Result;
 
 use super::fan_out::on_every_peer;
+use super::fast_return::{self, Guards};
 use super::locate::{EurekaCheck, Located, NotLocated, locate};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
 use super::report::{failure_exit, log_answers, log_peer, log_target, summary};
-use super::requests::{clear_override, lookup};
+use super::requests::{clear_override, lookup, return_to_up};
 use super::stale::{Override, judge};
 use crate::clock::{Clock, later};
 use crate::eureka::{Answer, Budget, EurekaClient, Instance, InstanceStatus, Limit};
 use crate::exit::{Exit, HookFailed};
 use crate::log::{self, Level};
-use crate::settings::{Peer, Settings};
+use crate::settings::{FastReturn, Peer, Settings};
 use crate::values::InstanceId;
 
 /// How often poststart asks whether the instance has registered.
@@ -32,9 +35,10 @@ pub fn poststart(
     clock: &dyn Clock,
     wait: Duration,
     strict: bool,
+    guards: Guards,
 ) -> Result<()> {
     log_target(settings);
-    match wait_and_clear_override(settings, client, clock, wait) {
+    match wait_and_clear_override(settings, client, clock, wait, guards) {
         Ok(()) => Ok(()),
         Err(failure) if strict => Err(failure.into()),
         Err(failure) => {
@@ -50,7 +54,12 @@ pub fn poststart(
 }
 
 /// What poststart sends to each peer, and how long it waits.
-pub fn plan(settings: &Settings, wait: Duration, strict: bool) -> Plan<'_> {
+pub fn plan<'a>(
+    settings: &'a Settings,
+    wait: Duration,
+    strict: bool,
+    fast_return: &FastReturn,
+) -> Plan<'a> {
     let identity = &settings.identity;
     let app = &identity.app;
     let reads = identity.candidates().into_iter().map(|id| {
@@ -60,20 +69,42 @@ pub fn plan(settings: &Settings, wait: Duration, strict: bool) -> Plan<'_> {
         )
     });
     // The DELETE goes to whichever id is registered.
-    let clears = every_id(identity).map(|id| {
-        PlannedRequest::on(
-            "then, if registered with a status override",
+    let clears = every_id(identity).flat_map(|id| {
+        let plain = PlannedRequest::on(
+            if fast_return.enabled {
+                "then, if registered with a stale status override and any guard refuses"
+            } else {
+                "then, if registered with a stale status override"
+            },
             clear_override(app, id),
             "",
-        )
+        );
+        let fast = PlannedRequest::on(
+            "then, if registered with a stale status override, the record is this pod's, \
+             registered after PID 1 started, and the health check answers 2xx",
+            return_to_up(app, id),
+            "  (fast return: UP at once)",
+        );
+        fast_return
+            .enabled
+            .then_some(fast)
+            .into_iter()
+            .chain([plain])
     });
+    let health = match (fast_return.enabled, &fast_return.health_url) {
+        (false, _) => "fast return off: a stale override is removed with the plain DELETE".into(),
+        (true, Some(url)) => format!(
+            "health check for the fast return: GET {url} from this pod, once, no credentials, within the request timeout"
+        ),
+        (true, None) => "health check for the fast return: GET the record's healthCheckUrl (only if on this pod), once, no credentials, within the request timeout".into(),
+    };
     Plan {
         requests: reads
             .chain(fallback(identity, Listing::Needed, lookup))
             .chain(clears)
             .collect(),
         afterwards: Some(format!(
-            "waiting at most {} for the instance to register{}",
+            "{health}\nwaiting at most {} for the instance to register{}",
             humantime::format_duration(wait),
             if strict {
                 " (strict: failures exit non-zero)"
@@ -89,6 +120,7 @@ fn wait_and_clear_override(
     client: &EurekaClient,
     clock: &dyn Clock,
     wait: Duration,
+    guards: Guards,
 ) -> Result<(), HookFailed> {
     let identity = &settings.identity;
     let started = clock.wall_now();
@@ -119,9 +151,8 @@ fn wait_and_clear_override(
     loop {
         let not_located = match locate(settings, client, &|| left_until(round_end), &check) {
             Ok(located) => {
-                return clear_overrides(settings, client, &located, started, || {
-                    left_until(hard_end)
-                });
+                let budget = || left_until(hard_end);
+                return clear_overrides(settings, client, &located, (started, guards), budget);
             }
             Err(not_located) => not_located,
         };
@@ -224,7 +255,7 @@ fn clear_overrides(
     settings: &Settings,
     client: &EurekaClient,
     located: &Located,
-    started: SystemTime,
+    (started, guards): (SystemTime, Guards),
     budget: impl Fn() -> Budget + Sync,
 ) -> Result<(), HookFailed> {
     let identity = &settings.identity;
@@ -250,25 +281,70 @@ fn clear_overrides(
     let overridden: Vec<(&Peer, &Instance)> = registered()
         .filter(|(_, instance)| instance.overridden_status.is_some())
         .collect();
-    let Some((_, first)) = overridden.first() else {
+    if overridden.is_empty() {
         log_no_override(registered().map(|(_, instance)| instance), id);
         return Ok(());
-    };
-    let peers = stale_only(settings, client, &overridden, id, started, &budget);
-    if peers.is_empty() {
+    }
+    let stale = stale_only(settings, client, &overridden, id, started, &budget);
+    if stale.is_empty() {
         return Ok(());
     }
-    let answers = on_every_peer(&peers, |peer| {
-        client.answer(peer, &clear_override(&identity.app, id), budget())
-    });
+    let addresses: Vec<&str> = identity.addresses().collect();
+    let fast = fast_return::judge(guards, &stale, &addresses, client, budget());
+    send_removal(settings, client, &stale, id, &fast, &budget)
+}
+
+/// Removes the override on each of `stale`'s peers: with the fast return when `fast` cleared it.
+fn send_removal(
+    settings: &Settings,
+    client: &EurekaClient,
+    stale: &[(&Peer, &Instance)],
+    id: &InstanceId,
+    fast: &Result<fast_return::Cleared, fast_return::Refusal>,
+    budget: &(impl Fn() -> Budget + Sync),
+) -> Result<(), HookFailed> {
+    let app = &settings.identity.app;
+    let (request, done) = match fast {
+        Ok(cleared) => {
+            log::info(
+                "fast_return",
+                &format!(
+                    "instance {id} is this pod's, registered after its PID 1 started, and GET {} \
+                     answered {}: removing the override with DELETE .../status?value=UP, which \
+                     sets it UP at once",
+                    log::escaped(&cleared.health_url),
+                    cleared.health_status
+                ),
+            );
+            (
+                return_to_up(app, id),
+                " and set it UP at once (fast return)",
+            )
+        }
+        Err(refusal) => {
+            log::info(
+                "no_fast_return",
+                &format!(
+                    "not setting instance {id} UP at once: {refusal}; removing the override \
+                     with DELETE .../status instead"
+                ),
+            );
+            (
+                clear_override(app, id),
+                "; its next heartbeat re-registers it with its own status",
+            )
+        }
+    };
+    let peers: Vec<Peer> = stale.iter().map(|(peer, _)| (*peer).clone()).collect();
+    let answers = on_every_peer(&peers, |peer| client.answer(peer, &request, budget()));
     log_answers(&peers, &answers, id, "remove the status override");
     if answers.iter().all(Answer::is_accepted) {
+        let shown = stale
+            .first()
+            .map_or(InstanceStatus::Unknown, |(_, first)| first.override_shown());
         log::info(
             "override_cleared",
-            &format!(
-                "removed the {} override of instance {id}; its next heartbeat re-registers it with its own status",
-                first.override_shown()
-            ),
+            &format!("removed the {shown} override of instance {id}{done}"),
         );
         return Ok(());
     }
@@ -281,16 +357,16 @@ fn clear_overrides(
     })
 }
 
-/// The peers of `overridden` whose override is stale, re-read now (see `stale`); warns of each
-/// override left in place.
-fn stale_only(
+/// The peers of `overridden` whose override is stale, re-read now (see `stale`), with their
+/// records; warns of each override left in place.
+fn stale_only<'a>(
     settings: &Settings,
     client: &EurekaClient,
-    overridden: &[(&Peer, &Instance)],
+    overridden: &[(&'a Peer, &'a Instance)],
     id: &InstanceId,
     started: SystemTime,
     budget: &(impl Fn() -> Budget + Sync),
-) -> Vec<Peer> {
+) -> Vec<(&'a Peer, &'a Instance)> {
     let peers: Vec<Peer> = overridden.iter().map(|(peer, _)| (*peer).clone()).collect();
     let request = lookup(&settings.identity.app, id);
     let verdicts = on_every_peer(&peers, |peer| {
@@ -299,7 +375,7 @@ fn stale_only(
     let mut stale = Vec::new();
     for ((peer, instance), verdict) in overridden.iter().zip(verdicts) {
         match verdict {
-            Override::Stale => stale.push((*peer).clone()),
+            Override::Stale => stale.push((*peer, *instance)),
             Override::SetSince(at_ms) => log::warn(
                 "override_kept",
                 &format!(
@@ -323,6 +399,19 @@ mod tests {
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec, ScriptedReply};
 
+    const OFF: FastReturn = FastReturn {
+        enabled: false,
+        health_url: None,
+    };
+    static UNREAD: fast_return::PodStart = Ok(std::time::UNIX_EPOCH);
+
+    fn no_fast_return() -> Guards<'static> {
+        Guards {
+            settings: &OFF,
+            pod_start: &UNREAD,
+        }
+    }
+
     #[test]
     fn polling_asks_every_second_until_the_wait_runs_out_on_a_fake_clock() {
         let double = EurekaDouble::start();
@@ -330,7 +419,7 @@ mod tests {
         let clock = FakeClock::new();
         let client = EurekaClient::new(None, &clock);
         let wait = Duration::from_secs(5);
-        let err = poststart(&settings, &client, &clock, wait, true).unwrap_err();
+        let err = poststart(&settings, &client, &clock, wait, true, no_fast_return()).unwrap_err();
         assert_eq!(exit::from_error(&err), Exit::NotRegistered);
         assert_eq!(clock.pauses(), [POLL_INTERVAL; 5]);
         let lookups = double
@@ -358,7 +447,15 @@ mod tests {
         let settings = settings_for(&double.base_url(), &["poststart", "--app", "demo"]);
         let clock = FakeClock::new();
         let client = EurekaClient::new(None, &clock);
-        poststart(&settings, &client, &clock, Duration::from_secs(90), true).unwrap();
+        poststart(
+            &settings,
+            &client,
+            &clock,
+            Duration::from_secs(90),
+            true,
+            no_fast_return(),
+        )
+        .unwrap();
         assert_eq!(clock.pauses(), [POLL_INTERVAL; 2]);
         let state = double.instance("demo", "pod-0:demo:8080").unwrap();
         assert_eq!(state.overridden_status, "UNKNOWN");

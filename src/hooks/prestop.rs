@@ -78,7 +78,12 @@ pub fn prestop(
     } else {
         let mark = first_accepted(&marks).unwrap_or_else(|| clock.now());
         bug::contained("the inbound watch", || {
-            inbound::start(settings.identity.port, &settings.inbound, mark, clock)
+            inbound::start(
+                settings.identity.port.known(),
+                &settings.inbound,
+                mark,
+                clock,
+            )
         })
         .ok()
         .flatten()

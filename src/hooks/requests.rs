@@ -29,6 +29,11 @@ pub fn clear_override<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryReque
     RegistryRequest::ClearOverride { app, id }
 }
 
+/// poststart's fast return: remove the status override of instance `id` and set it UP at once.
+pub fn return_to_up<'a>(app: &'a AppName, id: &'a InstanceId) -> RegistryRequest<'a> {
+    RegistryRequest::ReturnToUp { app, id }
+}
+
 /// After an app listing of 404: whether the peer is a Eureka server at all (its registry's
 /// recent changes, a small document).
 pub fn eureka_check<'a>() -> RegistryRequest<'a> {

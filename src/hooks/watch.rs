@@ -508,6 +508,8 @@ mod tests {
             status,
             overridden_status: None,
             last_updated_ms: None,
+            registered_ms: None,
+            health_check_url: None,
         };
         let listing = [
             instance("a", InstanceStatus::Up),

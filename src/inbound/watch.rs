@@ -19,7 +19,6 @@ use super::accounting::{Accounting, Observed, inbound_of};
 use super::sock_diag::SockDiag;
 use crate::clock::Clock;
 use crate::log::{self, Level};
-use crate::settings::RegisteredPort;
 
 /// 2 samples a second at most. A consumer that opens a new connection for each request still
 /// shows: the app's side of each lingers in `TIME_WAIT` after the app closed it, and the time since
@@ -50,12 +49,12 @@ pub struct InboundWatch {
 /// Starts watching inbound connections to `port` for data after `mark`; `None` (said in the log)
 /// when the port is not known or `sock_diag` cannot be used.
 pub fn start(
-    port: RegisteredPort,
+    port: Option<u16>,
     settings: &InboundSettings,
     mark: Instant,
     clock: &'static dyn Clock,
 ) -> Option<InboundWatch> {
-    let RegisteredPort::Known(port) = port else {
+    let Some(port) = port else {
         log::info(
             "inbound_not_watched",
             "inbound traffic is not watched: the app's port is not known (server.port is 0); \
@@ -344,8 +343,8 @@ fn seconds_value(tenths: u64) -> serde_json::Value {
 }
 
 /// What the watch would do, for --dry-run.
-pub fn planned(port: RegisteredPort, settings: &InboundSettings) -> String {
-    let RegisteredPort::Known(port) = port else {
+pub fn planned(port: Option<u16>, settings: &InboundSettings) -> String {
+    let Some(port) = port else {
         return "  during the drain: inbound traffic is not watched (the app's port is not known)\n"
             .to_string();
     };

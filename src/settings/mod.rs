@@ -56,8 +56,18 @@ pub enum Hook {
     Poststart {
         wait: Duration,
         strict: bool,
+        fast_return: FastReturn,
     },
     Status,
+}
+
+/// Whether and how poststart may bring a drained instance back UP at once (`hooks::fast_return`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FastReturn {
+    /// Off with --no-fast-return or its variable set to false; on by default.
+    pub enabled: bool,
+    /// From --health-url or its variable; `None`: the record's `healthCheckUrl`.
+    pub health_url: Option<String>,
 }
 
 /// How prestop follows the registry during the drain.
@@ -141,6 +151,16 @@ fn resolve_hook(command: &HookCommand, env: EnvLookup) -> Result<Hook> {
         HookCommand::Poststart(args) => Hook::Poststart {
             wait: pick(args.wait, vars::WAIT, env, values::parse_hold)?.unwrap_or(DEFAULT_WAIT),
             strict: flag_or_env_bool(args.strict, vars::STRICT, env)?,
+            fast_return: FastReturn {
+                enabled: !args.no_fast_return
+                    && first_env(vars::FAST_RETURN, env, values::parse_bool)?.unwrap_or(true),
+                health_url: pick(
+                    args.health_url.clone(),
+                    vars::HEALTH_URL,
+                    env,
+                    values::parse_health_url,
+                )?,
+            },
         },
         HookCommand::Status => Hook::Status,
     })
@@ -409,8 +429,42 @@ mod tests {
             settings.hook,
             Hook::Poststart {
                 wait: Duration::from_secs(10),
-                strict: true
+                strict: true,
+                fast_return: FastReturn {
+                    enabled: true,
+                    health_url: None
+                }
             }
+        );
+        let settings = resolve_with(
+            &["poststart", "--app", "demo"],
+            &[
+                ("EUREKA_HOOK_FAST_RETURN", "false"),
+                (
+                    "EUREKA_HOOK_HEALTH_URL",
+                    "http://127.0.0.1:8080/actuator/health",
+                ),
+            ],
+        )
+        .unwrap();
+        assert!(matches!(
+            settings.hook,
+            Hook::Poststart { fast_return: FastReturn { enabled: false, health_url: Some(url) }, .. }
+                if url == "http://127.0.0.1:8080/actuator/health"
+        ));
+        let err = resolve_with(
+            &["poststart", "--app", "demo"],
+            &[(
+                "EUREKA_HOOK_HEALTH_URL",
+                "http://user:secret@127.0.0.1:8080/",
+            )],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("EUREKA_HOOK_HEALTH_URL:"), "{err}");
+        assert!(
+            err.contains("must not hold credentials") && !err.contains("secret"),
+            "{err}"
         );
         let settings = resolve_with(
             &["prestop", "--app", "demo", "--drain", "1s"],

@@ -64,6 +64,16 @@ pub enum RegisteredPort {
     Random,
 }
 
+impl RegisteredPort {
+    /// The port, when it is known (not random).
+    pub fn known(self) -> Option<u16> {
+        match self {
+            RegisteredPort::Known(port) => Some(port),
+            RegisteredPort::Random => None,
+        }
+    }
+}
+
 impl std::fmt::Display for RegisteredPort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

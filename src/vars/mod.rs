@@ -54,6 +54,8 @@ pub const UNTIL_QUIET: &[&str] = &["EUREKA_HOOK_UNTIL_QUIET"];
 pub const IGNORE_SOURCES: &[&str] = &["EUREKA_HOOK_IGNORE_SOURCES"];
 pub const WAIT: &[&str] = &["EUREKA_HOOK_WAIT"];
 pub const STRICT: &[&str] = &["EUREKA_HOOK_STRICT"];
+pub const FAST_RETURN: &[&str] = &["EUREKA_HOOK_FAST_RETURN"];
+pub const HEALTH_URL: &[&str] = &["EUREKA_HOOK_HEALTH_URL"];
 /// HTTP Basic credentials for every peer without its own; no flag (a password on the command line
 /// would be visible to `ps`).
 pub const USERNAME: &str = "EUREKA_USERNAME";
@@ -78,6 +80,8 @@ pub const READ: &[&[&str]] = &[
     IGNORE_SOURCES,
     WAIT,
     STRICT,
+    FAST_RETURN,
+    HEALTH_URL,
     VERBOSE,
     QUIET,
     LOG_FORMAT,
@@ -117,6 +121,8 @@ pub const BY_FLAG: &[(&str, &[&str])] = &[
     ("ignore-source", IGNORE_SOURCES),
     ("wait", WAIT),
     ("strict", STRICT),
+    ("no-fast-return", FAST_RETURN),
+    ("health-url", HEALTH_URL),
 ];
 
 /// Reads one environment variable; `None` when unset or empty.

@@ -338,7 +338,7 @@ fn dry_run_shows_the_candidate_ids_and_why() {
             ));
         if subcommand == "poststart" {
             outcome.assert_stdout_contains(&format!(
-                "  then, if registered with a status override: DELETE {}apps/DEMO-SERVICE/(found-id)/status",
+                "  then, if registered with a stale status override and any guard refuses: DELETE {}apps/DEMO-SERVICE/(found-id)/status",
                 double.base_url()
             ));
         }

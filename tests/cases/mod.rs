@@ -15,6 +15,9 @@ mod identity;
 /// poststart: waiting for registration and clearing stale overrides.
 mod poststart;
 
+/// poststart's fast return (DELETE …/status?value=UP) and each guard that refuses it.
+mod fast_return;
+
 /// status: what each peer says, for a person.
 mod status;
 

@@ -64,3 +64,27 @@ fn status_of_an_instance_nobody_has_exits_3_and_names_the_registered_ids() {
         .assert_code(3)
         .assert_stderr_contains("registered ids for DEMO-SERVICE: pod-9:demo-service:8080");
 }
+
+#[test]
+fn status_shows_when_each_peer_registered_the_instance_and_whether_this_pod_did() {
+    let current = registry_with_instance();
+    let previous = registry_with_instance();
+    // 2001-09-09: a lease from before this machine's PID 1 started (a previous incarnation's).
+    assert!(previous.set_registration_timestamp(APP, DEFAULT_ID, 1_000_000_000_000));
+    let urls = format!("{},{}", current.base_url(), previous.base_url());
+    let outcome = hook(&["status", "--app", APP, "--eureka-url", &urls]).run();
+    outcome.assert_code(0);
+    let rows: Vec<&str> = outcome.stdout.lines().collect();
+    assert!(
+        rows[1].contains("REGISTERED") && rows[1].ends_with("THIS INCARNATION"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(rows[2].ends_with(" yes"), "{}", outcome.stdout);
+    assert!(
+        rows[3].contains(" 2001-09-09T01:46:40Z ")
+            && rows[3].ends_with(" no (registered before PID 1 started)"),
+        "{}",
+        outcome.stdout
+    );
+}

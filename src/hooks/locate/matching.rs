@@ -126,6 +126,8 @@ mod tests {
             status: InstanceStatus::Up,
             overridden_status: None,
             last_updated_ms: None,
+            registered_ms: None,
+            health_check_url: None,
         }
     }
 

@@ -292,6 +292,10 @@ impl Registry {
         self.apps.get(app)?.get(id)
     }
 
+    pub(crate) fn lease_mut(&mut self, app: &str, id: &str) -> Option<&mut Lease> {
+        self.apps.get_mut(app)?.get_mut(id)
+    }
+
     /// A cached GET: the read-only copy when enabled, else (or on a miss) the read-write cache.
     pub(crate) fn cached_payload(&mut self, key: CacheKey, now: i64) -> Payload {
         if let Some(payload) = self.cache.read_only_hit(&key) {

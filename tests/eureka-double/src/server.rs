@@ -277,6 +277,20 @@ impl EurekaDouble {
             .map(InstanceState::from)
     }
 
+    /// Sets the lease's `registrationTimestamp` (epoch ms), as if the instance had registered then
+    /// and renewed ever since: a lease older than the process asking about it. Returns whether the
+    /// lease exists.
+    pub fn set_registration_timestamp(&self, app: &str, id: &str, epoch_ms: i64) -> bool {
+        let mut registry = lock(&self.shared.registry);
+        match registry.lease_mut(&app.to_uppercase(), id) {
+            Some(lease) => {
+                lease.registration_timestamp = epoch_ms;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A heartbeat as `PUT apps/{APP}/{ID}` without parameters; returns the status it would get.
     pub fn heartbeat(&self, app: &str, id: &str) -> u16 {
         let app = app.to_uppercase();

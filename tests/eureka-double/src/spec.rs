@@ -23,6 +23,8 @@ pub struct InstanceSpec {
     pub lease_duration_secs: u32,
     pub renewal_interval_secs: u32,
     pub metadata: Vec<(String, String)>,
+    /// `healthCheckUrl`; `None` means Spring's default `http://{host}:{port}/actuator/health`.
+    pub health_check_url: Option<String>,
 }
 
 impl InstanceSpec {
@@ -39,6 +41,7 @@ impl InstanceSpec {
             lease_duration_secs: 90,
             renewal_interval_secs: 30,
             metadata: vec![("management.port".to_owned(), port.to_string())],
+            health_check_url: None,
         }
     }
 
@@ -73,6 +76,11 @@ impl InstanceSpec {
     pub fn lease(mut self, duration_secs: u32, renewal_interval_secs: u32) -> InstanceSpec {
         self.lease_duration_secs = duration_secs;
         self.renewal_interval_secs = renewal_interval_secs;
+        self
+    }
+
+    pub fn health_check_url(mut self, url: &str) -> InstanceSpec {
+        self.health_check_url = Some(url.to_owned());
         self
     }
 
@@ -124,7 +132,10 @@ impl InstanceSpec {
             "metadata": metadata,
             "homePageUrl": format!("{base_url}/"),
             "statusPageUrl": format!("{base_url}/actuator/info"),
-            "healthCheckUrl": format!("{base_url}/actuator/health"),
+            "healthCheckUrl": self
+                .health_check_url
+                .clone()
+                .unwrap_or_else(|| format!("{base_url}/actuator/health")),
             "vipAddress": self.app,
             "secureVipAddress": self.app,
             "isCoordinatingDiscoveryServer": "false",
