@@ -2,7 +2,7 @@
 //!
 //! Retry pauses and poststart's polling go through a [`Clock`], so unit tests run them on a fake
 //! clock that advances when asked to sleep instead of waiting real seconds. (The drain, which a
-//! signal may cut short, has its own `drain::Sleeper`.)
+//! signal may cut short, has its own `hooks::drain::wait::Sleeper`.)
 
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};

@@ -12,7 +12,6 @@ mod bounded_read;
 mod bug;
 mod cli;
 mod clock;
-mod drain;
 mod eureka;
 mod exit;
 mod hooks;

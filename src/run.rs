@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 use crate::clock::SystemClock;
 use crate::settings::{self, Hook, Settings};
 use crate::vars::ProcessEnv;
-use crate::{cli, drain, eureka, exit, hooks, incarnation, log, output};
+use crate::{cli, eureka, exit, hooks, incarnation, log, output};
 
 /// Runs the hook `cli` chose, with the settings `cli` and `env` resolve to.
 pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
@@ -83,7 +83,7 @@ fn run_hook(settings: &Settings) -> Result<()> {
         eureka::EurekaClient::new(settings.registry.ca_certificates.as_deref(), &SystemClock);
     match settings.hook {
         Hook::Prestop { drain, watch } => {
-            let sleeper = drain::SignalSleeper::install()?;
+            let sleeper = hooks::drain::wait::SignalSleeper::install()?;
             hooks::prestop(settings, &client, &SystemClock, &sleeper, drain, watch)
         }
         Hook::Poststart {

@@ -76,8 +76,8 @@ mod tests {
     use super::*;
     use crate::clock::SystemClock;
     use crate::clock::fake::FakeClock;
-    use crate::drain::fake::SignalledSleeper;
     use crate::eureka::EurekaClient;
+    use crate::hooks::drain::wait::fake::SignalledSleeper;
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec};
 

@@ -5,25 +5,18 @@
 //! that makes sense on its own (kubelet shows it in the `FailedPreStopHook` / `FailedPostStartHook`
 //! event). Each flow also exposes its requests as a [`plan::Plan`], which `--dry-run` prints.
 
-mod drain_end;
+pub mod drain;
 mod dry_run;
-mod evidence;
 mod fan_out;
 mod fast_return;
 mod locate;
 mod plan;
-// The watch adds flag-bounded durations (at most a day) to the clock's instants; it is kept by its
-// own tests, not by the lint.
-#[allow(clippy::arithmetic_side_effects)]
-mod polling;
 mod poststart;
 mod prestop;
 mod report;
 mod requests;
 mod stale;
 mod status;
-#[allow(clippy::arithmetic_side_effects)]
-mod watch;
 
 pub use dry_run::dry_run;
 pub use fast_return::{Guards, PodStart};

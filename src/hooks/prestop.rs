@@ -16,20 +16,22 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::drain_end::{Evidence, PeerEvidence, hold_drain};
-use super::evidence::{self, Prime, Source};
+use super::drain::end::{Evidence, PeerEvidence, hold_drain};
+use super::drain::evidence::{self, Prime, Source};
+use super::drain::polling::{self, WatchContext, WatchedPeer};
+use super::drain::wait::Sleeper;
+use super::drain::watch::{
+    POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING,
+};
 use super::fan_out::on_every_peer;
 use super::locate::EurekaCheck;
 use super::locate::candidates::{mark_every_candidate, marked_candidate};
 use super::locate::find::{FindResult, Found, NotFound, find_in_listings, find_this_pod};
 use super::plan::{Listing, Plan, PlannedRequest, every_id, fallback};
-use super::polling::{self, WatchContext, WatchedPeer};
 use super::report::{failure_exit, log_answers, log_target, not_found_peers, summary};
 use super::requests::{clients_delta, listing, lookup, mark};
-use super::watch::{POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
 use crate::bug;
 use crate::clock::{Clock, later};
-use crate::drain::Sleeper;
 use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
 use crate::inbound;
@@ -439,8 +441,8 @@ fn log_marked(answers: &[Answer], peer_count: usize, id: &InstanceId) -> usize {
 mod tests {
     use super::*;
     use crate::clock::SystemClock;
-    use crate::drain::fake::SignalledSleeper;
     use crate::exit;
+    use crate::hooks::drain::wait::fake::SignalledSleeper;
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply};
 

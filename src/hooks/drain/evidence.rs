@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::requests::{clients_delta, listing};
 use super::watch::Sighting;
 use crate::clock::Clock;
 use crate::eureka::{
     Answer, Budget, EurekaClient, Instance, InstanceStatus, Limit, parse_application_document,
     unreadable,
 };
+use crate::hooks::requests::{clients_delta, listing};
 use crate::settings::Peer;
 use crate::values::{AppName, InstanceId};
 

@@ -8,8 +8,8 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use crate::clock::{Clock, later};
-use crate::drain::{Sleeper, Wake};
 use crate::eureka::shown;
+use crate::hooks::drain::wait::{Sleeper, Wake};
 use crate::inbound::InboundWatch;
 use crate::log;
 
@@ -234,7 +234,7 @@ fn hold(
 mod tests {
     use super::*;
     use crate::clock::fake::FakeClock;
-    use crate::drain::fake::{FakeSleeper, SignalledSleeper};
+    use crate::hooks::drain::wait::fake::{FakeSleeper, SignalledSleeper};
     use std::sync::Mutex;
     use std::sync::mpsc::channel;
 

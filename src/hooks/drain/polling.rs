@@ -14,14 +14,14 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::drain_end::Report;
+use super::end::Report;
 use super::evidence::{self, Source};
-use super::report::log_peer;
-use super::requests::{lookup, mark};
 use super::watch::{LiveRecord, PeerWatch, PollNews, Step};
 use crate::clock::Clock;
-use crate::drain::Nudger;
 use crate::eureka::{Answer, EurekaClient, InstanceStatus, shown};
+use crate::hooks::drain::wait::Nudger;
+use crate::hooks::report::log_peer;
+use crate::hooks::requests::{lookup, mark};
 use crate::log::{self, Level};
 use crate::settings::Peer;
 use crate::values::{AppName, InstanceId};
@@ -404,9 +404,9 @@ fn seconds_value(tenths: u32) -> serde_json::Value {
 mod tests {
     use super::*;
     use crate::clock::fake::FakeClock;
-    use crate::drain::fake::signalled_nudger;
+    use crate::hooks::drain::wait::fake::signalled_nudger;
+    use crate::hooks::drain::watch::{REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
     use crate::hooks::test_support::settings_for;
-    use crate::hooks::watch::{REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
     use eureka_double::{EurekaDouble, InstanceSpec, RecordedRequest};
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
