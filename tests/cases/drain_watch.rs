@@ -58,6 +58,8 @@ on_both_flavours!(
     an_unreachable_second_peer_forces_the_full_drain,
     a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time,
     a_server_without_a_response_cache_counts_as_seen_on_the_first_poll,
+    a_change_seen_too_late_for_after_propagation_holds_the_full_drain_and_says_why,
+    a_poll_cut_short_by_the_drains_end_is_no_failure_to_warn_of,
     sigterm_ends_the_drain_at_once_while_a_poll_hangs,
 );
 
@@ -598,6 +600,60 @@ fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll(flavour: S
         "the first poll, a second after the prime: {logged}"
     );
     assert_eq!(polls(&double).len(), 2, "the prime and one poll");
+}
+
+/// Every peer showed the change (on the first poll, about a second in), but a second plus
+/// `--after-propagation` is past `--drain`: the drain is held in full, and the log says why (it
+/// once said "held in full: " and nothing more).
+fn a_change_seen_too_late_for_after_propagation_holds_the_full_drain_and_says_why(
+    flavour: ServerFlavour,
+) {
+    let double = cached_registry(flavour, Duration::ZERO);
+    let outcome = watching_prestop(
+        &double.base_url(),
+        &[
+            "--server-cache",
+            "0s",
+            "--drain",
+            "2500ms",
+            "--after-propagation",
+            "10s",
+        ],
+    )
+    .run();
+    outcome
+        .assert_code(0)
+        .assert_took_at_least(Duration::from_millis(2500))
+        .assert_stderr_contains(
+            "held in full: every peer showed the change, but too late for --after-propagation",
+        );
+    seconds_for(&outcome, &double.base_url());
+}
+
+/// The first poll, a second in, gets what is left of a 1.5 s drain and the peer is slower than
+/// that: the drain's end cuts the poll short, which is no failure of the peer's (it once warned
+/// "could not read … no answer within 0s" as the drain ended).
+fn a_poll_cut_short_by_the_drains_end_is_no_failure_to_warn_of(flavour: ServerFlavour) {
+    let double = cached_registry(flavour, CACHE);
+    let path = polled(flavour);
+    // The prime's read of the watched key is answered at once, every poll after a second.
+    double.script(ScriptedReply::on("GET", path).times(1));
+    double.script(ScriptedReply::on("GET", path).delay(Duration::from_secs(1)));
+    let outcome = watching_prestop(
+        &double.base_url(),
+        &["--server-cache", "1s", "--drain", "1500ms"],
+    )
+    .run();
+    outcome
+        .assert_code(0)
+        .assert_took_at_least(Duration::from_millis(1500))
+        .assert_stderr_contains("drain of 1s 500ms held");
+    assert!(
+        events(&outcome, "watch_failed").is_empty(),
+        "a poll the drain's end cut short was warned of:\n{}",
+        outcome.stderr
+    );
+    assert!(polls(&double).len() >= 2, "the prime and at least one poll");
 }
 
 fn sigterm_ends_the_drain_at_once_while_a_poll_hangs(flavour: ServerFlavour) {

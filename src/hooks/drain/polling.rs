@@ -147,6 +147,9 @@ impl Watcher {
         let answered = context.clock.now();
         let sighting = match read {
             Ok(sighting) => Some(sighting),
+            // Cut short by the drain's end (its budget was what was left of the drain): no failure
+            // of the peer's, and nothing the drain can use any more.
+            Err(_) if answered >= context.drain_end || self.stop.load(Ordering::SeqCst) => return,
             Err(answer) => {
                 self.failed_polls += 1;
                 let level = if self.failed_polls == 1 {
