@@ -1,5 +1,9 @@
-//! Every file the hook reads from disk goes through [`read_regular_file`]: only a regular file is
-//! read, and only up to a cap, so no path can hang the hook or fill its memory.
+//! Every read of something the hook did not write is bounded in size here: [`read_at_most`] takes
+//! at most a cap (and one byte to tell more from exactly that), for files and for the registry's
+//! answer bodies, compressed or not (`eureka::transport`, `eureka::body`). Every file the hook
+//! reads from disk goes through [`read_regular_file`]: only a regular file is read, and only up
+//! to a cap, so no path can hang the hook or fill its memory. (Response headers are read by ureq,
+//! within its own 64 KiB limit.)
 //!
 //! The bound in time comes from never waiting on anyone: the path is checked with `stat` before it
 //! is opened (a device is never opened, so opening has no side effect), it is opened with
@@ -121,14 +125,21 @@ pub fn read_regular_file(path: &Path, cap: u64) -> Result<Vec<u8>, FileRefused> 
     if let Some(kind) = FileKind::of(&opened) {
         return Err(FileRefused::NotRegular(kind));
     }
+    read_at_most(file, cap)
+        .map_err(FileRefused::Unreadable)?
+        .ok_or(FileRefused::TooLarge { cap })
+}
+
+/// All of `reader` if it holds at most `cap` bytes, else `None`; never more than `cap + 1` bytes
+/// are read.
+pub fn read_at_most(reader: impl Read, cap: u64) -> io::Result<Option<Vec<u8>>> {
     let mut content = Vec::new();
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut content)
-        .map_err(FileRefused::Unreadable)?;
-    if u64::try_from(content.len()).map_or(true, |length| length > cap) {
-        return Err(FileRefused::TooLarge { cap });
-    }
-    Ok(content)
+    reader
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut content)?;
+    Ok(u64::try_from(content.len())
+        .is_ok_and(|length| length <= cap)
+        .then_some(content))
 }
 
 #[cfg(test)]
@@ -136,6 +147,17 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_reader_gives_all_up_to_its_cap_and_nothing_past_it() {
+        assert_eq!(
+            read_at_most(&b"abcd"[..], 4).unwrap(),
+            Some(b"abcd".to_vec())
+        );
+        assert_eq!(read_at_most(&b"abcde"[..], 4).unwrap(), None);
+        // An endless reader is read one byte past the cap, not to its end.
+        assert_eq!(read_at_most(std::io::repeat(7), 1024).unwrap(), None);
+    }
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir =

@@ -4,6 +4,8 @@
 
 use std::io::{self, ErrorKind, Read};
 
+use crate::bounded_read::read_at_most;
+
 /// The most of an answer we read, compressed or not; an application document with hundreds of
 /// instances fits.
 pub const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
@@ -20,20 +22,30 @@ pub fn decoded(bytes: Vec<u8>, gzipped: bool) -> Result<String, ureq::Error> {
 }
 
 fn gunzipped(compressed: &[u8]) -> Result<Vec<u8>, ureq::Error> {
-    let mut plain = Vec::new();
-    flate2::read::GzDecoder::new(compressed)
-        .take(MAX_BODY_BYTES + 1)
-        .read_to_end(&mut plain)
+    read_at_most(flate2::read::GzDecoder::new(compressed), MAX_BODY_BYTES)
         .map_err(|err| {
             ureq::Error::Io(io::Error::new(
                 ErrorKind::InvalidData,
                 format!("its gzip encoding does not decode: {err}"),
             ))
-        })?;
-    if plain.len() as u64 > MAX_BODY_BYTES {
-        return Err(ureq::Error::BodyExceedsLimit(MAX_BODY_BYTES));
-    }
-    Ok(plain)
+        })?
+        .ok_or(ureq::Error::BodyExceedsLimit(MAX_BODY_BYTES))
+}
+
+/// At most `cap` bytes of an answer's body as it came over the wire; more is
+/// `BodyExceedsLimit`, and a failure while reading is ureq's own error again (a timeout stays a
+/// timeout).
+pub fn read_body(body: impl Read, cap: u64) -> Result<Vec<u8>, ureq::Error> {
+    read_at_most(body, cap)
+        .map_err(ureq_error)?
+        .ok_or(ureq::Error::BodyExceedsLimit(cap))
+}
+
+/// The inverse of ureq's `Error::into_io`, which its body reader applies: a ureq error wrapped in
+/// an I/O error comes back out, a plain I/O error becomes `Error::Io`.
+fn ureq_error(err: io::Error) -> ureq::Error {
+    err.downcast::<ureq::Error>()
+        .unwrap_or_else(ureq::Error::Io)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use ureq::http::{Method, Request, Response};
 use ureq::tls::Certificate;
 use ureq::{Agent, Body, RequestExt};
 
-use super::body::{MAX_BODY_BYTES, decoded};
+use super::body::{MAX_BODY_BYTES, decoded, read_body};
 use super::budget::{Budget, Limit};
 use super::describe::{describe_body_failure, describe_failure};
 use super::lookup::NamingResolver;
@@ -243,11 +243,7 @@ impl<'clock> Transport<'clock> {
         let mut body_bytes = 0;
         let body = match call.verb {
             Verb::Get if status == 200 => Some(
-                response
-                    .body_mut()
-                    .with_config()
-                    .limit(MAX_BODY_BYTES)
-                    .read_to_vec()
+                read_body(response.body_mut().as_reader(), MAX_BODY_BYTES)
                     .and_then(|bytes| {
                         body_bytes = bytes.len();
                         decoded(bytes, gzipped)
@@ -315,11 +311,7 @@ fn announced_body(header: &impl Fn(&str) -> Option<String>) -> Option<String> {
 
 /// What came with a PUT's or DELETE's 2xx, as text; a body past the limit is not read further.
 fn status_body(body: &mut Body) -> Result<String, ureq::Error> {
-    match body
-        .with_config()
-        .limit(MOST_STATUS_BODY_BYTES)
-        .read_to_vec()
-    {
+    match read_body(body.as_reader(), MOST_STATUS_BODY_BYTES) {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
         Err(ureq::Error::BodyExceedsLimit(limit)) => Ok(format!("(more than {limit} bytes)")),
         Err(err) => Err(err),
