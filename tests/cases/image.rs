@@ -164,6 +164,67 @@ fn each_image_drains_the_instance_with_prestop() {
     }
 }
 
+/// The image this machine runs natively: under qemu's user-mode emulation (the other one) there is
+/// no sock_diag to watch inbound traffic with.
+fn native_image() -> Image {
+    let native = match std::env::consts::ARCH {
+        "aarch64" => "linux/arm64",
+        _ => "linux/amd64",
+    };
+    images()
+        .into_iter()
+        .find(|image| image.platform == native)
+        .unwrap_or_else(|| panic!("no {native} image in EUREKA_HOOK_IMAGES"))
+}
+
+#[test]
+#[ignore = "needs the images and a Docker daemon; scripts/test.sh runs it"]
+fn the_scratch_image_watches_inbound_traffic_as_its_non_root_user() {
+    use crate::support::traffic::{App, Connections, Consumer};
+    let image = native_image();
+    let app = App::ipv4();
+    let double = EurekaDouble::start();
+    double.register(InstanceSpec::new(APP, HOST, app.port()));
+    let consumer = Consumer::start(
+        &app,
+        "127.0.0.2",
+        Connections::KeepAlive,
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_millis(1200),
+    );
+    let url = double.base_url();
+    let port = app.port().to_string();
+    let outcome = run_image(
+        &image,
+        &[("EUREKA_HOSTNAME", HOST), ("EUREKA_URL", &url)],
+        &[
+            "prestop",
+            "--app",
+            APP,
+            "--port",
+            &port,
+            "--drain",
+            "1500ms",
+            "--log-format",
+            "json",
+        ],
+    );
+    outcome.assert_code(0);
+    consumer.finish();
+    let inbound: Vec<Value> = outcome
+        .stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["event"] == "inbound")
+        .collect();
+    assert!(
+        inbound.iter().any(|line| line["source"] == "127.0.0.2"),
+        "{}: no inbound line for 127.0.0.2 as user 65532 in the scratch image\n{}",
+        image.platform,
+        outcome.stderr
+    );
+}
+
 #[test]
 #[ignore = "needs the images and a Docker daemon; scripts/test.sh runs it"]
 fn each_image_clears_a_stale_override_with_poststart() {
