@@ -104,17 +104,7 @@ fn polls(double: &EurekaDouble) -> Vec<RecordedRequest> {
 
 /// prestop against `urls`, JSON logs, and `extra` arguments.
 fn watching_prestop(urls: &str, extra: &[&str]) -> Hook {
-    let mut args = vec![
-        "prestop",
-        "--app",
-        APP,
-        "--eureka-url",
-        urls,
-        "--log-format",
-        "json",
-    ];
-    args.extend(extra);
-    hook(&args)
+    prestop(urls, &[&["--log-format", "json"], extra].concat())
 }
 
 /// The JSON log lines of `event`.

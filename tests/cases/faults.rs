@@ -27,7 +27,7 @@ fn prestop_bound() -> Duration {
 }
 
 /// prestop with the matrix's timeout and drain, credentials in the environment.
-fn prestop(urls: &str) -> Hook {
+fn prestop_with_credentials(urls: &str) -> Hook {
     prestop_without_credentials(urls, &[])
         .env("EUREKA_USERNAME", USER)
         .env("EUREKA_PASSWORD", PASSWORD)
@@ -35,20 +35,9 @@ fn prestop(urls: &str) -> Hook {
 
 /// prestop with the matrix's timeout and drain, and `extra` arguments.
 fn prestop_without_credentials(urls: &str, extra: &[&str]) -> Hook {
-    let mut args = vec![
-        "prestop",
-        "--app",
-        APP,
-        "--drain",
-        "100ms",
-        "--request-timeout",
-        "1s",
-        "--eureka-url",
-        urls,
-    ];
-    args.extend(extra);
+    let args = [&["--drain", "100ms", "--request-timeout", "1s"], extra].concat();
     // The app's port is in the environment, as in the example manifests: one instance id.
-    hook(&args).env("SERVER_PORT", "8080")
+    prestop(urls, &args).env("SERVER_PORT", "8080")
 }
 
 /// `url` with the matrix's credentials as its userinfo.
@@ -130,7 +119,7 @@ fn row_01_refused_connection_on_the_only_peer_exits_1_after_the_drain() {
 
 #[test]
 fn row_02_a_host_name_that_does_not_resolve_fails_fast_and_says_so() {
-    let outcome = prestop("http://eureka.invalid:8761/eureka/").run();
+    let outcome = prestop_with_credentials("http://eureka.invalid:8761/eureka/").run();
     report("2", "host name does not resolve (eureka.invalid)", &outcome);
     assert_prestop_kept_its_promises(&outcome, 1);
     outcome
@@ -227,7 +216,7 @@ fn row_03_a_peer_that_never_answers_costs_one_request_timeout() {
 #[test]
 fn row_04a_prestop_never_waits_for_a_slow_body_and_takes_no_body_for_eurekas_answer() {
     let slow = FaultPeer::slow_body();
-    let outcome = prestop(&slow.base_url()).run();
+    let outcome = prestop_with_credentials(&slow.base_url()).run();
     report(
         "4a",
         "prestop PUT: 200 headers, then a body that trickles",
@@ -288,7 +277,7 @@ fn row_05a_500_and_503_are_retried_within_the_request_timeout_then_exit_1() {
         .collect();
     let hooks: Vec<Hook> = failing
         .iter()
-        .map(|(_, double)| prestop(&double.base_url()))
+        .map(|(_, double)| prestop_with_credentials(&double.base_url()))
         .collect();
     for ((code, double), outcome) in failing.iter().zip(run_all(&hooks)) {
         report("5a", &format!("every PUT answers {code}"), &outcome);
@@ -353,7 +342,7 @@ fn row_05c_503_with_a_retry_after_beyond_the_budget_is_not_waited_for() {
             .status(503)
             .header("Retry-After", "120"),
     );
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = prestop_with_credentials(&double.base_url()).run();
     report("5c", "503 + Retry-After: 120 (beyond the budget)", &outcome);
     assert_prestop_kept_its_promises(&outcome, 1);
     outcome
@@ -370,7 +359,7 @@ fn row_06a_missing_or_wrong_credentials_exit_4_and_say_which_settings_to_check()
     let double = secured_registry();
     let url = double.base_url();
     let missing = prestop_without_credentials(&url, &[]);
-    let wrong = prestop(&url).env("EUREKA_PASSWORD", "Wrong-Sentinel-Pw-77");
+    let wrong = prestop_with_credentials(&url).env("EUREKA_PASSWORD", "Wrong-Sentinel-Pw-77");
     let [missing, wrong] = run_all(&[missing, wrong]).try_into().ok().unwrap();
     report("6a", "401: no credentials", &missing);
     report("6a", "401: wrong password", &wrong);
@@ -391,7 +380,7 @@ fn row_06b_a_csrf_rejection_says_to_exempt_eureka_from_csrf() {
         .csrf_protection(true)
         .start();
     double.register(InstanceSpec::new(APP, HOST, 8080));
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = prestop_with_credentials(&double.base_url()).run();
     report("6b", "403: Spring Security CSRF rejects the PUT", &outcome);
     assert_prestop_kept_its_promises(&outcome, 4);
     outcome
@@ -407,7 +396,7 @@ fn row_07a_a_wrong_instance_id_exits_3_and_lists_the_registered_ids() {
     let double = EurekaDouble::builder().basic_auth(USER, PASSWORD).start();
     double.register(InstanceSpec::new(APP, "other-pod", 8080));
     double.register(InstanceSpec::new(APP, "third-pod", 8080));
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = prestop_with_credentials(&double.base_url()).run();
     report("7a", "404 for the instance (wrong instanceId)", &outcome);
     assert_prestop_kept_its_promises(&outcome, 3);
     outcome
@@ -429,7 +418,7 @@ fn row_07a_a_wrong_instance_id_exits_3_and_lists_the_registered_ids() {
 fn row_07b_an_unknown_app_exits_3_and_says_it_has_no_instances() {
     let double = EurekaDouble::builder().basic_auth(USER, PASSWORD).start();
     double.register(InstanceSpec::new("other-service", HOST, 8080));
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = prestop_with_credentials(&double.base_url()).run();
     report("7b", "404 for the app", &outcome);
     assert_prestop_kept_its_promises(&outcome, 3);
     outcome.assert_stderr_contains("the app DEMO-SERVICE has no registered instances");
@@ -490,7 +479,10 @@ fn row_08b_a_huge_or_malformed_app_listing_after_a_404_is_a_clear_error() {
         .collect();
     doubles[0].script(ScriptedReply::on("GET", "/apps/DEMO-SERVICE").huge_body(OVER_THE_CAP));
     doubles[1].script(ScriptedReply::on("GET", "/apps/DEMO-SERVICE").malformed_json());
-    let hooks: Vec<Hook> = doubles.iter().map(|d| prestop(&d.base_url())).collect();
+    let hooks: Vec<Hook> = doubles
+        .iter()
+        .map(|d| prestop_with_credentials(&d.base_url()))
+        .collect();
     let outcomes = run_all(&hooks);
     report(
         "8b",
@@ -561,8 +553,8 @@ fn row_10_a_healthy_second_peer_is_enough_and_the_log_names_it() {
     let silent = FaultPeer::hang();
     let healthy = [secured_registry(), secured_registry()];
     let hooks = [
-        prestop(&format!("{},{}", refused.base_url(), healthy[0].base_url())),
-        prestop(&format!("{},{}", silent.base_url(), healthy[1].base_url())),
+        prestop_with_credentials(&format!("{},{}", refused.base_url(), healthy[0].base_url())),
+        prestop_with_credentials(&format!("{},{}", silent.base_url(), healthy[1].base_url())),
     ];
     let outcomes = run_all(&hooks);
     report("10", "first peer refused, second healthy", &outcomes[0]);
@@ -602,7 +594,7 @@ fn row_11_three_peers_failing_three_ways_cost_one_request_timeout_and_exit_1() {
         silent.base_url(),
         failing.base_url()
     );
-    let outcome = prestop(&urls).run();
+    let outcome = prestop_with_credentials(&urls).run();
     report("11", "three peers: refused, hanging, 500", &outcome);
     assert_prestop_kept_its_promises(&outcome, 1);
     outcome
@@ -619,7 +611,7 @@ fn row_11_three_peers_failing_three_ways_cost_one_request_timeout_and_exit_1() {
 fn row_12a_a_self_signed_certificate_fails_by_default_and_points_at_cacert() {
     let double = secured_registry();
     let front = TlsFront::new(&double);
-    let outcome = prestop(&front.base_url()).run();
+    let outcome = prestop_with_credentials(&front.base_url()).run();
     report(
         "12a",
         "HTTPS, self-signed certificate, built-in roots",
@@ -642,7 +634,8 @@ fn row_12b_cacert_from_the_flag_or_the_env_trusts_the_certificate() {
         .iter()
         .map(|front| TempFile::new("ca.pem", front.ca_pem()))
         .collect();
-    let env_run = prestop(&fronts[0].base_url()).env("EUREKA_HOOK_CACERT", ca_files[0].path_str());
+    let env_run = prestop_with_credentials(&fronts[0].base_url())
+        .env("EUREKA_HOOK_CACERT", ca_files[0].path_str());
     let flag_run =
         prestop_without_credentials(&fronts[1].base_url(), &["--cacert", ca_files[1].path_str()])
             .env("EUREKA_USERNAME", USER)
@@ -670,7 +663,7 @@ fn row_12c_a_cacert_that_is_not_pem_is_bad_input_and_nothing_is_sent() {
     let double = secured_registry();
     let front = TlsFront::new(&double);
     let not_pem = TempFile::new("not-a-ca.pem", "this is not a certificate\n");
-    let outcome = prestop(&front.base_url())
+    let outcome = prestop_with_credentials(&front.base_url())
         .env("EUREKA_HOOK_CACERT", not_pem.path_str())
         .run();
     report(

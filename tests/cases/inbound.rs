@@ -25,22 +25,10 @@ fn registry_on(port: u16) -> EurekaDouble {
 }
 
 /// prestop watching `port`, JSON logs, and `extra` arguments.
-fn prestop(double: &EurekaDouble, port: u16, extra: &[&str]) -> Hook {
-    let base = double.base_url();
+fn watching(double: &EurekaDouble, port: u16, extra: &[&str]) -> Hook {
     let port = port.to_string();
-    let mut args = vec![
-        "prestop",
-        "--app",
-        APP,
-        "--eureka-url",
-        &base,
-        "--port",
-        &port,
-        "--log-format",
-        "json",
-    ];
-    args.extend(extra);
-    hook(&args)
+    let args = [&["--port", port.as_str(), "--log-format", "json"], extra].concat();
+    prestop(&double.base_url(), &args)
 }
 
 fn events(outcome: &Outcome, event: &str) -> Vec<Value> {
@@ -145,7 +133,7 @@ fn each_source_that_sent_data_after_the_mark_is_reported_with_its_last_data_with
         Duration::from_millis(300),
         Duration::from_millis(1200),
     );
-    let outcome = prestop(&double, app.port(), &["--drain", "1500ms"]).run();
+    let outcome = watching(&double, app.port(), &["--drain", "1500ms"]).run();
     outcome.assert_code(0);
     let mark = mark_of(&double, app.port());
     let mut latest: f64 = 0.0;
@@ -214,7 +202,7 @@ fn a_dual_stack_app_sees_ipv4_consumers_as_ipv4_and_ipv6_ones_as_they_are() {
     let stop_after = Duration::from_millis(1000);
     let v4 = Consumer::start(&app, "127.0.0.2", Connections::KeepAlive, EVERY, stop_after);
     let v6 = Consumer::start(&app, "::1", Connections::NewEach, EVERY, stop_after);
-    let outcome = prestop(&double, app.port(), &["--drain", "800ms"]).run();
+    let outcome = watching(&double, app.port(), &["--drain", "800ms"]).run();
     outcome.assert_code(0);
     drop((v4, v6));
     assert_eq!(
@@ -243,17 +231,17 @@ fn ignored_sources_given_as_an_address_a_cidr_or_the_variable_are_not_counted() 
         .collect();
     let drain = ["--drain", "900ms"];
     let outcomes = run_all(&[
-        prestop(
+        watching(
             &double,
             app.port(),
             &[&drain[..], &["--ignore-source", "127.0.0.2"]].concat(),
         ),
-        prestop(
+        watching(
             &double,
             app.port(),
             &[&drain[..], &["--ignore-source=127.0.0.2/31"]].concat(),
         ),
-        prestop(&double, app.port(), &drain).env(
+        watching(&double, app.port(), &drain).env(
             "EUREKA_HOOK_IGNORE_SOURCES",
             "::ffff:127.0.0.3, 127.0.0.4/32",
         ),
@@ -282,7 +270,7 @@ fn the_hooks_own_connections_and_traffic_to_other_ports_are_never_counted() {
         EVERY,
         Duration::from_secs(2),
     );
-    let outcome = prestop(&double, port, &["--drain", "1300ms"]).run();
+    let outcome = watching(&double, port, &["--drain", "1300ms"]).run();
     outcome.assert_code(0);
     drop(elsewhere);
     let polls = double
@@ -304,7 +292,7 @@ fn no_traffic_at_all_is_said_once_without_a_warning() {
     let app = App::ipv4();
     let double = registry_on(app.port());
     let _idle = idle_connection(&app, "127.0.0.2");
-    let outcome = prestop(&double, app.port(), &["--drain", "500ms"]).run();
+    let outcome = watching(&double, app.port(), &["--drain", "500ms"]).run();
     outcome.assert_code(0);
     assert_eq!(sources(&outcome), BTreeSet::new(), "{}", outcome.stderr);
     assert_eq!(summary(&outcome), Value::Null);
@@ -343,17 +331,17 @@ fn until_quiet_holds_the_drain_while_consumers_send_and_never_past_the_drain() {
     let wall = WallClock::now();
     let early = ["--after-propagation", "0s"];
     let outcomes = run_all(&[
-        prestop(
+        watching(
             &double,
             apps[0].port(),
             &[&early[..], &["--drain", "4s"]].concat(),
         ),
-        prestop(
+        watching(
             &double,
             apps[1].port(),
             &[&early[..], &["--drain", "4s", "--until-quiet", "1s"]].concat(),
         ),
-        prestop(
+        watching(
             &double,
             apps[2].port(),
             &[&early[..], &["--drain", "2s", "--until-quiet", "1s"]].concat(),
@@ -416,9 +404,9 @@ fn until_quiet_holds_the_drain_while_consumers_send_and_never_past_the_drain() {
 fn bad_ignore_lists_and_quiet_times_are_bad_input_naming_the_flag_or_variable() {
     let double = registry_with_instance();
     let outcomes = run_all(&[
-        prestop(&double, 8080, &["--ignore-source", "10.0.0.1/8"]),
-        prestop(&double, 8080, &[]).env("EUREKA_HOOK_IGNORE_SOURCES", "10.0.0.0/8,node"),
-        prestop(&double, 8080, &[]).env("EUREKA_HOOK_UNTIL_QUIET", "soon"),
+        watching(&double, 8080, &["--ignore-source", "10.0.0.1/8"]),
+        watching(&double, 8080, &[]).env("EUREKA_HOOK_IGNORE_SOURCES", "10.0.0.0/8,node"),
+        watching(&double, 8080, &[]).env("EUREKA_HOOK_UNTIL_QUIET", "soon"),
     ]);
     for (outcome, names) in outcomes.iter().zip([
         "--ignore-source",
@@ -489,7 +477,7 @@ fn the_watch_works_as_a_user_without_privileges() {
 #[ignore = "needs a machine without sock_diag; scripts/test.sh runs it on the aarch64 binary under qemu"]
 fn without_sock_diag_the_drain_goes_on_and_says_so_once() {
     let double = registry_on(8080);
-    let outcome = prestop(&double, 8080, &["--drain", "500ms", "--until-quiet", "5s"]).run();
+    let outcome = watching(&double, 8080, &["--drain", "500ms", "--until-quiet", "5s"]).run();
     outcome
         .assert_code(0)
         .assert_took_at_least(Duration::from_millis(500))

@@ -10,23 +10,16 @@ use crate::support::*;
 const DRAIN: Duration = Duration::from_millis(200);
 
 /// prestop with a short drain and a 1 s request timeout, one instance id (the port is known).
-fn prestop(url: &str) -> Hook {
+fn quick_prestop(url: &str) -> Hook {
     prestop_within(url, "1s")
 }
 
 /// [`prestop`] with this `--request-timeout`.
 fn prestop_within(url: &str, request_timeout: &str) -> Hook {
-    hook(&[
-        "prestop",
-        "--app",
-        APP,
-        "--drain",
-        "200ms",
-        "--request-timeout",
-        request_timeout,
-        "--eureka-url",
+    prestop(
         url,
-    ])
+        &["--drain", "200ms", "--request-timeout", request_timeout],
+    )
     .env("SERVER_PORT", "8080")
 }
 
@@ -50,7 +43,7 @@ fn a_huge_retry_after_on_the_put_neither_panics_nor_skips_the_drain() {
             .status(503)
             .header("Retry-After", "18446744073709551615"),
     );
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = quick_prestop(&double.base_url()).run();
     outcome
         .assert_code(1)
         .assert_took_at_least(DRAIN)
@@ -113,7 +106,7 @@ fn a_login_page_answering_the_put_is_not_taken_for_a_mark() {
                 "<!DOCTYPE html><html><body><form action=\"/login\">Sign in</form></body></html>",
             ),
     );
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = quick_prestop(&double.base_url()).run();
     outcome
         .assert_code(1)
         .assert_took_at_least(DRAIN)
@@ -143,7 +136,7 @@ fn a_newline_in_a_registered_instance_id_forges_no_log_line_and_no_escape_reache
         .assert_stderr_contains(&format!("the registered id '{shown}' is not usable"));
     assert_no_control_characters(&status);
     // Such an id cannot be sent in a path: prestop says so, escaped, and holds the drain.
-    let drained = prestop(&double.base_url()).run();
+    let drained = quick_prestop(&double.base_url()).run();
     drained
         .assert_code(3)
         .assert_took_at_least(DRAIN)
@@ -161,33 +154,22 @@ fn a_newline_in_a_registered_instance_id_forges_no_log_line_and_no_escape_reache
 }
 
 /// poststart with a 5 s wait, against `url`.
-fn poststart(url: &str) -> Hook {
-    hook(&[
-        "poststart",
-        "--app",
-        APP,
-        "--wait",
-        "5s",
-        "--request-timeout",
-        "1s",
-        "--eureka-url",
-        url,
-    ])
-    .env("SERVER_PORT", "8080")
+fn waiting_poststart(url: &str) -> Hook {
+    poststart(url, &["--wait", "5s", "--request-timeout", "1s"]).env("SERVER_PORT", "8080")
 }
 
 #[test]
 fn a_drain_begun_while_poststart_waits_for_registration_is_not_undone() {
     let double = EurekaDouble::start();
     // poststart asks at once (404: the app is still starting), then once a second.
-    let waiting = poststart(&double.base_url()).spawn();
+    let waiting = waiting_poststart(&double.base_url()).spawn();
     wait_for_request(&double, "GET");
     double.register(InstanceSpec::new(APP, HOST, 8080));
     // A manual drain of the pod that just registered, while poststart still waits: the registry's
     // clock must pass stale::SAME_CHANGE_MS (100 ms) between the two, or the mark would look like
     // the registration's own status (an elapsed time the rule needs, not an order of events).
     std::thread::sleep(Duration::from_millis(200));
-    prestop(&double.base_url()).run().assert_code(0);
+    quick_prestop(&double.base_url()).run().assert_code(0);
     let outcome = waiting.wait();
     outcome.assert_code(0).assert_stderr_contains(
         "after this instance registered and after poststart started: left in place",
@@ -216,11 +198,11 @@ fn a_drain_begun_while_poststart_waits_for_registration_is_not_undone() {
 #[test]
 fn a_drain_that_ended_before_poststart_started_is_cleared() {
     let double = registry_with_instance();
-    prestop(&double.base_url()).run().assert_code(0);
+    quick_prestop(&double.base_url()).run().assert_code(0);
     assert_instance(&double, DEFAULT_ID, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
     // Eureka's timestamps are in milliseconds: the next poststart starts in a later one.
     std::thread::sleep(Duration::from_millis(5));
-    poststart(&double.base_url())
+    waiting_poststart(&double.base_url())
         .run()
         .assert_code(0)
         .assert_stderr_contains("removed the OUT_OF_SERVICE override");
@@ -237,7 +219,7 @@ fn the_listing_before_the_mark_names_its_own_limit_when_it_runs_out() {
             .times(1)
             .hang(),
     );
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = quick_prestop(&double.base_url()).run();
     outcome
         .assert_code(0)
         .assert_stderr_contains(
@@ -281,7 +263,7 @@ fn a_long_list_of_registered_ids_comes_after_the_advice_and_is_cut() {
     for pod in 0..300 {
         double.register(InstanceSpec::new(APP, &format!("other-pod-{pod}"), 8080));
     }
-    let outcome = prestop(&double.base_url()).run();
+    let outcome = quick_prestop(&double.base_url()).run();
     outcome.assert_code(3).assert_took_at_least(DRAIN);
     let error_line = outcome
         .stderr

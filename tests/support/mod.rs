@@ -36,6 +36,24 @@ pub fn sent(double: &EurekaDouble, method: &str) -> Vec<String> {
         .collect()
 }
 
+/// `eureka-hook SUBCOMMAND --app APP --eureka-url URLS` and then `extra`: the one builder of hook
+/// runs that test files shape further (`.env`, more flags in `extra`).
+pub fn hook_against(subcommand: &str, urls: &str, extra: &[&str]) -> Hook {
+    let mut args = vec![subcommand, "--app", APP, "--eureka-url", urls];
+    args.extend_from_slice(extra);
+    hook(&args)
+}
+
+/// [`hook_against`] for prestop.
+pub fn prestop(urls: &str, extra: &[&str]) -> Hook {
+    hook_against("prestop", urls, extra)
+}
+
+/// [`hook_against`] for poststart.
+pub fn poststart(urls: &str, extra: &[&str]) -> Hook {
+    hook_against("poststart", urls, extra)
+}
+
 /// Waits (polling every 10 ms, at most 10 s) until `double` has received a request of `method`:
 /// a test orders its next step after the hook's by the request, not by a guessed sleep.
 pub fn wait_for_request(double: &EurekaDouble, method: &str) {
