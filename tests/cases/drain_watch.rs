@@ -102,22 +102,25 @@ fn polls(double: &EurekaDouble) -> Vec<RecordedRequest> {
         .collect()
 }
 
+/// A watch long enough for a mark to be lost and got back: a 15 s drain that ends 2 s after the
+/// last sighting, on 1 s server caches.
+fn long_watch(urls: &str) -> Hook {
+    watching_prestop(
+        urls,
+        &[
+            "--server-cache",
+            "1s",
+            "--drain",
+            "15s",
+            "--after-propagation",
+            "2s",
+        ],
+    )
+}
+
 /// prestop against `urls`, JSON logs, and `extra` arguments.
 fn watching_prestop(urls: &str, extra: &[&str]) -> Hook {
     prestop(urls, &[&["--log-format", "json"], extra].concat())
-}
-
-/// The JSON log lines of `event`.
-fn events(outcome: &Outcome, event: &str) -> Vec<Value> {
-    outcome
-        .stderr
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line)
-                .unwrap_or_else(|err| panic!("not a JSON line ({err}): {line}"))
-        })
-        .filter(|line| line["event"] == event)
-        .collect()
 }
 
 /// A log line's `time` field.
@@ -351,18 +354,7 @@ fn a_peer_that_loses_the_mark_after_consumers_saw_it_is_marked_again_and_the_dra
 ) {
     let double = cached_registry(flavour, CACHE);
     let clock = EpochClock::now();
-    let running = watching_prestop(
-        &double.base_url(),
-        &[
-            "--server-cache",
-            "1s",
-            "--drain",
-            "15s",
-            "--after-propagation",
-            "2s",
-        ],
-    )
-    .spawn();
+    let running = long_watch(&double.base_url()).spawn();
     // The hook has seen the mark once a poll went out (and was answered) after the refresh that
     // followed the PUT.
     wait_until(Duration::from_secs(10), "the PUT", || {
@@ -446,18 +438,7 @@ fn replicated_peers_that_lose_the_mark_after_the_sighting_are_each_logged_remark
     b.replicate_to(&[&a]);
     let clock = EpochClock::now();
     let urls = format!("{},{}", a.base_url(), b.base_url());
-    let running = watching_prestop(
-        &urls,
-        &[
-            "--server-cache",
-            "1s",
-            "--drain",
-            "15s",
-            "--after-propagation",
-            "2s",
-        ],
-    )
-    .spawn();
+    let running = long_watch(&urls).spawn();
     wait_for_the_sighting(&a, &clock);
     wait_for_the_sighting(&b, &clock);
     // The override is removed on one peer; the removal and the app's re-registration UP that

@@ -31,18 +31,6 @@ fn watching(double: &EurekaDouble, port: u16, extra: &[&str]) -> Hook {
     prestop(&double.base_url(), &args)
 }
 
-fn events(outcome: &Outcome, event: &str) -> Vec<Value> {
-    outcome
-        .stderr
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line)
-                .unwrap_or_else(|err| panic!("not a JSON line ({err}): {line}"))
-        })
-        .filter(|line| line["event"] == event)
-        .collect()
-}
-
 /// The sources of the `inbound` lines.
 fn sources(outcome: &Outcome) -> BTreeSet<String> {
     events(outcome, "inbound")

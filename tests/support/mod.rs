@@ -54,6 +54,20 @@ pub fn poststart(urls: &str, extra: &[&str]) -> Hook {
     hook_against("poststart", urls, extra)
 }
 
+/// The lines of a `--log-format json` run's stderr whose `event` is `event`; a line that is not
+/// JSON fails the test.
+pub fn events(outcome: &Outcome, event: &str) -> Vec<serde_json::Value> {
+    outcome
+        .stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|err| panic!("not a JSON line ({err}): {line}"))
+        })
+        .filter(|line| line["event"] == event)
+        .collect()
+}
+
 /// Waits (polling every 10 ms, at most 10 s) until `double` has received a request of `method`:
 /// a test orders its next step after the hook's by the request, not by a guessed sleep.
 pub fn wait_for_request(double: &EurekaDouble, method: &str) {
