@@ -54,8 +54,8 @@ fn poststart_waits_for_a_registration_that_inherits_an_old_override() {
     let running = hook(&["poststart", "--app", APP, "--wait", "20s"])
         .env("EUREKA_URL", double.base_url())
         .spawn();
-    // Once poststart has asked (and been told 404):
-    wait_for_request(&double, "GET");
+    // Once poststart has been told 404 for both of Spring's ids:
+    wait_for_answers(&double, "GET", 404, 2);
     // The predecessor with the same name was killed after a drain; its lease and override survive,
     // and the new pod's registration inherits OUT_OF_SERVICE.
     double.register(InstanceSpec::new(APP, HOST, 8080));

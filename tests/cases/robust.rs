@@ -163,7 +163,7 @@ fn a_drain_begun_while_poststart_waits_for_registration_is_not_undone() {
     let double = EurekaDouble::start();
     // poststart asks at once (404: the app is still starting), then once a second.
     let waiting = waiting_poststart(&double.base_url()).spawn();
-    wait_for_request(&double, "GET");
+    wait_for_answers(&double, "GET", 404, 1);
     double.register(InstanceSpec::new(APP, HOST, 8080));
     // A manual drain of the pod that just registered, while poststart still waits: the registry's
     // clock must pass stale::SAME_CHANGE_MS (100 ms) between the two, or the mark would look like

@@ -68,18 +68,22 @@ pub fn events(outcome: &Outcome, event: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Waits (polling every 10 ms, at most 10 s) until `double` has received a request of `method`:
-/// a test orders its next step after the hook's by the request, not by a guessed sleep.
-pub fn wait_for_request(double: &EurekaDouble, method: &str) {
+/// Waits (polling every 10 ms, at most 10 s) until `double` has answered `count` requests of
+/// `method` with `status`: a test orders its next step after the hook's by the registry's answer
+/// (decided, so a change made now cannot alter it), not by a guessed sleep.
+pub fn wait_for_answers(double: &EurekaDouble, method: &str, status: u16, count: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while double
-        .requests()
-        .iter()
-        .all(|request| request.method != method)
-    {
+    let answered = || {
+        double
+            .requests()
+            .iter()
+            .filter(|request| request.method == method && request.status == status)
+            .count()
+    };
+    while answered() < count {
         assert!(
             std::time::Instant::now() < deadline,
-            "no {method} request reached the double within 10 s"
+            "the double did not answer {count} {method} request(s) with {status} within 10 s"
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
