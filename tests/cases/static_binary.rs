@@ -86,7 +86,15 @@ fn release_binary_runs_prestop_in_an_empty_root() {
     let root = std::env::temp_dir().join(format!("eureka-hook-empty-root-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(static_binary(), root.join("eureka-hook")).unwrap();
+    // Copied by a `cp` process, not by this one: a write descriptor open here would be inherited by
+    // whatever another test thread forks meanwhile, and exec'ing the copy would then fail with
+    // ETXTBSY ("Text file busy") until that child exec'd in turn.
+    let copied = std::process::Command::new(find_on_path("cp"))
+        .arg(static_binary())
+        .arg(root.join("eureka-hook"))
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cp of the static binary failed: {copied}");
     let entries: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().file_name())
