@@ -37,6 +37,15 @@ pub const MOST_ATTEMPTS_PER_REQUEST: u32 = 4;
 const MOST_STATUS_BODY_BYTES: u64 = 16 * 1024;
 /// How much sooner than the whole attempt the name lookup must end.
 const LOOKUP_MARGIN: Duration = Duration::from_millis(1);
+/// Each connection's buffers. ureq fills both with zeros when a connection first sends (128 KiB
+/// each by default: a quarter of a hook's peak RSS). The output buffer holds a request's head
+/// (the hook sends no body), and Tomcat, which Spring's Eureka server runs on, refuses a head
+/// over 8 KiB; the input buffer holds an answer's head, which Tomcat keeps under 8 KiB, with
+/// room for a proxy's headers. Bodies stream through it in as many reads as they take.
+const OUTPUT_BUFFER_BYTES: usize = 8 * 1024;
+const INPUT_BUFFER_BYTES: usize = 16 * 1024;
+/// Below the input buffer, so that a longer head fails as too large rather than as a stall.
+const MOST_RESPONSE_HEAD_BYTES: usize = 15 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
@@ -142,6 +151,9 @@ impl<'clock> Transport<'clock> {
             .max_redirects_will_error(false)
             .proxy(None)
             .user_agent(concat!("eureka-hook/", env!("CARGO_PKG_VERSION")))
+            .input_buffer_size(INPUT_BUFFER_BYTES)
+            .output_buffer_size(OUTPUT_BUFFER_BYTES)
+            .max_response_header_size(MOST_RESPONSE_HEAD_BYTES)
             .build();
         let agent = Agent::with_parts(
             config,

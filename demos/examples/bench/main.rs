@@ -2,7 +2,9 @@
 //! paste today, `sh -c "curl -s -X PUT …/status?value=OUT_OF_SERVICE; sleep 0"`, side by side in
 //! one run on loopback against the in-process Eureka double; the size of the release file of each
 //! target (x86_64 and aarch64) against the size budget, the hook's peak RSS against the memory
-//! budget; and 500 hooks started at once. Prints a table and writes the same to
+//! budget; the same hook zero-config (no `SERVER_PORT`, no host given: it finds the host itself and
+//! PUTs both of Spring's candidate ids), with its CPU time against the recipe's; and 500 hooks
+//! started at once. Prints a table and writes the same to
 //! `target/demos/benchmark.json` (to the tracked `docs/benchmark.json` with `--update-docs`).
 //!
 //! Run: `cargo run --release --example bench` (from the repository; `-- --help` for options).
@@ -46,6 +48,9 @@ const SPEEDUP_TARGET: f64 = 8.0;
 const RSS_BUDGET_KIB: u64 = 2 * 1024;
 const RSS_BUDGET_TARGET: Target = Target::X86_64;
 const SIZE_BUDGET_BYTES: u64 = 9 * 1024 * 1024 / 4;
+/// The CPU budget of issue 15 for the zero-config path: user+sys at most this share of the
+/// recipe's.
+const CPU_SHARE_BUDGET: f64 = 0.2;
 /// eureka-hook's default `--request-timeout`, passed explicitly to the 500 hooks.
 const STAMPEDE_REQUEST_TIMEOUT: &str = "5s";
 
@@ -103,6 +108,8 @@ fn main() -> ExitCode {
 /// Every timed and RSS run of one subject.
 struct Sample {
     walls: Vec<Duration>,
+    /// User+sys CPU time of the timed runs.
+    cpus: Vec<Duration>,
     failures: Vec<String>,
     rss_kib: Vec<u64>,
 }
@@ -111,17 +118,20 @@ impl Sample {
     fn new() -> Sample {
         Sample {
             walls: Vec::new(),
+            cpus: Vec::new(),
             failures: Vec::new(),
             rss_kib: Vec::new(),
         }
     }
 
-    /// Keeps the wall time of a plain run, the peak RSS of a run under GNU time, and any failure.
+    /// Keeps the wall and CPU time of a plain run, the peak RSS of a run under GNU time, and any
+    /// failure.
     fn record(&mut self, run: scenario::Run, name: &str) {
         match run.peak_rss_kib {
             Some(kib) => self.rss_kib.push(kib),
             None => self.walls.push(run.wall),
         }
+        self.cpus.extend(run.cpu);
         if let Some(failure) = run.failure {
             self.failures.push(format!("{name}: {failure}"));
         }
@@ -129,6 +139,10 @@ impl Sample {
 
     fn wall(&self) -> Result<Summary> {
         Summary::of(&self.walls).context("no timed runs")
+    }
+
+    fn cpu(&self) -> Result<Summary> {
+        Summary::of(&self.cpus).context("no CPU times (getrusage failed)")
     }
 
     fn peak_rss(&self) -> Result<u64> {
@@ -160,21 +174,27 @@ fn benchmark(options: &Options) -> Result<()> {
     let load_before = machine::load_average();
     let scenario = Scenario::start(&binary.path)?;
     eprintln!(
-        "bench: Eureka double at {}, instance {}",
+        "bench: Eureka double at {}, instance {} (zero-config: {})",
         scenario.base_url(),
-        scenario.instance_id()
+        scenario.instance_id(),
+        scenario.zero_config_instance_id()
     );
-    let subjects = [Subject::Hook, Subject::Recipe];
-    let mut samples = [Sample::new(), Sample::new()];
-    let index = |subject: Subject| usize::from(subject == Subject::Recipe);
+    let subjects = [Subject::Hook, Subject::HookZeroConfig, Subject::Recipe];
+    let mut samples = [Sample::new(), Sample::new(), Sample::new()];
+    let index = |subject: Subject| {
+        subjects
+            .iter()
+            .position(|known| *known == subject)
+            .unwrap_or_default()
+    };
 
     eprintln!(
-        "bench: {} warm-up, then {} timed runs of each, alternating",
+        "bench: {} warm-up, then {} timed runs of each, in rotating order",
         options.warmup, options.iterations
     );
     let mut warmup_failures = Vec::new();
     for round in 0..options.warmup + options.iterations {
-        for subject in alternate(subjects, round) {
+        for subject in rotation(subjects, round) {
             let run = scenario.run(subject, false)?;
             if round < options.warmup {
                 if let Some(failure) = run.failure {
@@ -192,7 +212,7 @@ fn benchmark(options: &Options) -> Result<()> {
         tools::GNU_TIME
     );
     for round in 0..options.rss_runs {
-        for subject in alternate(subjects, round) {
+        for subject in rotation(subjects, round) {
             let run = scenario.run(subject, true)?;
             samples[index(subject)].record(run, &format!("RSS run {round}"));
         }
@@ -207,10 +227,11 @@ fn benchmark(options: &Options) -> Result<()> {
     );
     let stampede = scenario.stampede(options.concurrent, STAMPEDE_REQUEST_TIMEOUT)?;
 
-    let [hook, recipe] = &samples;
+    let [hook, zero_config, recipe] = &samples;
     let results = Results {
         options,
         hook,
+        zero_config,
         recipe,
         parts: &parts,
         binary: &binary,
@@ -228,7 +249,11 @@ fn benchmark(options: &Options) -> Result<()> {
     for note in &notes {
         println!("- {note}");
     }
-    let named = [("eureka-hook", hook), ("curl recipe", recipe)]
+    let named = [
+        ("eureka-hook", hook),
+        ("eureka-hook zero-config", zero_config),
+        ("curl recipe", recipe),
+    ]
         .into_iter()
         .chain(parts.iter().map(|part| (part.label, &part.sample)));
     for (name, sample) in named {
@@ -267,7 +292,7 @@ fn benchmark(options: &Options) -> Result<()> {
     );
     let failed_runs = warmup_failures.len()
         + stampede.failures.len()
-        + [hook, recipe]
+        + [hook, zero_config, recipe]
             .into_iter()
             .chain(parts.iter().map(|part| &part.sample))
             .map(|sample| sample.failures.len())
@@ -387,19 +412,20 @@ fn print_breakdown(parts: &[Part]) {
     );
 }
 
-/// Even rounds run the hook first, odd rounds the recipe first, so drift and ordering effects
-/// hit both equally.
-pub fn alternate<T: Copy>(pair: [T; 2], round: usize) -> [T; 2] {
-    if round.is_multiple_of(2) {
-        pair
-    } else {
-        [pair[1], pair[0]]
+/// Round `round` starts with the subject after the one the round before started with, so drift
+/// and ordering effects hit all equally.
+pub fn rotation<T: Copy, const N: usize>(mut subjects: [T; N], round: usize) -> [T; N] {
+    if N > 0 {
+        subjects.rotate_left(round % N);
     }
+    subjects
 }
 
 struct Results<'a> {
     options: &'a Options,
     hook: &'a Sample,
+    /// The hook without `SERVER_PORT`, `PORT` and `EUREKA_HOSTNAME`.
+    zero_config: &'a Sample,
     recipe: &'a Sample,
     parts: &'a [Part],
     /// The release file that was timed: the one for this machine.
@@ -415,6 +441,71 @@ impl Results<'_> {
         Ok(self.recipe.wall()?.median.as_secs_f64() / self.hook.wall()?.median.as_secs_f64())
     }
 
+    /// The zero-config hook's median CPU time as a share of the recipe's.
+    fn zero_config_cpu_share(&self) -> Result<f64> {
+        Ok(self.zero_config.cpu()?.median.as_secs_f64() / self.recipe.cpu()?.median.as_secs_f64())
+    }
+
+    /// The rows of the hook zero-config, against the same recipe runs.
+    fn zero_config_rows(&self) -> Result<Vec<Row>> {
+        let (zero, recipe) = (self.zero_config, self.recipe);
+        let (wall, recipe_wall) = (zero.wall()?, recipe.wall()?);
+        let (cpu, recipe_cpu) = (zero.cpu()?, recipe.cpu()?);
+        let share = self.zero_config_cpu_share()?;
+        let (rss, recipe_rss) = (zero.peak_rss()?, recipe.peak_rss()?);
+        let n = self.options.iterations;
+        let mut rss_row = Row::new(
+            &format!(
+                "zero-config: peak RSS ({}), max of {} runs",
+                self.host.arch(),
+                self.options.rss_runs
+            ),
+            kib(rss),
+            kib(recipe_rss),
+        )
+        .ratio(format!("{:.1}x", recipe_rss as f64 / rss as f64));
+        if self.host == RSS_BUDGET_TARGET {
+            rss_row = rss_row.target("hook <= 2 MiB", rss <= RSS_BUDGET_KIB);
+        }
+        Ok(vec![
+            Row::new(
+                &format!("zero-config: wall, median of {n}"),
+                show(wall.median),
+                show(recipe_wall.median),
+            )
+            .ratio(times(recipe_wall.median, wall.median)),
+            Row::new(
+                &format!("zero-config: CPU user+sys, median of {n}"),
+                format!("{} ({share:.2}x the recipe's)", show(cpu.median)),
+                show(recipe_cpu.median),
+            )
+            .ratio(times(recipe_cpu.median, cpu.median))
+            .target(
+                &format!("hook <= {CPU_SHARE_BUDGET}x the recipe's"),
+                share <= CPU_SHARE_BUDGET,
+            ),
+            Row::new(
+                "zero-config: CPU user+sys, p90",
+                show(cpu.p90),
+                show(recipe_cpu.p90),
+            )
+            .ratio(times(recipe_cpu.p90, cpu.p90)),
+            Row::new(
+                "zero-config: runs that succeeded (exit 0, one PUT per candidate id, one answered \
+                 200, the other 404)",
+                succeeded(zero),
+                succeeded(recipe),
+            )
+            .target("all", zero.failures.is_empty()),
+            rss_row,
+            Row::new(
+                "zero-config: peak RSS, median",
+                kib(median_u64(&zero.rss_kib).unwrap_or(0)),
+                kib(median_u64(&recipe.rss_kib).unwrap_or(0)),
+            ),
+        ])
+    }
+
     fn rows(&self) -> Result<Vec<Row>> {
         let (hook, recipe) = (self.hook.wall()?, self.recipe.wall()?);
         let ratio = |pick: fn(&Summary) -> Duration| {
@@ -425,10 +516,7 @@ impl Results<'_> {
         };
         let speedup = self.speedup()?;
         let (hook_rss, recipe_rss) = (self.hook.peak_rss()?, self.recipe.peak_rss()?);
-        let succeeded = |sample: &Sample| {
-            let runs = sample.runs();
-            format!("{}/{runs}", runs - sample.failures.len())
-        };
+        let (hook_cpu, recipe_cpu) = (self.hook.cpu()?, self.recipe.cpu()?);
         let stampede = self.stampede;
         let wall = stampede.wall.context("no hooks ran at once")?;
         let n = self.options.iterations;
@@ -476,6 +564,12 @@ impl Results<'_> {
             Row::new("wall: p90", show(hook.p90), show(recipe.p90)).ratio(ratio(|s| s.p90)),
             Row::new("wall: min", show(hook.min), show(recipe.min)).ratio(ratio(|s| s.min)),
             Row::new(
+                &format!("CPU user+sys: median of {n}"),
+                show(hook_cpu.median),
+                show(recipe_cpu.median),
+            )
+            .ratio(times(recipe_cpu.median, hook_cpu.median)),
+            Row::new(
                 "runs that succeeded (exit 0, PUT answered 200)",
                 succeeded(self.hook),
                 succeeded(self.recipe),
@@ -491,6 +585,7 @@ impl Results<'_> {
                 kib(median_u64(&self.recipe.rss_kib).unwrap_or(0)),
             ),
         ];
+        rows.extend(self.zero_config_rows()?);
         rows.extend(size_rows);
         rows.extend([
             Row::new(
@@ -564,6 +659,37 @@ impl Results<'_> {
                     .map_or_else(|| "?".to_owned(), kib)
             ),
         ];
+        notes.push(
+            "CPU = user+sys time from getrusage(RUSAGE_CHILDREN) just before spawn() and after \
+             wait(), in the timed runs: for the hook, its one process; for the recipe, sh and the \
+             children it waited for (hostname, curl, sleep)"
+                .to_owned(),
+        );
+        notes.push(
+            "zero-config = the same hook without SERVER_PORT, PORT and EUREKA_HOSTNAME: it lists \
+             the network interfaces and reads /etc/hosts for Spring Cloud's host, and PUTs both \
+             candidate ids, {{host}}:{{app}}:8080 (answered 404 here) then {{host}}:{{app}}, one after \
+             the other over one connection; its own instance is registered for it (setup), \
+             against the same recipe runs"
+                .to_owned(),
+        );
+        let share = self.zero_config_cpu_share()?;
+        if share > CPU_SHARE_BUDGET {
+            notes.push(format!(
+                "zero-config CPU budget missed: {share:.2}x the recipe's median CPU time against \
+                 {CPU_SHARE_BUDGET}x"
+            ));
+        }
+        let zero_rss = self.zero_config.peak_rss()?;
+        if self.host == RSS_BUDGET_TARGET && zero_rss > RSS_BUDGET_KIB {
+            notes.push(format!(
+                "zero-config RSS budget missed: {} against {RSS_BUDGET_KIB} KiB (2 MiB), {} KiB \
+                 over. {}",
+                kib(zero_rss),
+                zero_rss - RSS_BUDGET_KIB,
+                size_lab::RSS_REMEDY
+            ));
+        }
         let speedup = self.speedup()?;
         if speedup < SPEEDUP_TARGET {
             notes.push(format!(
@@ -632,6 +758,7 @@ impl Results<'_> {
         let sample = |sample: &Sample| -> Result<Value> {
             Ok(json!({
                 "wall_ms": sample.wall()?.to_json(),
+                "cpu_user_sys_ms": sample.cpu()?.to_json(),
                 "peak_rss_kib": {
                     "max": sample.peak_rss()?,
                     "median": median_u64(&sample.rss_kib),
@@ -651,6 +778,7 @@ impl Results<'_> {
                     scenario.base_url()
                 ),
                 "instance": scenario.instance_id(),
+                "zero_config_instance": scenario.zero_config_instance_id(),
                 "hostname": scenario.hostname(),
                 "eureka_hook": format!(
                     "{} prestop --drain 0s",
@@ -661,17 +789,23 @@ impl Results<'_> {
                                 SERVER_PORT and EUREKA_HOSTNAME (this machine's hostname, which \
                                 the recipe gets from `hostname`; in a pod /etc/hosts gives the \
                                 hook the same) set for both; stdin and stdout /dev/null, stderr \
-                                piped",
+                                piped. Zero-config: the hook's run without SERVER_PORT, PORT and \
+                                EUREKA_HOSTNAME",
                 "each_run": "instance set back to UP, request log cleared, fresh process; success = \
-                             exit 0, exactly one status PUT answered 200, instance OUT_OF_SERVICE",
+                             exit 0, exactly one status PUT answered 200, instance \
+                             OUT_OF_SERVICE (zero-config: two status PUTs, one per candidate id, \
+                             one answered 200 and the other 404)",
                 "iterations": self.options.iterations,
                 "warmup_runs_discarded": self.options.warmup,
-                "order": "alternating: even rounds hook then recipe, odd rounds recipe then hook",
+                "order": "rotating: round 0 hook, hook zero-config, recipe; round 1 hook \
+                          zero-config, recipe, hook; and so on",
                 "rss_runs": self.options.rss_runs,
                 "percentiles": "nearest rank; median of an even count is the mean of the middle two",
             },
             "eureka_hook": sample(self.hook)?,
+            "eureka_hook_zero_config": sample(self.zero_config)?,
             "curl_recipe": sample(self.recipe)?,
+            "zero_config_cpu_share_of_recipe": (self.zero_config_cpu_share()? * 1000.0).round() / 1000.0,
             "breakdown": self.parts.iter().map(Part::to_json).collect::<Vec<_>>(),
             "ratio_of_wall_medians": (self.speedup()? * 100.0).round() / 100.0,
             "binary": self.binary.to_json(),
@@ -686,6 +820,8 @@ impl Results<'_> {
                 "peak_rss_kib": RSS_BUDGET_KIB,
                 "peak_rss_target": RSS_BUDGET_TARGET.triple(),
                 "speedup_over_curl_recipe": SPEEDUP_TARGET,
+                "zero_config_cpu_share_of_recipe": CPU_SHARE_BUDGET,
+                "zero_config_peak_rss_kib": RSS_BUDGET_KIB,
             },
             "concurrent": {
                 "hooks": stampede.count,
@@ -732,6 +868,17 @@ pub fn budget_margin(bytes: u64) -> String {
     )
 }
 
+/// Runs that succeeded out of all: `12/12`.
+fn succeeded(sample: &Sample) -> String {
+    let runs = sample.runs();
+    format!("{}/{runs}", runs - sample.failures.len())
+}
+
+/// `larger / smaller` as `6.8x`.
+fn times(larger: Duration, smaller: Duration) -> String {
+    format!("{:.1}x", larger.as_secs_f64() / smaller.as_secs_f64())
+}
+
 /// `1234 KiB (1.21 MiB)`.
 pub fn kib(value: u64) -> String {
     format!("{value} KiB ({:.2} MiB)", value as f64 / 1024.0)
@@ -755,6 +902,14 @@ mod tests {
         assert_eq!(given.warmup, 0);
         assert!(given.update_docs);
         assert!(Options::try_parse_from(["bench", "--iterations", "0"]).is_err());
+    }
+
+    #[test]
+    fn each_round_starts_with_the_next_subject() {
+        assert_eq!(rotation([1, 2, 3], 0), [1, 2, 3]);
+        assert_eq!(rotation([1, 2, 3], 1), [2, 3, 1]);
+        assert_eq!(rotation([1, 2, 3], 5), [3, 1, 2]);
+        assert!(rotation::<u8, 0>([], 4).is_empty());
     }
 
     #[test]

@@ -7,10 +7,16 @@
 //! back to UP and the request log cleared, so every run makes the same UP -> OUT_OF_SERVICE change.
 //! A run succeeded when the process exited 0, the double answered its status PUT with 200, and the
 //! instance is OUT_OF_SERVICE afterwards.
+//!
+//! The hook is also run zero-config: without `SERVER_PORT`, `PORT` and `EUREKA_HOSTNAME`, so that
+//! it finds the host as Spring Cloud does (this machine's interfaces and `/etc/hosts`) and PUTs
+//! both of Spring's candidate ids; its own instance is registered under the second,
+//! `{host}:{app}` (Spring's id when no port is configured anywhere), so the first PUT is answered
+//! 404 and the second 200.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -29,6 +35,8 @@ pub const PORT: u16 = 8080;
 pub enum Subject {
     /// `eureka-hook prestop --drain 0s`
     Hook,
+    /// The same without `SERVER_PORT`, `PORT` and `EUREKA_HOSTNAME` (the zero-config path).
+    HookZeroConfig,
     /// `sh -c "curl -s -X PUT …; sleep 0"`
     Recipe,
     /// For the breakdown: `curl -s -X PUT …` without sh, hostname and sleep.
@@ -39,7 +47,18 @@ pub enum Subject {
 
 impl Subject {
     fn sends_put(self) -> bool {
-        matches!(self, Subject::Hook | Subject::Recipe | Subject::CurlAlone)
+        matches!(
+            self,
+            Subject::Hook | Subject::HookZeroConfig | Subject::Recipe | Subject::CurlAlone
+        )
+    }
+
+    /// The status PUTs a successful run sends: one, or one per candidate id zero-config.
+    fn status_puts(self) -> usize {
+        match self {
+            Subject::HookZeroConfig => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -52,6 +71,9 @@ pub struct Run {
     pub failure: Option<String>,
     /// `ru_maxrss` in KiB, when run under GNU time.
     pub peak_rss_kib: Option<u64>,
+    /// User plus system CPU time of the process and the children it waited for (not under GNU
+    /// time).
+    pub cpu: Option<Duration>,
 }
 
 /// The double with this machine's instance registered, and the binary under test.
@@ -60,11 +82,14 @@ pub struct Scenario {
     hook: PathBuf,
     host: String,
     id: String,
+    /// The instance the zero-config hook marks: `{host}:{app}` on the host it finds itself.
+    zero_config_id: String,
 }
 
 impl Scenario {
     /// Starts a double without the read-only response cache and registers `APP` on this host, as
-    /// Spring Cloud would.
+    /// Spring Cloud would: once on the hostname (`EUREKA_HOSTNAME`, the recipe's `$(hostname)`),
+    /// once on the host the zero-config hook finds.
     pub fn start(hook: &Path) -> Result<Scenario> {
         let registry = EurekaDouble::builder()
             .response_cache_interval(Duration::ZERO)
@@ -74,13 +99,52 @@ impl Scenario {
             .context("reading this machine's hostname")?
             .to_string_lossy()
             .into_owned();
-        let id = registry.register(InstanceSpec::new(APP, &host, PORT));
-        Ok(Scenario {
+        let mut scenario = Scenario {
             registry,
             hook: hook.to_owned(),
             host,
-            id,
-        })
+            id: String::new(),
+            zero_config_id: String::new(),
+        };
+        let zero_config_id = scenario.zero_config_candidate()?;
+        let zero_config_host = zero_config_id
+            .strip_suffix(&format!(":{APP}"))
+            .with_context(|| format!("the zero-config id {zero_config_id} is not {{host}}:{APP}"))?
+            .to_owned();
+        scenario.zero_config_id = scenario.registry.register(
+            InstanceSpec::new(APP, &zero_config_host, PORT).instance_id(&zero_config_id),
+        );
+        scenario.id = scenario
+            .registry
+            .register(InstanceSpec::new(APP, &scenario.host, PORT));
+        Ok(scenario)
+    }
+
+    /// The last candidate id the zero-config hook PUTs (`{host}:{app}`), from one run against the
+    /// empty registry: the ids as the hook builds them, without reading its log.
+    fn zero_config_candidate(&self) -> Result<String> {
+        let argv = self.argv(Subject::HookZeroConfig);
+        self.command(&argv, Subject::HookZeroConfig)
+            .output()
+            .context("running the zero-config hook once to learn its candidate ids")?;
+        let puts: Vec<String> = self
+            .registry
+            .requests()
+            .iter()
+            .filter(|request| is_status_put(request))
+            .filter_map(|request| {
+                let id = request.path.strip_suffix("/status")?.rsplit('/').next()?;
+                Some(percent_decoded(id))
+            })
+            .collect();
+        self.registry.clear_requests();
+        match puts.as_slice() {
+            [_, last] => Ok(last.clone()),
+            other => bail!(
+                "the zero-config hook PUT {} candidate id(s) ({other:?}), not Spring's two",
+                other.len()
+            ),
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -89,6 +153,18 @@ impl Scenario {
 
     pub fn instance_id(&self) -> &str {
         &self.id
+    }
+
+    pub fn zero_config_instance_id(&self) -> &str {
+        &self.zero_config_id
+    }
+
+    /// The instance `subject` takes out.
+    fn id_of(&self, subject: Subject) -> &str {
+        match subject {
+            Subject::HookZeroConfig => &self.zero_config_id,
+            _ => &self.id,
+        }
     }
 
     /// The recipe as teams paste it, with the double's URL for `http://eureka:8761/eureka/` and
@@ -104,7 +180,9 @@ impl Scenario {
     pub fn argv(&self, subject: Subject) -> Vec<OsString> {
         let hook = || self.hook.clone().into();
         match subject {
-            Subject::Hook => vec![hook(), "prestop".into(), "--drain".into(), "0s".into()],
+            Subject::Hook | Subject::HookZeroConfig => {
+                vec![hook(), "prestop".into(), "--drain".into(), "0s".into()]
+            }
             Subject::Recipe => vec!["sh".into(), "-c".into(), self.recipe_script().into()],
             Subject::CurlAlone => vec![
                 "curl".into(),
@@ -122,8 +200,23 @@ impl Scenario {
         }
     }
 
+    /// A fresh process for `argv` with `subject`'s environment.
+    fn command(&self, argv: &[OsString], subject: Subject) -> Command {
+        // In a pod, /etc/hosts names the pod's address with its hostname, so Spring Cloud's host
+        // and `$(hostname)` agree; a machine whose first non-loopback address is not in
+        // /etc/hosts would give the hook the address instead, so the host is given, as in a pod.
+        // Zero-config, the hook finds it itself.
+        if subject == Subject::HookZeroConfig {
+            let mut command = self.command_with_host(argv, None);
+            command.env_remove("SERVER_PORT").env_remove("PORT");
+            command
+        } else {
+            self.command_with_host(argv, Some(&self.host))
+        }
+    }
+
     /// A fresh process for `argv` with the shared environment; `hostname` sets `EUREKA_HOSTNAME`.
-    fn command(&self, argv: &[OsString], hostname: Option<&str>) -> Command {
+    fn command_with_host(&self, argv: &[OsString], hostname: Option<&str>) -> Command {
         let mut command = Command::new(&argv[0]);
         command
             .args(&argv[1..])
@@ -146,11 +239,13 @@ impl Scenario {
     }
 
     /// Runs `subject` once as a fresh process and checks what the double saw; with `rss`, under
-    /// GNU time (then the wall time includes time's own fork and is not reported).
+    /// GNU time (then the wall time includes time's own fork and is not reported, nor is the CPU
+    /// time, which would include time's own).
     pub fn run(&self, subject: Subject, rss: bool) -> Result<Run> {
-        let status = self.registry.set_override(APP, &self.id, "UP");
+        let id = self.id_of(subject);
+        let status = self.registry.set_override(APP, id, "UP");
         if status != 200 {
-            bail!("resetting {} to UP answered {status}", self.id);
+            bail!("resetting {id} to UP answered {status}");
         }
         self.registry.clear_requests();
         let rss_file =
@@ -163,16 +258,18 @@ impl Scenario {
             timed.append(&mut argv);
             argv = timed;
         }
-        // In a pod, /etc/hosts names the pod's address with its hostname, so Spring Cloud's host
-        // and `$(hostname)` agree; a machine whose first non-loopback address is not in
-        // /etc/hosts would give the hook the address instead, so the host is given, as in a pod.
-        let mut command = self.command(&argv, Some(&self.host));
+        let mut command = self.command(&argv, subject);
+        let cpu_before = children_cpu();
         let started = Instant::now();
         let output = command
             .spawn()
             .and_then(|child| child.wait_with_output())
             .with_context(|| format!("running {:?}", argv[0]))?;
         let wall = started.elapsed();
+        let cpu = children_cpu()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before))
+            .filter(|_| !rss);
         let peak_rss_kib = if rss {
             Some(read_rss(&rss_file)?)
         } else {
@@ -180,8 +277,8 @@ impl Scenario {
         };
         let requests = self.registry.requests();
         let failure = if subject.sends_put() {
-            let state = self.registry.instance(APP, &self.id);
-            judge(&output, &requests).or_else(|| match state {
+            let state = self.registry.instance(APP, id);
+            judge(&output, &requests, subject.status_puts()).or_else(|| match state {
                 Some(state) if state.status == "OUT_OF_SERVICE" => None,
                 Some(state) => Some(format!("instance is {} afterwards", state.status)),
                 None => Some("instance is gone afterwards".to_owned()),
@@ -195,6 +292,7 @@ impl Scenario {
             wall,
             failure,
             peak_rss_kib,
+            cpu,
         })
     }
 
@@ -221,6 +319,7 @@ impl Scenario {
             wall,
             failure,
             peak_rss_kib: None,
+            cpu: None,
         })
     }
 
@@ -239,7 +338,7 @@ impl Scenario {
         let barrier = Arc::new(Barrier::new(count + 1));
         let mut threads = Vec::with_capacity(count);
         for host in &hosts {
-            let mut command = self.command(&argv, Some(host));
+            let mut command = self.command_with_host(&argv, Some(host));
             let barrier = Arc::clone(&barrier);
             let thread = thread::Builder::new()
                 .name(format!("spawn-{host}"))
@@ -428,21 +527,85 @@ fn is_status_put(request: &RecordedRequest) -> bool {
             .is_some_and(|query| query.split('&').any(|pair| pair == "value=OUT_OF_SERVICE"))
 }
 
-/// `None` when the process exited 0 and the double answered exactly one status PUT, with 200.
-fn judge(output: &Output, requests: &[RecordedRequest]) -> Option<String> {
-    if !output.status.success() {
-        return Some(format!("{}: {}", output.status, last_line(&output.stderr)));
+/// `None` when the process exited 0 and the double answered exactly `expected` status PUTs, one
+/// with 200 and any others (for the candidate ids not registered) with 404.
+fn judge(output: &Output, requests: &[RecordedRequest], expected: usize) -> Option<String> {
+    judge_puts(output.status, &output.stderr, requests, expected)
+}
+
+fn judge_puts(
+    status: ExitStatus,
+    stderr: &[u8],
+    requests: &[RecordedRequest],
+    expected: usize,
+) -> Option<String> {
+    if !status.success() {
+        return Some(format!("{status}: {}", last_line(stderr)));
     }
-    let puts: Vec<&RecordedRequest> = requests.iter().filter(|r| is_status_put(r)).collect();
-    match puts.as_slice() {
-        [put] if put.status == 200 => None,
-        [put] => Some(format!("the status PUT was answered {}", put.status)),
-        [] => Some(format!(
+    let answers: Vec<u16> = requests
+        .iter()
+        .filter(|r| is_status_put(r))
+        .map(|put| put.status)
+        .collect();
+    let accepted = answers.iter().filter(|status| **status == 200).count();
+    let not_found = answers.iter().filter(|status| **status == 404).count();
+    if answers.is_empty() {
+        Some(format!(
             "no status PUT reached the double ({} other requests)",
             requests.len()
-        )),
-        more => Some(format!("{} status PUTs instead of one", more.len())),
+        ))
+    } else if answers.len() != expected {
+        Some(format!(
+            "{} status PUTs instead of {expected} (answered {answers:?})",
+            answers.len()
+        ))
+    } else if accepted != 1 || accepted + not_found != expected {
+        Some(format!("the status PUTs were answered {answers:?}"))
+    } else {
+        None
     }
+}
+
+/// User plus system CPU time of this process' waited-for children so far (`RUSAGE_CHILDREN`);
+/// `None` if the kernel does not say.
+fn children_cpu() -> Option<Duration> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given, which points to one.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
+    };
+    let time = |value: libc::timeval| {
+        Duration::from_secs(u64::try_from(value.tv_sec).ok()?)
+            .checked_add(Duration::from_micros(u64::try_from(value.tv_usec).ok()?))
+    };
+    time(usage.ru_utime)?.checked_add(time(usage.ru_stime)?)
+}
+
+/// `%3A` and the like decoded (ASCII only; an id is a host, an app and a port).
+fn percent_decoded(text: &str) -> String {
+    let mut decoded = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((before, after)) = rest.split_once('%') {
+        decoded.push_str(before);
+        match after
+            .get(..2)
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            Some(byte) if byte.is_ascii() => {
+                decoded.push(char::from(byte));
+                rest = &after[2..];
+            }
+            _ => {
+                decoded.push('%');
+                rest = after;
+            }
+        }
+    }
+    decoded.push_str(rest);
+    decoded
 }
 
 fn read_rss(file: &Path) -> Result<u64> {
@@ -461,4 +624,56 @@ fn last_line(stderr: &[u8]) -> String {
         .last()
         .unwrap_or("(no stderr)")
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    fn status_put(id: &str, status: u16) -> RecordedRequest {
+        RecordedRequest {
+            method: "PUT".to_owned(),
+            path: format!("/eureka/apps/{APP}/{id}/status"),
+            query: Some("value=OUT_OF_SERVICE".to_owned()),
+            headers: Vec::new(),
+            body: String::new(),
+            status,
+            response_body_bytes: 0,
+            at: Instant::now(),
+            client: None,
+        }
+    }
+
+    #[test]
+    fn a_run_succeeds_with_one_put_accepted_and_the_other_candidates_not_found() {
+        let exited = |code| ExitStatus::from_raw(code << 8);
+        let one = [status_put("a", 200)];
+        let both = [status_put("a:x:8080", 404), status_put("a:x", 200)];
+        assert_eq!(judge_puts(exited(0), b"", &one, 1), None);
+        assert_eq!(judge_puts(exited(0), b"", &both, 2), None);
+        assert!(judge_puts(exited(0), b"", &both, 1).is_some(), "one too many");
+        assert!(judge_puts(exited(0), b"", &one, 2).is_some(), "one missing");
+        let neither = [status_put("a:x:8080", 404), status_put("a:x", 404)];
+        assert!(judge_puts(exited(0), b"", &neither, 2).is_some());
+        let twice = [status_put("a:x:8080", 200), status_put("a:x", 200)];
+        assert!(judge_puts(exited(0), b"", &twice, 2).is_some());
+        let failed = judge_puts(exited(3), b"first\nlast line\n", &one, 1);
+        assert!(failed.is_some_and(|why| why.ends_with("last line")));
+    }
+
+    #[test]
+    fn percent_encoded_ids_are_decoded() {
+        assert_eq!(percent_decoded("10.0.0.1%3Aapp"), "10.0.0.1:app");
+        assert_eq!(percent_decoded("host:app:8080"), "host:app:8080");
+        assert_eq!(percent_decoded("50%"), "50%");
+        assert_eq!(percent_decoded("a%zzb"), "a%zzb");
+    }
+
+    #[test]
+    fn children_cpu_time_is_known_and_does_not_go_back() {
+        let before = children_cpu().unwrap();
+        Command::new("true").status().unwrap();
+        assert!(children_cpu().unwrap() >= before);
+    }
 }
