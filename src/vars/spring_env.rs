@@ -126,31 +126,73 @@ fn elements(name: &str, separator: char) -> Option<Vec<String>> {
     )
 }
 
-fn property_elements(property: &str) -> Vec<String> {
-    property.split('.').map(uniform).collect()
+/// `element`'s characters in Spring's uniform form, without building it.
+fn uniform_chars(element: &str) -> impl Iterator<Item = char> + '_ {
+    element
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+}
+
+/// Whether `name`, split on `separator` as [`elements`] splits it, gives the uniform forms of
+/// `wanted` (the elements of a property's name), one for one. Compares character by character
+/// without allocating: it runs for every set variable against every property the hook reads, and
+/// a pod's environment has a few variables per Kubernetes service in its namespace.
+fn same_elements<'a>(
+    name: &str,
+    separator: char,
+    mut wanted: impl Iterator<Item = &'a str>,
+) -> bool {
+    if name.contains(['[', ']']) || (separator == '_' && name.contains('.')) {
+        return false;
+    }
+    let mut found = name
+        .split(separator)
+        .filter(|element| uniform_chars(element).next().is_some());
+    loop {
+        match (found.next(), wanted.next()) {
+            (None, None) => return true,
+            (Some(found), Some(wanted)) if uniform_chars(found).eq(uniform_chars(wanted)) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Whether `name` is `property` with every `.` and `-` as `_`, in lower case or in upper case.
+fn is_underscored(name: &str, property: &str) -> bool {
+    let underscored = || {
+        property.bytes().map(|byte| match byte {
+            b'.' | b'-' => b'_',
+            other => other,
+        })
+    };
+    name.bytes().eq(underscored())
+        || name
+            .bytes()
+            .eq(underscored().map(|byte| byte.to_ascii_uppercase()))
 }
 
 /// Whether the variable or JSON key `name` binds `property` as Spring Boot binds it.
 fn binds(name: &str, property: &SpringProperty) -> bool {
-    let wanted = property_elements(property.property);
+    let wanted = || property.property.split('.');
     match property.matching {
         Matching::Exact => name == property.variable || name == property.property,
+        // The names Spring's environment source also tries by exact name: every `.` and `-` as
+        // `_`, in lower or upper case (`EUREKA_INSTANCE_IP_ADDRESS`).
         Matching::Relaxed => {
-            // The names Spring's environment source also tries by exact name: every `.` and `-`
-            // as `_`, in lower or upper case (`EUREKA_INSTANCE_IP_ADDRESS`).
-            let underscored = property.property.replace(['.', '-'], "_");
-            name == underscored
-                || name == underscored.to_ascii_uppercase()
-                || ['_', '.'].iter().any(|separator| {
-                    elements(name, *separator).is_some_and(|found| found == wanted)
-                })
+            is_underscored(name, property.property)
+                || ['_', '.']
+                    .iter()
+                    .any(|separator| same_elements(name, *separator, wanted()))
         }
         Matching::MapKey(key) => {
             name == property.variable
                 || name.rsplit_once('.').is_some_and(|(prefix, last)| {
-                    last == key
-                        && elements(prefix, '.')
-                            .is_some_and(|found| found == wanted[..wanted.len().saturating_sub(1)])
+                    let before_key = property
+                        .property
+                        .rsplit_once('.')
+                        .map_or("", |(before, _)| before);
+                    last == key && same_elements(prefix, '.', before_key.split('.'))
                 })
         }
     }
@@ -274,8 +316,33 @@ fn flatten(name: String, value: Value, entries: &mut Vec<(String, String)>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
+
+    /// [`binds`] as Spring's rules read, on lists of uniform elements (what it computes without
+    /// them).
+    pub fn binds_by_lists(name: &str, property: &SpringProperty) -> bool {
+        let wanted: Vec<String> = property.property.split('.').map(uniform).collect();
+        match property.matching {
+            Matching::Exact => name == property.variable || name == property.property,
+            Matching::Relaxed => {
+                let underscored = property.property.replace(['.', '-'], "_");
+                name == underscored
+                    || name == underscored.to_ascii_uppercase()
+                    || ['_', '.'].iter().any(|separator| {
+                        elements(name, *separator).is_some_and(|found| found == wanted)
+                    })
+            }
+            Matching::MapKey(key) => {
+                name == property.variable
+                    || name.rsplit_once('.').is_some_and(|(prefix, last)| {
+                        last == key
+                            && elements(prefix, '.')
+                                .is_some_and(|found| found == wanted[..wanted.len() - 1])
+                    })
+            }
+        }
+    }
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(ToString::to_string).collect()
@@ -429,6 +496,7 @@ mod tests {
 mod properties {
     use super::*;
     use proptest::prelude::*;
+    use tests::binds_by_lists;
 
     /// `element` as someone may write it: any case, dashes inside.
     fn respelt(element: &'static str) -> impl Strategy<Value = String> {
@@ -480,6 +548,28 @@ mod properties {
             let set = vec![name.clone()];
             let binds = env_names_for("EUREKA_CLIENT_SERVICEURL_DEFAULTZONE", &set).contains(&name.as_str());
             prop_assert_eq!(binds, key == "defaultZone", "{}", name);
+        }
+
+        #[test]
+        fn binding_compares_as_the_lists_of_uniform_elements_would(
+            parts in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "eureka", "EUREKA", "client", "serviceUrl", "service-url", "defaultZone",
+                        "DEFAULTZONE", "instance", "Instance", "instance-id", "instance_id",
+                        "ip-address", "ipAddress", "IP", "address", "hostname", "spring", "Spring",
+                        "application", "name", "NAME", "server", "port", "PORT", "cloud", "x", "",
+                        "[0]", "é",
+                    ]),
+                    proptest::sample::select(vec!["_", ".", "-", "__", ""]),
+                ),
+                1..6,
+            ),
+        ) {
+            let name: String = parts.iter().flat_map(|(element, separator)| [*element, *separator]).collect();
+            for property in PROPERTIES {
+                prop_assert_eq!(binds(&name, property), binds_by_lists(&name, property), "{} {}", name, property.variable);
+            }
         }
 
         #[test]

@@ -254,8 +254,8 @@ fn benchmark(options: &Options) -> Result<()> {
         ("eureka-hook zero-config", zero_config),
         ("curl recipe", recipe),
     ]
-        .into_iter()
-        .chain(parts.iter().map(|part| (part.label, &part.sample)));
+    .into_iter()
+    .chain(parts.iter().map(|part| (part.label, &part.sample)));
     for (name, sample) in named {
         for failure in &sample.failures {
             println!("- FAILED {name} {failure}");
@@ -668,7 +668,7 @@ impl Results<'_> {
         notes.push(
             "zero-config = the same hook without SERVER_PORT, PORT and EUREKA_HOSTNAME: it lists \
              the network interfaces and reads /etc/hosts for Spring Cloud's host, and PUTs both \
-             candidate ids, {{host}}:{{app}}:8080 (answered 404 here) then {{host}}:{{app}}, one after \
+             candidate ids, {host}:{app}:8080 (answered 404 here) then {host}:{app}, one after \
              the other over one connection; its own instance is registered for it (setup), \
              against the same recipe runs"
                 .to_owned(),

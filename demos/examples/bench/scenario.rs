@@ -111,9 +111,9 @@ impl Scenario {
             .strip_suffix(&format!(":{APP}"))
             .with_context(|| format!("the zero-config id {zero_config_id} is not {{host}}:{APP}"))?
             .to_owned();
-        scenario.zero_config_id = scenario.registry.register(
-            InstanceSpec::new(APP, &zero_config_host, PORT).instance_id(&zero_config_id),
-        );
+        scenario.zero_config_id = scenario
+            .registry
+            .register(InstanceSpec::new(APP, &zero_config_host, PORT).instance_id(&zero_config_id));
         scenario.id = scenario
             .registry
             .register(InstanceSpec::new(APP, &scenario.host, PORT));
@@ -652,7 +652,10 @@ mod tests {
         let both = [status_put("a:x:8080", 404), status_put("a:x", 200)];
         assert_eq!(judge_puts(exited(0), b"", &one, 1), None);
         assert_eq!(judge_puts(exited(0), b"", &both, 2), None);
-        assert!(judge_puts(exited(0), b"", &both, 1).is_some(), "one too many");
+        assert!(
+            judge_puts(exited(0), b"", &both, 1).is_some(),
+            "one too many"
+        );
         assert!(judge_puts(exited(0), b"", &one, 2).is_some(), "one missing");
         let neither = [status_put("a:x:8080", 404), status_put("a:x", 404)];
         assert!(judge_puts(exited(0), b"", &neither, 2).is_some());

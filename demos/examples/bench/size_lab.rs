@@ -34,7 +34,7 @@ use crate::tools::{self, BinaryInfo, repo_root};
 /// `--size-lab` and update them when the dependencies or the profile change.
 pub const SIZE_REMEDY: &str = "Profile and linker options are measured by --size-lab (x86_64): \
     on the 2,143,016 B binary of 2026-11-25 the smallest shippable variant, opt-level z + static \
-    non-PIE + rust-lld --icf=all, was 7.2% smaller, and TLS (rustls, ring, the compiled-in Mozilla \
+    non-PIE + rust-lld --icf=all, was 7.2% smaller (opt-level z is shipped since issue 15), and TLS (rustls, ring, the compiled-in Mozilla \
     roots) was about 1 MB of it; clap's features are already trimmed and LTO already drops the log \
     calls. Beyond those options it takes code changes, estimated from cargo bloat's .text per \
     crate at the time: a hand-written argument parser instead of clap (~180-230 KB: clap_builder \
@@ -143,27 +143,17 @@ fn variants() -> Result<Vec<Variant>> {
     Ok(vec![
         Variant::new(
             "shipped",
-            "shipped: opt-level s, fat LTO, 1 CGU, panic abort, strip; static-pie",
+            "shipped: opt-level z, fat LTO, 1 CGU, panic unwind, strip; static-pie",
         ),
-        Variant::new("opt-z", "opt-level z").opt("z"),
+        Variant::new("opt-s", "opt-level s").opt("s"),
         Variant::new("opt-3", "opt-level 3").opt("3"),
         Variant::new("opt-2", "opt-level 2").opt("2"),
         Variant::new("static", "static, not PIE (-C relocation-model=static)")
-            .rustflags(STATIC_NOT_PIE),
-        Variant::new("opt-z-static", "opt-level z, static not PIE")
-            .opt("z")
             .rustflags(STATIC_NOT_PIE),
         Variant::new("lld-icf", "rust-lld with --icf=all").rustflags(&lld_icf),
         Variant::new("static-lld-icf", "static not PIE, rust-lld --icf=all")
             .rustflags(STATIC_NOT_PIE)
             .rustflags(&lld_icf),
-        Variant::new(
-            "opt-z-static-lld-icf",
-            "opt-level z, static not PIE, rust-lld --icf=all",
-        )
-        .opt("z")
-        .rustflags(STATIC_NOT_PIE)
-        .rustflags(&lld_icf),
         Variant::new(
             "log-off",
             "log: release_max_level_off (compiles out ureq's and rustls' log calls)",
@@ -302,7 +292,7 @@ pub fn run(options: &Options) -> Result<()> {
             "variant": entry.variant.slug,
             "what": entry.variant.what,
             "shippable": entry.variant.shippable,
-            "opt_level": entry.variant.opt_level.unwrap_or("s"),
+            "opt_level": entry.variant.opt_level.unwrap_or("z"),
             "rustflags": entry.variant.rustflags.join(" "),
             "edits": entry.variant.edits.iter()
                 .map(|(file, from, to)| json!({"file": file, "from": from, "to": to}))
