@@ -143,19 +143,20 @@ fn same_elements<'a>(
     separator: char,
     mut wanted: impl Iterator<Item = &'a str>,
 ) -> bool {
-    if name.contains(['[', ']']) || (separator == '_' && name.contains('.')) {
-        return false;
-    }
     let mut found = name
         .split(separator)
         .filter(|element| uniform_chars(element).next().is_some());
-    loop {
+    let same = loop {
         match (found.next(), wanted.next()) {
-            (None, None) => return true,
+            (None, None) => break true,
             (Some(found), Some(wanted)) if uniform_chars(found).eq(uniform_chars(wanted)) => {}
-            _ => return false,
+            _ => break false,
         }
-    }
+    };
+    // Checked last: most names differ in their first element.
+    same && !name
+        .bytes()
+        .any(|byte| byte == b'[' || byte == b']' || (separator == '_' && byte == b'.'))
 }
 
 /// Whether `name` is `property` with every `.` and `-` as `_`, in lower case or in upper case.
