@@ -317,12 +317,12 @@ fn flatten(name: String, value: Value, entries: &mut Vec<(String, String)>) {
 }
 
 #[cfg(test)]
-pub mod tests {
+mod tests {
     use super::*;
 
     /// [`binds`] as Spring's rules read, on lists of uniform elements (what it computes without
     /// them).
-    pub fn binds_by_lists(name: &str, property: &SpringProperty) -> bool {
+    pub(super) fn binds_by_lists(name: &str, property: &SpringProperty) -> bool {
         let wanted: Vec<String> = property.property.split('.').map(uniform).collect();
         match property.matching {
             Matching::Exact => name == property.variable || name == property.property,
