@@ -151,7 +151,10 @@ pub struct ProcessEnv {
     raw: RawEnvLookup,
     raw_names: RawEnvNames,
     not_utf8: RefCell<Vec<String>>,
-    set_names: OnceCell<Vec<String>>,
+    /// The names set that bind one of Spring's properties the hook reads, found in one pass:
+    /// each read of such a property looks among these only (a pod's environment has a few
+    /// variables per Kubernetes service in its namespace, which bind none).
+    binding_names: OnceCell<Vec<String>>,
     /// `SPRING_APPLICATION_JSON` flattened, with the name it was read from; parsed once.
     spring_json: OnceCell<Option<SpringJson>>,
     json_problem: RefCell<Option<String>>,
@@ -168,7 +171,7 @@ impl ProcessEnv {
             raw: Box::new(raw),
             raw_names: Box::new(raw_names),
             not_utf8: RefCell::new(Vec::new()),
-            set_names: OnceCell::new(),
+            binding_names: OnceCell::new(),
             spring_json: OnceCell::new(),
             json_problem: RefCell::new(None),
             read_from: RefCell::new(Vec::new()),
@@ -204,8 +207,12 @@ impl ProcessEnv {
             self.note(name, format!("{json_variable} (key {key})"));
             return Some(value.clone());
         }
-        let set_names = self.set_names.get_or_init(|| self.names());
-        for source in spring_env::env_names_for(name, set_names) {
+        let binding_names = self.binding_names.get_or_init(|| {
+            let mut names = self.names();
+            names.retain(|name| spring_env::binds_a_property(name));
+            names
+        });
+        for source in spring_env::env_names_for(name, binding_names) {
             if let Some(value) = self.get_raw(source) {
                 if source != name {
                     self.note(name, source.to_string());

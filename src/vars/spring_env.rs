@@ -112,51 +112,41 @@ fn uniform(element: &str) -> String {
         .collect()
 }
 
-/// `name` split on `separator` into uniform elements, empty ones dropped; `None` when an element
-/// would not be a valid name element for Spring (an index, or a `.` in an `_`-split name).
-fn elements(name: &str, separator: char) -> Option<Vec<String>> {
-    if name.contains(['[', ']']) || (separator == '_' && name.contains('.')) {
-        return None;
-    }
-    Some(
-        name.split(separator)
-            .map(uniform)
-            .filter(|element| !element.is_empty())
-            .collect(),
-    )
-}
-
-/// `element`'s characters in Spring's uniform form, without building it.
-fn uniform_chars(element: &str) -> impl Iterator<Item = char> + '_ {
+/// `element`'s bytes in Spring's uniform form, without building it: a byte of a character
+/// outside ASCII is never an ASCII letter or digit, so the bytes give what the characters would.
+fn uniform_bytes(element: &[u8]) -> impl Iterator<Item = u8> + '_ {
     element
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
+        .iter()
+        .filter(|byte| byte.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
 }
 
-/// Whether `name`, split on `separator` as [`elements`] splits it, gives the uniform forms of
-/// `wanted` (the elements of a property's name), one for one. Compares character by character
-/// without allocating: it runs for every set variable against every property the hook reads, and
-/// a pod's environment has a few variables per Kubernetes service in its namespace.
+/// Whether `name`, split on `separator` into uniform elements (empty ones dropped), gives the
+/// uniform forms of `wanted` (the elements of a property's name), one for one; never when an
+/// element would not be a valid name element for Spring (an index, or a `.` in an `_`-split
+/// name). Compares byte by byte without allocating: it runs for every set variable against every
+/// property the hook reads, and a pod's environment has a few variables per Kubernetes service in
+/// its namespace.
 fn same_elements<'a>(
     name: &str,
-    separator: char,
-    mut wanted: impl Iterator<Item = &'a str>,
+    separator: u8,
+    mut wanted: impl Iterator<Item = &'a [u8]>,
 ) -> bool {
     let mut found = name
-        .split(separator)
-        .filter(|element| uniform_chars(element).next().is_some());
+        .as_bytes()
+        .split(|byte| *byte == separator)
+        .filter(|element| element.iter().any(u8::is_ascii_alphanumeric));
     let same = loop {
         match (found.next(), wanted.next()) {
             (None, None) => break true,
-            (Some(found), Some(wanted)) if uniform_chars(found).eq(uniform_chars(wanted)) => {}
+            (Some(found), Some(wanted)) if uniform_bytes(found).eq(uniform_bytes(wanted)) => {}
             _ => break false,
         }
     };
     // Checked last: most names differ in their first element.
     same && !name
         .bytes()
-        .any(|byte| byte == b'[' || byte == b']' || (separator == '_' && byte == b'.'))
+        .any(|byte| byte == b'[' || byte == b']' || (separator == b'_' && byte == b'.'))
 }
 
 /// Whether `name` is `property` with every `.` and `-` as `_`, in lower case or in upper case.
@@ -175,14 +165,14 @@ fn is_underscored(name: &str, property: &str) -> bool {
 
 /// Whether the variable or JSON key `name` binds `property` as Spring Boot binds it.
 fn binds(name: &str, property: &SpringProperty) -> bool {
-    let wanted = || property.property.split('.');
+    let wanted = || property.property.as_bytes().split(|byte| *byte == b'.');
     match property.matching {
         Matching::Exact => name == property.variable || name == property.property,
         // The names Spring's environment source also tries by exact name: every `.` and `-` as
         // `_`, in lower or upper case (`EUREKA_INSTANCE_IP_ADDRESS`).
         Matching::Relaxed => {
             is_underscored(name, property.property)
-                || ['_', '.']
+                || [b'_', b'.']
                     .iter()
                     .any(|separator| same_elements(name, *separator, wanted()))
         }
@@ -193,7 +183,12 @@ fn binds(name: &str, property: &SpringProperty) -> bool {
                         .property
                         .rsplit_once('.')
                         .map_or("", |(before, _)| before);
-                    last == key && same_elements(prefix, '.', before_key.split('.'))
+                    last == key
+                        && same_elements(
+                            prefix,
+                            b'.',
+                            before_key.as_bytes().split(|byte| *byte == b'.'),
+                        )
                 })
         }
     }
@@ -206,6 +201,11 @@ fn property_of(variable: &str) -> Option<&'static SpringProperty> {
 /// Whether the hook reads `variable` the way Spring does (through [`env_names_for`]).
 pub fn is_spring_variable(variable: &str) -> bool {
     property_of(variable).is_some()
+}
+
+/// Whether `name` binds any property the hook reads as Spring's (see [`env_names_for`]).
+pub fn binds_a_property(name: &str) -> bool {
+    PROPERTIES.iter().any(|property| binds(name, property))
 }
 
 /// The names to read `variable`'s property from, in Spring's order: `variable` itself (set or
@@ -256,21 +256,26 @@ pub fn other_zone(name: &str) -> Option<String> {
     if name == "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE" {
         return None;
     }
-    let (prefix, zone) = if name.contains('.') {
-        name.rsplit_once('.')?
+    let (separator, byte) = if name.contains('.') {
+        ('.', b'.')
     } else {
-        name.rsplit_once('_')?
+        ('_', b'_')
     };
-    let separator = if name.contains('.') { '.' } else { '_' };
-    let prefix_matches =
-        elements(prefix, separator).is_some_and(|found| found == SERVICE_URL_PREFIX);
+    let (prefix, zone) = name.rsplit_once(separator)?;
+    if !same_elements(
+        prefix,
+        byte,
+        SERVICE_URL_PREFIX.iter().map(|e| e.as_bytes()),
+    ) {
+        return None;
+    }
     let zone = if separator == '_' {
         zone.to_ascii_lowercase()
     } else {
         zone.to_string()
     };
     // A spelling of defaultZone Spring does not read is a misspelling, reported as one.
-    (prefix_matches && !zone.is_empty() && uniform(&zone) != "defaultzone").then_some(zone)
+    (!zone.is_empty() && uniform(&zone) != "defaultzone").then_some(zone)
 }
 
 /// What is wrong with a `SPRING_APPLICATION_JSON` value; the message never quotes the value,
@@ -319,6 +324,37 @@ fn flatten(name: String, value: Value, entries: &mut Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `name` split on `separator` into uniform elements, empty ones dropped; `None` when an element
+    /// would not be a valid name element for Spring (an index, or a `.` in an `_`-split name).
+    fn elements(name: &str, separator: char) -> Option<Vec<String>> {
+        if name.contains(['[', ']']) || (separator == '_' && name.contains('.')) {
+            return None;
+        }
+        Some(
+            name.split(separator)
+                .map(uniform)
+                .filter(|element| !element.is_empty())
+                .collect(),
+        )
+    }
+
+    /// [`other_zone`] on lists of uniform elements.
+    pub(super) fn other_zone_by_lists(name: &str) -> Option<String> {
+        if name == "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE" {
+            return None;
+        }
+        let separator = if name.contains('.') { '.' } else { '_' };
+        let (prefix, zone) = name.rsplit_once(separator)?;
+        let prefix_matches =
+            elements(prefix, separator).is_some_and(|found| found == SERVICE_URL_PREFIX);
+        let zone = if separator == '_' {
+            zone.to_ascii_lowercase()
+        } else {
+            zone.to_string()
+        };
+        (prefix_matches && !zone.is_empty() && uniform(&zone) != "defaultzone").then_some(zone)
+    }
 
     /// [`binds`] as Spring's rules read, on lists of uniform elements (what it computes without
     /// them).
@@ -386,6 +422,26 @@ mod tests {
                 "{name} should bind {variable}: {found:?}"
             );
             assert!(is_read(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn service_link_variables_bind_no_property() {
+        for name in [
+            "KUBERNETES_PORT_443_TCP_PORT",
+            "WEB_SERVICE_HOST",
+            "WEB_PORT",
+            "WEB_PORT_8080_TCP_ADDR",
+        ] {
+            assert!(!binds_a_property(name), "{name}");
+        }
+        for name in [
+            "server.port",
+            "SERVER_PORT",
+            "PORT",
+            "Spring_Application_Name",
+        ] {
+            assert!(binds_a_property(name), "{name}");
         }
     }
 
@@ -497,7 +553,7 @@ mod tests {
 mod properties {
     use super::*;
     use proptest::prelude::*;
-    use tests::binds_by_lists;
+    use tests::{binds_by_lists, other_zone_by_lists};
 
     /// `element` as someone may write it: any case, dashes inside.
     fn respelt(element: &'static str) -> impl Strategy<Value = String> {
@@ -560,7 +616,7 @@ mod properties {
                         "DEFAULTZONE", "instance", "Instance", "instance-id", "instance_id",
                         "ip-address", "ipAddress", "IP", "address", "hostname", "spring", "Spring",
                         "application", "name", "NAME", "server", "port", "PORT", "cloud", "x", "",
-                        "[0]", "é",
+                        "[0]", "é", "east", "serviceurl", "SERVICEURL", "zone1",
                     ]),
                     proptest::sample::select(vec!["_", ".", "-", "__", ""]),
                 ),
@@ -571,6 +627,7 @@ mod properties {
             for property in PROPERTIES {
                 prop_assert_eq!(binds(&name, property), binds_by_lists(&name, property), "{} {}", name, property.variable);
             }
+            prop_assert_eq!(other_zone(&name), other_zone_by_lists(&name), "{}", name);
         }
 
         #[test]
