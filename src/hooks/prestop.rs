@@ -81,7 +81,7 @@ pub fn prestop(
         let mark = first_accepted(&marks).unwrap_or_else(|| clock.now());
         bug::contained("the inbound watch", || {
             inbound::start(
-                settings.identity.port.known(),
+                settings.identity.pod.port.known(),
                 &settings.inbound,
                 mark,
                 clock,
