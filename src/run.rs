@@ -94,7 +94,9 @@ fn run_hook(settings: Settings<Whom>) -> Result<()> {
         Hook::Prestop { drain, watch } => {
             let sleeper = hooks::drain::wait::SignalSleeper::install()?;
             match settings {
-                Resolved::Named(named) => hooks::prestop(&named, &client, &SystemClock, &sleeper, drain, watch),
+                Resolved::Named(named) => {
+                    hooks::prestop(&named, &client, &SystemClock, &sleeper, drain, watch)
+                }
                 Resolved::Unnamed(unnamed) => {
                     hooks::unnamed::prestop(unnamed, &client, &SystemClock, &sleeper, drain, watch)
                 }
@@ -111,15 +113,12 @@ fn run_hook(settings: Settings<Whom>) -> Result<()> {
                 pod_start: &pod_start,
             };
             match settings {
-                Resolved::Named(named) => hooks::poststart(&named, &client, &SystemClock, wait, strict, guards),
-                Resolved::Unnamed(unnamed) => hooks::unnamed::poststart(
-                    unnamed,
-                    &client,
-                    &SystemClock,
-                    wait,
-                    strict,
-                    guards,
-                ),
+                Resolved::Named(named) => {
+                    hooks::poststart(&named, &client, &SystemClock, wait, strict, guards)
+                }
+                Resolved::Unnamed(unnamed) => {
+                    hooks::unnamed::poststart(unnamed, &client, &SystemClock, wait, strict, guards)
+                }
             }
         }
         Hook::Status => match settings {

@@ -69,8 +69,14 @@ mod tests {
     #[test]
     fn gzip_bodies_are_decoded_and_plain_ones_kept() {
         let text = r#"{"application":{"name":"DEMO","instance":[]}}"#;
-        assert_eq!(decoded(gzip(text.as_bytes()), true, MAX_BODY_BYTES).unwrap(), text);
-        assert_eq!(decoded(text.as_bytes().to_vec(), false, MAX_BODY_BYTES).unwrap(), text);
+        assert_eq!(
+            decoded(gzip(text.as_bytes()), true, MAX_BODY_BYTES).unwrap(),
+            text
+        );
+        assert_eq!(
+            decoded(text.as_bytes().to_vec(), false, MAX_BODY_BYTES).unwrap(),
+            text
+        );
     }
 
     #[test]

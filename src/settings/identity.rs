@@ -138,8 +138,7 @@ impl Whom {
     ) -> Result<Whom> {
         let app = registered_app(common, env)?;
         let port = registered_port(common.port, env);
-        let (hostname, host_source, interface_address) =
-            id_host(common, env, machine, warnings)?;
+        let (hostname, host_source, interface_address) = id_host(common, env, machine, warnings)?;
         let given_id = vars::pick_named(
             common.instance_id.clone(),
             "--instance-id",
@@ -672,7 +671,10 @@ mod tests {
             let mut all = vec![app, port];
             all.extend_from_slice(vars);
             let identity = resolve(args, &all, &machine).unwrap();
-            (identity.identity.pod.hostname.unwrap(), identity.identity.pod.host_source.unwrap())
+            (
+                identity.identity.pod.hostname.unwrap(),
+                identity.identity.pod.host_source.unwrap(),
+            )
         };
         assert_eq!(
             host(&["--hostname", "flag"], &[("EUREKA_HOSTNAME", "var")]),

@@ -21,9 +21,9 @@ use anyhow::Result;
 
 #[cfg(test)]
 pub use identity::IdSource;
-pub use identity::{Identity, ThisPod, Unnamed, Whom};
 #[cfg(test)]
 pub use identity::InterfaceAddressOnDemand;
+pub use identity::{Identity, ThisPod, Unnamed, Whom};
 pub use machine::SharedMachine;
 pub use registry::Registry;
 // The registry settings hand their peers to the client as the client's own type.
@@ -670,7 +670,10 @@ mod tests {
         };
         let pod = &settings.identity.pod;
         assert_eq!(pod.addresses().collect::<Vec<_>>(), ["pod-0", "10.1.2.3"]);
-        assert_eq!((pod.stated_port(), pod.port_from), (Some(9000), Some("--port")));
+        assert_eq!(
+            (pod.stated_port(), pod.port_from),
+            (Some(9000), Some("--port"))
+        );
         assert!(settings.identity.given_id.is_none());
     }
 

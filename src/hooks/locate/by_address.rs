@@ -237,8 +237,8 @@ fn nothing_found(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SystemClock;
     use crate::cli::Cli;
+    use crate::clock::SystemClock;
     use crate::settings::Resolved;
     use crate::settings::machine::fake::FakeMachine;
     use clap::Parser;
@@ -251,11 +251,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         vars.push(("EUREKA_URL".into(), urls.into()));
-        let env = move |name: &str| {
-            vars.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let Resolved::Unnamed(unnamed) =
             Settings::resolve(&cli, &env, &FakeMachine::named("pod-0").shared())
                 .unwrap()

@@ -123,7 +123,9 @@ pub fn match_registered<'a>(registry: &'a [Registered], unnamed: &Unnamed) -> Re
     let mut matches: Vec<(&Registered, String)> = Vec::new();
     for entry in registry {
         let why = match &unnamed.given_id {
-            Some((id, from)) => (entry.instance.id == id.as_str()).then(|| format!("its id is {from}'s")),
+            Some((id, from)) => {
+                (entry.instance.id == id.as_str()).then(|| format!("its id is {from}'s"))
+            }
             None => this_pods_address(&entry.instance, pod, port),
         };
         let known = |(seen, _): &(&Registered, String)| {
@@ -322,7 +324,10 @@ mod tests {
         else {
             panic!("the stated port decides");
         };
-        assert_eq!((found.app.as_str(), found.instance.id.as_str()), ("ORDERS", "o-0"));
+        assert_eq!(
+            (found.app.as_str(), found.instance.id.as_str()),
+            ("ORDERS", "o-0")
+        );
         assert_eq!(why, "hostName pod-0");
         me.port_from = None;
         let RegistryMatch::Several(several) = match_registered(&registry, &unnamed(me.clone()))
@@ -330,7 +335,11 @@ mod tests {
             panic!("no port stated: two ports on this address are two candidates");
         };
         let ids: Vec<&str> = several.iter().map(|r| r.instance.id.as_str()).collect();
-        assert_eq!(ids, ["o-0", "a-0"], "the same instance listed twice counts once");
+        assert_eq!(
+            ids,
+            ["o-0", "a-0"],
+            "the same instance listed twice counts once"
+        );
         me.pod_ip = Some("10.0.0.2".into());
         me.hostname = Some("nobody".into());
         let RegistryMatch::None(sought) = match_registered(&registry, &unnamed(me)) else {
