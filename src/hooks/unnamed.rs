@@ -4,8 +4,10 @@
 //! - prestop still holds its drain, then exits with the look-up's code (3 when several
 //!   instances could be this pod's, or none is);
 //! - poststart asks again every [`POLL_INTERVAL`] within --wait (the app may not have registered
-//!   yet), except when several could be this pod's, which waiting does not change; then gives up
-//!   as poststart does (a warning and exit 0 unless --strict);
+//!   yet), in the registry's recent changes (`apps/delta`, a few KB, where a new registration
+//!   shows) rather than the whole registry again (the whole registry when the delta cannot be
+//!   read), except when several could be this pod's, which waiting does not change; then gives
+//!   up as poststart does (a warning and exit 0 unless --strict);
 //! - status exits with the look-up's code.
 //!
 //! The look-up takes at most one request timeout (poststart: each round), on top of the hook's
@@ -20,7 +22,7 @@ use anyhow::Result;
 use super::drain::end::{Evidence, hold_drain};
 use super::drain::wait::Sleeper;
 use super::fast_return::{Guards, PodStart};
-use super::locate::by_address::{Unidentified, identify};
+use super::locate::by_address::{Read, Unidentified, identify};
 use crate::bug;
 use crate::clock::{Clock, later};
 use crate::eureka::EurekaClient;
@@ -45,7 +47,7 @@ pub fn prestop(
 ) -> Result<()> {
     let timeout = settings.registry.request_timeout;
     let found = bug::contained("the registry look-up", || {
-        identify(&settings, client, clock, timeout).map_err(HookFailed::from)
+        identify(&settings, client, clock, timeout, Read::Registry).map_err(HookFailed::from)
     })
     .and_then(|found| found);
     match found {
@@ -90,6 +92,7 @@ pub fn poststart(
     let timeout = settings.registry.request_timeout;
     let deadline = later(clock.now(), wait);
     let mut said_not_yet = false;
+    let mut read = Read::Registry;
     let unidentified = loop {
         let left = deadline.saturating_duration_since(clock.now());
         // The first round may take a whole request timeout, as poststart's own first check.
@@ -98,7 +101,7 @@ pub fn poststart(
         } else {
             timeout
         };
-        let unidentified = match identify(&settings, client, clock, within) {
+        let unidentified = match identify(&settings, client, clock, within, read) {
             Ok(identity) => {
                 let left = deadline.saturating_duration_since(clock.now());
                 return super::poststart(
@@ -127,6 +130,10 @@ pub fn poststart(
             );
             said_not_yet = true;
         }
+        read = match unidentified {
+            Unidentified::Unreadable { .. } => Read::Registry,
+            _ => Read::RecentChanges,
+        };
         clock.sleep(POLL_INTERVAL);
     };
     let failure = HookFailed::from(unidentified);
@@ -152,6 +159,7 @@ pub fn status(
     out: &mut dyn Write,
 ) -> Result<()> {
     let timeout = settings.registry.request_timeout;
-    let identity = identify(&settings, client, clock, timeout).map_err(HookFailed::from)?;
+    let identity =
+        identify(&settings, client, clock, timeout, Read::Registry).map_err(HookFailed::from)?;
     super::status(&settings.with(identity), client, pod_start, out)
 }

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use crate::support::{EurekaDouble, HOST, Hook, InstanceSpec, hook, sent, wait_for_answers};
+use crate::support::{
+    EurekaDouble, HOST, Hook, InstanceSpec, ScriptedReply, hook, sent, wait_for_answers,
+};
 
 /// The crowd: 999 instances of other apps, so the registry holds 1000 with this pod's.
 const CROWD: u32 = 999;
@@ -132,7 +134,7 @@ fn no_match_says_what_was_looked_for() {
         .assert_code(3)
         .assert_stderr_contains("no registered instance is this pod's: looked for an instance with hostName or ipAddr pod-0")
         .assert_stderr_contains("and port 8081 (from --port)")
-        .assert_stderr_contains("(20 instances)");
+        .assert_stderr_contains("(20 instances listed)");
     assert!(outcome.stdout.is_empty(), "{}", outcome.stdout);
 }
 
@@ -242,10 +244,38 @@ fn poststart_reads_the_registry_again_until_the_app_registers() {
     outcome
         .assert_code(0)
         .assert_stderr_contains("reading the registry again every 5s")
+        .assert_stderr_contains("recently changed instances listed")
         .assert_stderr_contains(&format!(
             "instance id {id} of app ORDERS, found in the registry"
         ));
-    assert_eq!(registry_reads(&double), 2);
+    assert_eq!(registry_reads(&double), 1, "then only its recent changes");
+    let delta_reads = double
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/eureka/apps/delta")
+        .count();
+    assert_eq!(delta_reads, 1);
+}
+
+#[test]
+fn poststart_reads_the_whole_registry_again_when_its_recent_changes_cannot_be_read() {
+    let double = EurekaDouble::builder()
+        .response_cache_interval(Duration::from_millis(100))
+        .start();
+    double.register_many("crowd", 1, 20);
+    double.script(
+        ScriptedReply::on("GET", "/apps/delta")
+            .status(403)
+            .times(100),
+    );
+    let running = unnamed("poststart", &double.base_url(), &["--wait", "20s"]).spawn();
+    wait_for_answers(&double, "GET", 200, 1);
+    double.register(InstanceSpec::new("orders", HOST, 8080).ip_addr("10.200.0.1"));
+    let outcome = running.wait();
+    outcome
+        .assert_code(0)
+        .assert_stderr_contains("found in the registry");
+    assert_eq!(registry_reads(&double), 2, "{}", outcome.stderr);
 }
 
 #[test]

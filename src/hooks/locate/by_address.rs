@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use super::matching::{RegistryMatch, match_registered};
 use crate::clock::Clock;
-use crate::eureka::{Answer, Budget, EurekaClient, Limit, Registered};
+use crate::eureka::{Answer, Budget, EurekaClient, Limit, Registered, RegistryRequest};
 use crate::exit::{Exit, HookFailed};
-use crate::hooks::requests::clients_registry;
+use crate::hooks::requests::{clients_delta, clients_registry};
 use crate::log;
 use crate::settings::{Identity, Settings, Unnamed};
 use crate::values::{AppName, InstanceId};
@@ -68,6 +68,33 @@ impl From<Unidentified> for HookFailed {
     }
 }
 
+/// What is read to find this pod's instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// The whole registry, `GET apps/`.
+    Registry,
+    /// The registry's changes of the last three minutes, `GET apps/delta` as Spring clients send
+    /// it (gzipped, a few KB): where a registration made since a read of the whole registry
+    /// shows, for a fraction of its bytes.
+    RecentChanges,
+}
+
+impl Read {
+    fn request(self) -> RegistryRequest<'static> {
+        match self {
+            Read::Registry => clients_registry(),
+            Read::RecentChanges => clients_delta(),
+        }
+    }
+
+    fn counted(self) -> &'static str {
+        match self {
+            Read::Registry => "instances listed",
+            Read::RecentChanges => "recently changed instances listed",
+        }
+    }
+}
+
 /// This pod's instance, found in the registry of the first peer that lists it, as the identity
 /// the hooks act on; every read ends within `within` of the start.
 pub fn identify(
@@ -75,16 +102,19 @@ pub fn identify(
     client: &EurekaClient,
     clock: &dyn Clock,
     within: Duration,
+    read: Read,
 ) -> Result<Identity, Unidentified> {
     let peers = &settings.registry.peers;
     let unnamed = &settings.identity;
-    log::info(
-        "looking_up",
-        &format!(
-            "no app name: looking in the registry (GET apps/) for {}",
-            sought(unnamed)
-        ),
-    );
+    if read == Read::Registry {
+        log::info(
+            "looking_up",
+            &format!(
+                "no app name: looking in the registry (GET apps/) for {}",
+                sought(unnamed)
+            ),
+        );
+    }
     let started = clock.now();
     let mut failures: Vec<(String, Answer)> = Vec::new();
     let mut listed_without_match: Vec<String> = Vec::new();
@@ -97,7 +127,7 @@ pub fn identify(
         let read_started = clock.now();
         let (registry, bytes) = match client.registry(
             peer,
-            &clients_registry(),
+            &read.request(),
             Budget::of(share, Limit::RequestTimeout),
         ) {
             Ok(read) => read,
@@ -114,8 +144,9 @@ pub fn identify(
         log::info(
             "registry_read",
             &format!(
-                "peer {peer}: {} instances listed ({bytes} bytes on the wire, {} ms)",
+                "peer {peer}: {} {} ({bytes} bytes on the wire, {} ms)",
                 registry.len(),
+                read.counted(),
                 took.as_millis()
             ),
         );
@@ -125,7 +156,11 @@ pub fn identify(
             }
             RegistryMatch::Several(several) => return Err(ambiguous(unnamed, &several)),
             RegistryMatch::None(_) => {
-                listed_without_match.push(format!("{peer} ({} instances)", registry.len()));
+                listed_without_match.push(format!(
+                    "{peer} ({} {})",
+                    registry.len(),
+                    read.counted()
+                ));
             }
         }
     }
@@ -265,7 +300,13 @@ mod tests {
     fn identified(urls: &str, vars: &[(&str, &str)]) -> Result<Identity, Unidentified> {
         let settings = unnamed_settings(urls, vars);
         let client = EurekaClient::new(None, &SystemClock);
-        identify(&settings, &client, &SystemClock, Duration::from_secs(5))
+        identify(
+            &settings,
+            &client,
+            &SystemClock,
+            Duration::from_secs(5),
+            Read::Registry,
+        )
     }
 
     #[test]
