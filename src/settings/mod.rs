@@ -141,36 +141,15 @@ impl Settings<Whom> {
 
     /// Named settings, or unnamed ones.
     pub fn split(self) -> Resolved {
-        let (whom, rest) = self.take_identity();
-        match whom {
-            Whom::Named(identity) => Resolved::Named(rest.with(identity)),
-            Whom::Unnamed(unnamed) => Resolved::Unnamed(rest.with(unnamed)),
+        // A small clone: the settings cannot be taken apart twice.
+        match self.identity.clone() {
+            Whom::Named(identity) => Resolved::Named(self.with(identity)),
+            Whom::Unnamed(unnamed) => Resolved::Unnamed(self.with(unnamed)),
         }
     }
 }
 
 impl<Who> Settings<Who> {
-    /// The identity, and the rest of the settings without it.
-    fn take_identity(self) -> (Who, Settings<()>) {
-        let Settings {
-            identity,
-            registry,
-            hook,
-            inbound,
-            dry_run,
-            warnings,
-        } = self;
-        let rest = Settings {
-            identity: (),
-            registry,
-            hook,
-            inbound,
-            dry_run,
-            warnings,
-        };
-        (identity, rest)
-    }
-
     /// These settings for another instance.
     pub fn with<Other>(self, identity: Other) -> Settings<Other> {
         let Settings {

@@ -183,15 +183,7 @@ fn with_three_replicated_peers_the_first_peer_names_it_and_every_peer_is_marked(
     for peer in &peers {
         peer.register_many("crowd", 1, CROWD);
     }
-    for (index, peer) in peers.iter().enumerate() {
-        let others: Vec<&EurekaDouble> = peers
-            .iter()
-            .enumerate()
-            .filter(|(other, _)| *other != index)
-            .map(|(_, other)| other)
-            .collect();
-        peer.replicate_to(&others);
-    }
+    EurekaDouble::replicate_among(&peers.iter().collect::<Vec<_>>());
     let id = peers[0].register(InstanceSpec::new("orders", HOST, 8080).ip_addr("10.200.0.1"));
     for peer in &peers[1..] {
         crate::support::wait_for_instance(peer, "ORDERS", &id);

@@ -236,6 +236,19 @@ impl EurekaDouble {
             .set_peers(peers.iter().map(|peer| peer.addr()).collect());
     }
 
+    /// Makes `peers` replicated peers of each other: every one replicates to all the others.
+    pub fn replicate_among(peers: &[&EurekaDouble]) {
+        for (index, peer) in peers.iter().enumerate() {
+            let others: Vec<&EurekaDouble> = peers
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != index)
+                .map(|(_, other)| *other)
+                .collect();
+            peer.replicate_to(&others);
+        }
+    }
+
     /// Sends a direct write on to the peers, as if it had come over HTTP.
     fn send_on(&self, method: &str, target: String, body: String, status: u16) {
         if Write::replicable(method, status, false) {
