@@ -145,7 +145,7 @@ fn run_case(seed: u64, kind: HookKind) -> Vec<String> {
         .base_url()
         .replace("://", &format!("://eureka:{PASSWORD}@"));
     // Odd seeds run with no app name: the look-up in the whole registry meets the same server.
-    let named = seed % 2 == 0;
+    let named = seed.is_multiple_of(2);
     let running = kind.command(&url, named).spawn();
     // `wait` checks for the password and a panic itself: its failure is a broken promise too.
     let outcome = match catch_unwind(AssertUnwindSafe(|| running.wait())) {
