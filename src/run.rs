@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::error::ErrorKind;
 
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::settings::{self, Hook, Resolved, Settings, Whom};
 use crate::vars::ProcessEnv;
 use crate::{cli, eureka, exit, hooks, incarnation, log, output};
@@ -89,19 +89,19 @@ fn run_hook(settings: Settings<Whom>) -> Result<()> {
         Resolved::Named(named) => &named.registry,
         Resolved::Unnamed(unnamed) => &unnamed.registry,
     };
-    let client = eureka::EurekaClient::new(registry.ca_certificates.as_deref(), &SystemClock);
+    // prestop's clock installs the signal handlers, before anything is sent.
+    let clock: &'static dyn Clock = match hook {
+        Hook::Prestop { .. } => hooks::drain::wait::SignalClock::install()?,
+        _ => &SystemClock,
+    };
+    let client = eureka::EurekaClient::new(registry.ca_certificates.as_deref(), clock);
     match hook {
-        Hook::Prestop { drain, watch } => {
-            let sleeper = hooks::drain::wait::SignalSleeper::install()?;
-            match settings {
-                Resolved::Named(named) => {
-                    hooks::prestop(&named, &client, &SystemClock, &sleeper, drain, watch)
-                }
-                Resolved::Unnamed(unnamed) => {
-                    hooks::unnamed::prestop(unnamed, &client, &SystemClock, &sleeper, drain, watch)
-                }
+        Hook::Prestop { drain, watch } => match settings {
+            Resolved::Named(named) => hooks::prestop(&named, &client, clock, drain, watch),
+            Resolved::Unnamed(unnamed) => {
+                hooks::unnamed::prestop(unnamed, &client, clock, drain, watch)
             }
-        }
+        },
         Hook::Poststart {
             wait,
             strict,
@@ -114,10 +114,10 @@ fn run_hook(settings: Settings<Whom>) -> Result<()> {
             };
             match settings {
                 Resolved::Named(named) => {
-                    hooks::poststart(&named, &client, &SystemClock, wait, strict, guards)
+                    hooks::poststart(&named, &client, clock, wait, strict, guards)
                 }
                 Resolved::Unnamed(unnamed) => {
-                    hooks::unnamed::poststart(unnamed, &client, &SystemClock, wait, strict, guards)
+                    hooks::unnamed::poststart(unnamed, &client, clock, wait, strict, guards)
                 }
             }
         }

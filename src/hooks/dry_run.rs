@@ -119,7 +119,6 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::clock::fake::FakeClock;
     use crate::eureka::EurekaClient;
-    use crate::hooks::drain::wait::fake::SignalledSleeper;
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec};
 
@@ -324,8 +323,11 @@ mod tests {
         let client = EurekaClient::new(None, &SystemClock);
         let _ = match &settings.hook {
             Hook::Prestop { drain, watch } => {
-                let sleeper = SignalledSleeper::default();
-                prestop::prestop(settings, &client, &SystemClock, &sleeper, *drain, *watch)
+                let clock: &'static FakeClock = Box::leak(Box::new(
+                    FakeClock::new().signal_at(std::time::Duration::ZERO),
+                ));
+                let client = EurekaClient::new(None, clock);
+                prestop::prestop(settings, &client, clock, *drain, *watch)
             }
             Hook::Poststart {
                 wait,

@@ -20,7 +20,6 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::drain::end::{Evidence, hold_drain};
-use super::drain::wait::Sleeper;
 use super::fast_return::{Guards, PodStart};
 use super::locate::by_address::{Read, Unidentified, identify};
 use crate::bug;
@@ -41,7 +40,6 @@ pub fn prestop(
     settings: Settings<Unnamed>,
     client: &EurekaClient<'static>,
     clock: &'static dyn Clock,
-    sleeper: &dyn Sleeper,
     drain: Duration,
     watch: WatchSettings,
 ) -> Result<()> {
@@ -51,14 +49,7 @@ pub fn prestop(
     })
     .and_then(|found| found);
     match found {
-        Ok(identity) => super::prestop(
-            &settings.with(identity),
-            client,
-            clock,
-            sleeper,
-            drain,
-            watch,
-        ),
+        Ok(identity) => super::prestop(&settings.with(identity), client, clock, drain, watch),
         Err(failure) => {
             log::error(
                 "not_identified",
@@ -66,7 +57,6 @@ pub fn prestop(
             );
             let (_, no_reports) = mpsc::channel();
             hold_drain(
-                sleeper,
                 clock,
                 drain,
                 None,
