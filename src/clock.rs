@@ -115,10 +115,13 @@ impl Clock for SystemClock {
 
 #[cfg(test)]
 pub mod fake {
-    //! Virtual time for tests, shared by every thread that sleeps on it: it stands still while any
-    //! of those threads runs (a request to a double included), and when all of them are waiting
-    //! it jumps to the earliest instant one of them waits for. A test can have SIGTERM arrive at
-    //! a virtual instant; nudges end a wait as they do on the real clock.
+    //! Virtual time for tests, shared by the threads that take part in it: it stands still while
+    //! any of them runs (a request to a double included), and when all of them are sleeping or
+    //! waiting it jumps to the earliest instant one of them waits for. A thread takes part from
+    //! its first sleep or wait, from its start through [`Clock::spawn`], or from the moment it
+    //! starts such a thread (so that the threads it started cannot run ahead of it), until it
+    //! ends or [`FakeClock::leave`]s. A test can have SIGTERM arrive at a virtual instant; nudges
+    //! end a wait as they do on the real clock.
 
     use super::*;
     use std::cell::RefCell;
@@ -127,8 +130,9 @@ pub mod fake {
 
     pub struct FakeClock {
         start: Instant,
-        /// The wall time at the start: a whole second, so the refresh grid of a double on this
-        /// clock (aligned to epoch multiples of its interval) starts with the clock.
+        /// The wall time at the start: a whole minute (the last one), so the refresh grid of a
+        /// double on this clock (aligned to epoch multiples of its interval) starts with the
+        /// clock.
         wall_start: SystemTime,
         shared: Arc<Shared>,
     }
@@ -145,8 +149,7 @@ pub mod fake {
         waits: Vec<Duration>,
         signal_at: Option<Duration>,
         nudged: bool,
-        /// Threads virtual time waits for: those started through [`Clock::spawn`], and those
-        /// that slept or waited on it once, until they end.
+        /// Threads virtual time waits for (see the module's comment).
         members: usize,
         blocked: Vec<Blocked>,
         last_id: u64,
@@ -230,13 +233,11 @@ pub mod fake {
 
     impl FakeClock {
         pub fn new() -> Self {
-            let whole_seconds = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_secs();
+            let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+            let whole_minutes = since_epoch.as_secs() / 60 * 60;
             FakeClock {
                 start: Instant::now(),
-                wall_start: UNIX_EPOCH + Duration::from_secs(whole_seconds),
+                wall_start: UNIX_EPOCH + Duration::from_secs(whole_minutes),
                 shared: Arc::new(Shared {
                     state: Mutex::default(),
                     changed: Condvar::new(),
@@ -267,15 +268,22 @@ pub mod fake {
             self.spawn("at", run).unwrap();
         }
 
-        /// Holds time still until the returned guard is dropped, as a member thread that runs.
-        pub fn hold(&self) -> impl Drop {
-            lock(&self.shared).members += 1;
-            Membership(Arc::clone(&self.shared))
-        }
-
         /// Virtual time since the start.
         pub fn elapsed(&self) -> Duration {
             lock(&self.shared).elapsed
+        }
+
+        /// This thread no longer takes part: time goes on while it does something else, such as
+        /// waiting for what the threads it started report.
+        pub fn leave(&self) {
+            let membership = MEMBERSHIPS.with(|memberships| {
+                let mut memberships = memberships.borrow_mut();
+                let mine = memberships
+                    .iter()
+                    .position(|membership| Arc::ptr_eq(&membership.0, &self.shared));
+                mine.map(|index| memberships.remove(index))
+            });
+            drop(membership);
         }
 
         /// How many threads are sleeping or waiting on it now.
@@ -380,7 +388,12 @@ pub mod fake {
 
         fn spawn(&self, name: &str, work: Box<dyn FnOnce() + Send>) -> io::Result<()> {
             let shared = Arc::clone(&self.shared);
-            lock(&shared).members += 1;
+            let mut state = lock(&shared);
+            if !member(&shared, true) {
+                state.members += 1;
+            }
+            state.members += 1;
+            drop(state);
             let membership = Membership(Arc::clone(&shared));
             let started = thread::Builder::new().name(name.to_owned()).spawn(move || {
                 MEMBERSHIPS.with(|memberships| memberships.borrow_mut().push(membership));
@@ -434,6 +447,7 @@ pub mod fake {
                     }),
                 )
                 .unwrap();
+            clock.leave();
             running.recv().unwrap();
             let waiter = thread::spawn(move || clock.wait(Duration::from_secs(10)));
             while clock.blocked() == 0 {

@@ -494,6 +494,8 @@ mod tests {
         let marked_at = clock.now();
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(
@@ -519,7 +521,6 @@ mod tests {
     fn a_peer_that_loses_the_mark_after_the_sighting_is_marked_again_and_seen_again() {
         // Held just before the first gentle poll (6 s), while the test drops the override.
         let clock = FakeClock::leaked();
-        let setting_up = clock.hold();
         let at_gate = gate(clock, SECOND + WATCH_AFTER_SIGHTING - SECOND / 2);
         let double = EurekaDouble::builder()
             .response_cache_interval(Duration::ZERO)
@@ -530,7 +531,8 @@ mod tests {
         let marked_at = clock.now();
 
         let polling = start(&context, watched(peer, clock));
-        drop(setting_up);
+        // This thread only reads the reports from now on.
+        clock.leave();
         at_gate
             .arrived
             .recv_timeout(Duration::from_secs(10))
@@ -578,6 +580,8 @@ mod tests {
         let marked_at = clock.now();
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(reports, [Report::Remarked { peer: 0 }]);
@@ -635,14 +639,14 @@ mod tests {
         // Held on the way to the live record's slot, 16 s after the mark.
         let slot = SERVER_CACHE + REMARK_MARGIN + SECOND;
         let clock = FakeClock::leaked();
-        let setting_up = clock.hold();
         let at_gate = gate(clock, slot - SECOND / 2);
         let double = EurekaDouble::start();
         let context = context(clock, Duration::from_secs(60));
         let peer = registered(&double, &context);
 
         let polling = start(&context, watched(peer, clock));
-        drop(setting_up);
+        // This thread only reads the reports from now on.
+        clock.leave();
         at_gate
             .arrived
             .recv_timeout(Duration::from_secs(10))
@@ -676,6 +680,8 @@ mod tests {
         let peer = registered(&double, &context);
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(reports, []);

@@ -144,7 +144,7 @@ impl DoubleBuilder {
     }
 
     pub fn try_start(self) -> io::Result<EurekaDouble> {
-        let server = Server::http((Ipv4Addr::LOCALHOST, self.port)).map_err(io::Error::other)?;
+        let server = Server::from_listener(listener(self.port)?, None).map_err(io::Error::other)?;
         let addr = server
             .server_addr()
             .to_ip()
@@ -442,6 +442,7 @@ impl EurekaDouble {
 impl Drop for EurekaDouble {
     fn drop(&mut self) {
         self.shared.shutdown.trigger();
+        self.shared.replicator.stop();
         self.server.unblock();
         for thread in self.threads.drain(..) {
             let _ = thread.join();
@@ -474,6 +475,20 @@ fn direct_call(params: Vec<(String, String)>, now: i64) -> Call {
         gzip: false,
         now,
     }
+}
+
+/// A listener on 127.0.0.1:`port` whose connections send each write at once (`TCP_NODELAY`, which
+/// accepted sockets inherit on Linux): tiny_http writes an answer's head and body apart, and a
+/// small body would otherwise wait for the client's delayed ACK of the head, 40 ms on a
+/// kept-alive connection (a poll a second of a hook on virtual time would spend its real time
+/// there).
+fn listener(port: u16) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)).into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
