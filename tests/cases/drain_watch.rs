@@ -191,12 +191,14 @@ fn the_logged_propagation_time_matches_the_registrys_refresh_grid_within_a_poll(
     assert!(gets[0].at < put_at, "the polled key is read before the PUT");
     // No two polls closer than a second, counted from the first prime (the listing's). The times
     // are arrivals at the double: the prime's include the connection's setup, which later GETs
-    // on the same connection skip, hence the 50 ms.
+    // on the same connection skip, hence the 50 ms between polls; on a loaded machine the
+    // prime's arrival alone has come 130 ms late, hence the 200 ms before the first poll.
     let mut spaced = vec![listing_gets(&double)[0].clone()];
     spaced.extend(gets.iter().filter(|get| get.at > put_at).cloned());
-    for pair in spaced.windows(2) {
+    for (index, pair) in spaced.windows(2).enumerate() {
+        let slack = if index == 0 { 200 } else { 50 };
         assert!(
-            pair[1].at - pair[0].at >= Duration::from_millis(950),
+            pair[1].at - pair[0].at >= Duration::from_millis(1000 - slack),
             "two GETs closer than a second: {pair:?}"
         );
     }
