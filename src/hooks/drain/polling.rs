@@ -521,7 +521,7 @@ mod tests {
     fn a_peer_that_loses_the_mark_after_the_sighting_is_marked_again_and_seen_again() {
         // Held just before the first gentle poll (6 s), while the test drops the override.
         let clock = FakeClock::leaked();
-        let at_gate = gate(clock, SECOND + WATCH_AFTER_SIGHTING - SECOND / 2);
+        let at_gate = gate(clock, SECOND / 2 + WATCH_AFTER_SIGHTING);
         let double = EurekaDouble::builder()
             .response_cache_interval(Duration::ZERO)
             .start();
@@ -639,7 +639,7 @@ mod tests {
         // Held on the way to the live record's slot, 16 s after the mark.
         let slot = SERVER_CACHE + REMARK_MARGIN + SECOND;
         let clock = FakeClock::leaked();
-        let at_gate = gate(clock, slot - SECOND / 2);
+        let at_gate = gate(clock, SERVER_CACHE + REMARK_MARGIN + SECOND / 2);
         let double = EurekaDouble::start();
         let context = context(clock, Duration::from_secs(60));
         let peer = registered(&double, &context);

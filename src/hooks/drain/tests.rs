@@ -1,11 +1,11 @@
 //! The drain follows the registry, in-process: prestop runs against doubles whose read-only
 //! response cache refreshes on the hook's own fake clock (every second, a real server's 30 s
 //! scaled), so virtual time jumps whenever every thread of the hook waits and each case takes
-//! milliseconds. It learns when consumers can see OUT_OF_SERVICE, marks again a peer that lost the
+//! milliseconds. It learns when consumers can see `OUT_OF_SERVICE`, marks again a peer that lost the
 //! mark (before or after consumers saw it), watches the cheaper key (the delta or the app listing)
 //! and ends the drain on that evidence when asked to. Each case runs on both server flavours
 //! (Spring Cloud's server, which sends `apps/{APP}` uncompressed, and Netflix's war, which gzips
-//! it). The binary's own runs, on real time, are in tests/cases/drain_watch.rs.
+//! it). The binary's own runs, on real time, are in `tests/cases/drain_watch.rs`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -118,7 +118,7 @@ fn prestop_on(clock: &'static FakeClock, urls: &str, extra: &[&str]) -> Drained 
     let result = prestop::prestop(&settings, &client, clock, drain, watch);
     Drained {
         result,
-        took: clock.elapsed() - started,
+        took: clock.elapsed().checked_sub(started).unwrap(),
         started_ms,
         waits: clock.waits(),
     }
