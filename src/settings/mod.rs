@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-#[cfg(test)]
 pub use identity::IdSource;
 #[cfg(test)]
 pub use identity::InterfaceAddressOnDemand;

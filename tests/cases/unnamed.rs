@@ -76,6 +76,11 @@ fn poststart_and_status_find_it_too() {
         .run()
         .assert_code(0)
         .assert_stdout_contains(&format!("instance {id} of app ORDERS"))
+        .assert_stdout_contains(&format!(
+            "(no app name: the one instance in the registry of {} with this pod's hostName \
+             pod-0 and port 8080; --app ORDERS --instance-id {id} name it outright)",
+            double.base_url()
+        ))
         .assert_stdout_contains("OUT_OF_SERVICE");
     unnamed("poststart", &double.base_url(), &["--no-fast-return"])
         .run()
