@@ -29,13 +29,16 @@ const AFTER_HELP: &str = concat!(
     "  # manual drain of a running pod, and undoing it\n",
     "  kubectl exec POD -- eureka-hook prestop --drain 0s\n",
     "  kubectl exec POD -- eureka-hook poststart\n",
-    "  kubectl exec POD -- eureka-hook status\n\n",
+    "  kubectl exec POD -- eureka-hook status\n",
+    "  # no app name set: find this pod's instance by its address (and SERVER_PORT, if set)\n",
+    "  eureka-hook prestop --eureka-url http://eureka:8761/eureka/ --drain 60s\n\n",
     "Exit codes:\n",
     "  0  done (prestop: a peer accepted OUT_OF_SERVICE and the drain was held)\n",
     "  1  failed: every peer refused, timed out, answered 5xx or was not Eureka; or stdout could\n",
     "     not be written, or a bug (the error line says which)\n",
     "  2  bad input: a flag or environment variable is wrong; nothing was sent\n",
-    "  3  this instance is not registered on any peer\n",
+    "  3  this instance is not registered on any peer (with no app name: no instance, or\n",
+    "     several, with this pod's address and port; prestop still holds the drain)\n",
     "  4  the registry refused the credentials (401/403)"
 );
 
@@ -192,7 +195,8 @@ pub struct CommonArgs {
 
     /// Application name the instance is registered under; the instance id keeps
     /// SPRING_APPLICATION_NAME's spelling when it is set
-    /// (required)
+    /// [default: none: the registry (GET apps/) is asked which instance has this pod's host name
+    /// or address and port, and its app and id are used]
     #[arg(long, value_name = "NAME", global = true, value_parser = app_name)]
     pub app: Option<values::AppName>,
 
@@ -633,7 +637,7 @@ mod properties {
             let args: Vec<OsString> = line.iter().map(OsString::from).collect();
             let err = parse(args.clone()).unwrap_err();
             let shown = refusal_without_userinfo(&err, args);
-            prop_assert!(!shown.contains(&password), "{}", shown);
+            prop_assert!(!shown.contains(&password) && !shown.contains("Pw9"), "{}", shown);
             prop_assert!(shown.contains("eureka:***@b/eureka/"), "{}", shown);
         }
     }

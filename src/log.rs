@@ -203,6 +203,8 @@ pub fn emit_values(level: Level, event: &str, message: &str, fields: &[(&str, se
         return;
     }
     let line = render(&logger, level, event, message, fields);
+    #[cfg(test)]
+    captured::keep(level, event, message, fields);
     // Nothing to do about a log line that cannot be written: the hook's work goes on.
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
     if let Some(file) = logger.file.as_mut() {
@@ -305,6 +307,58 @@ pub fn bug(message: &str) {
         Err(_) => format!("eureka-hook: error: {}\n", escaped(message)),
     };
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// Every line tests log, kept for them to read: a test picks its own by what they mention (its
+/// doubles' URLs) or by the thread that logged them, since tests share the process.
+#[cfg(test)]
+pub mod captured {
+    use super::Level;
+    use serde_json::{Map, Value};
+    use std::sync::Mutex;
+
+    static LINES: Mutex<Vec<Value>> = Mutex::new(Vec::new());
+
+    pub(super) fn keep(level: Level, event: &str, message: &str, fields: &[(&str, Value)]) {
+        let mut line = Map::new();
+        line.insert("level".into(), level.name().into());
+        line.insert("event".into(), event.into());
+        line.insert("message".into(), message.into());
+        line.insert(
+            "thread".into(),
+            std::thread::current().name().unwrap_or_default().into(),
+        );
+        for (key, value) in fields {
+            line.insert((*key).into(), value.clone());
+        }
+        LINES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Value::Object(line));
+    }
+
+    /// The lines of `event` so far whose message or fields mention `text`.
+    pub fn mentioning(event: &str, text: &str) -> Vec<Value> {
+        LINES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .filter(|line| line["event"] == event && line.to_string().contains(text))
+            .cloned()
+            .collect()
+    }
+
+    /// The lines of `event` this thread logged so far.
+    pub fn of_this_thread(event: &str) -> Vec<Value> {
+        let thread = std::thread::current().name().unwrap_or_default().to_owned();
+        LINES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .filter(|line| line["event"] == event && line["thread"] == thread.as_str())
+            .cloned()
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::error::ErrorKind;
 
-use crate::clock::SystemClock;
-use crate::settings::{self, Hook, Settings};
+use crate::clock::{Clock, SystemClock};
+use crate::settings::{self, Hook, Resolved, Settings, Whom};
 use crate::vars::ProcessEnv;
 use crate::{cli, eureka, exit, hooks, incarnation, log, output};
 
@@ -40,7 +40,7 @@ pub fn run(cli: &cli::Cli, env: &ProcessEnv) -> Result<()> {
     for warning in &settings.warnings {
         log::warn("warning", warning);
     }
-    run_hook(&settings)
+    run_hook(settings)
 }
 
 /// clap refused the command line: `--help` and `--version` print as clap does; an error goes to
@@ -73,19 +73,35 @@ fn unread_variable_warnings(env: &ProcessEnv) -> Vec<String> {
     warnings
 }
 
-/// The chosen hook against the real registry, clock and signals, or its dry run.
-fn run_hook(settings: &Settings) -> Result<()> {
+/// The chosen hook against the real registry, clock and signals, or its dry run; with no app
+/// name, for the instance the registry lists with this pod's address.
+fn run_hook(settings: Settings<Whom>) -> Result<()> {
     let mut stdout = output::ReaderMayLeave::new(std::io::stdout());
-    if settings.dry_run {
-        return hooks::dry_run(settings, &mut stdout);
-    }
-    let client =
-        eureka::EurekaClient::new(settings.registry.ca_certificates.as_deref(), &SystemClock);
-    match settings.hook {
-        Hook::Prestop { drain, watch } => {
-            let sleeper = hooks::drain::wait::SignalSleeper::install()?;
-            hooks::prestop(settings, &client, &SystemClock, &sleeper, drain, watch)
+    let hook = settings.hook.clone();
+    let settings = match settings.split() {
+        Resolved::Named(named) if named.dry_run => return hooks::dry_run(&named, &mut stdout),
+        Resolved::Unnamed(unnamed) if unnamed.dry_run => {
+            return hooks::unnamed::dry_run(unnamed, &mut stdout);
         }
+        resolved => resolved,
+    };
+    let registry = match &settings {
+        Resolved::Named(named) => &named.registry,
+        Resolved::Unnamed(unnamed) => &unnamed.registry,
+    };
+    // prestop's clock installs the signal handlers, before anything is sent.
+    let clock: &'static dyn Clock = match hook {
+        Hook::Prestop { .. } => hooks::drain::wait::SignalClock::install()?,
+        _ => &SystemClock,
+    };
+    let client = eureka::EurekaClient::new(registry.ca_certificates.as_deref(), clock);
+    match hook {
+        Hook::Prestop { drain, watch } => match settings {
+            Resolved::Named(named) => hooks::prestop(&named, &client, clock, drain, watch),
+            Resolved::Unnamed(unnamed) => {
+                hooks::unnamed::prestop(unnamed, &client, clock, drain, watch)
+            }
+        },
         Hook::Poststart {
             wait,
             strict,
@@ -96,9 +112,21 @@ fn run_hook(settings: &Settings) -> Result<()> {
                 settings: fast_return,
                 pod_start: &pod_start,
             };
-            hooks::poststart(settings, &client, &SystemClock, wait, strict, guards)
+            match settings {
+                Resolved::Named(named) => {
+                    hooks::poststart(&named, &client, clock, wait, strict, guards)
+                }
+                Resolved::Unnamed(unnamed) => {
+                    hooks::unnamed::poststart(unnamed, &client, clock, wait, strict, guards)
+                }
+            }
         }
-        Hook::Status => hooks::status(settings, &client, &pod_start(), &mut stdout),
+        Hook::Status => match settings {
+            Resolved::Named(named) => hooks::status(&named, &client, &pod_start(), &mut stdout),
+            Resolved::Unnamed(unnamed) => {
+                hooks::unnamed::status(unnamed, &client, &SystemClock, &pod_start(), &mut stdout)
+            }
+        },
     }
 }
 

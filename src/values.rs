@@ -65,6 +65,11 @@ impl AppName {
         Ok(AppName(text.into()))
     }
 
+    /// Stands in a `--dry-run` plan for an app only the registry's listing can tell.
+    pub fn placeholder_for_dry_run() -> Self {
+        AppName("(found-app)".into())
+    }
+
     /// The name as given, for the default instanceId.
     pub fn as_given(&self) -> &str {
         &self.0

@@ -14,10 +14,11 @@ use ureq::tls::Certificate;
 
 use super::Peer;
 use super::answer::{Answer, answer_of, body_of, sized_body_of, unreadable};
+use super::body::{MAX_BODY_BYTES, MAX_REGISTRY_BYTES};
 use super::budget::Budget;
 use super::document::{
-    Instance, StatusChange, is_applications_document, parse_application_document,
-    parse_instance_document, parse_status_change,
+    Instance, Registered, StatusChange, is_applications_document, parse_application_document,
+    parse_instance_document, parse_registry_document, parse_status_change,
 };
 use super::status::InstanceStatus;
 use super::transport::{Call, Exchange, Transport, Verb};
@@ -59,6 +60,10 @@ pub enum RegistryRequest<'a> {
     /// `GET apps/delta` with the headers Spring Cloud's clients send (JSON, full form, gzip), so
     /// it reads the very cache key they keep warm: the watch's cheaper evidence.
     ClientsDelta,
+    /// `GET apps/` with the headers Spring Cloud's clients send for their full fetch (JSON, full
+    /// form, gzip): the whole registry, from the cache key they keep warm, to find this pod's
+    /// instance when no app name is known.
+    ClientsRegistry,
 }
 
 impl RegistryRequest<'_> {
@@ -71,7 +76,8 @@ impl RegistryRequest<'_> {
             RegistryRequest::Instance { .. }
             | RegistryRequest::CompactApplication { .. }
             | RegistryRequest::Delta
-            | RegistryRequest::ClientsDelta => Verb::Get,
+            | RegistryRequest::ClientsDelta
+            | RegistryRequest::ClientsRegistry => Verb::Get,
         }
     }
 
@@ -81,7 +87,9 @@ impl RegistryRequest<'_> {
             RegistryRequest::CompactApplication { .. } => {
                 &[("X-Eureka-Accept", "compact"), ("Accept-Encoding", "gzip")]
             }
-            RegistryRequest::ClientsDelta => &[("Accept-Encoding", "gzip")],
+            RegistryRequest::ClientsDelta | RegistryRequest::ClientsRegistry => {
+                &[("Accept-Encoding", "gzip")]
+            }
             _ => &[],
         }
     }
@@ -109,6 +117,15 @@ impl RegistryRequest<'_> {
             RegistryRequest::Delta | RegistryRequest::ClientsDelta => {
                 base.endpoint(&["apps", "delta"], None)
             }
+            RegistryRequest::ClientsRegistry => base.endpoint(&["apps", ""], None),
+        }
+    }
+
+    /// The most of its answer's body to read.
+    fn body_cap(&self) -> u64 {
+        match self {
+            RegistryRequest::ClientsRegistry => MAX_REGISTRY_BYTES,
+            _ => MAX_BODY_BYTES,
         }
     }
 
@@ -132,6 +149,7 @@ impl RegistryRequest<'_> {
             verb: self.verb(),
             url: self.url(&peer.url),
             headers,
+            body_cap: self.body_cap(),
         }
     }
 }
@@ -235,6 +253,19 @@ impl<'clock> EurekaClient<'clock> {
         parse_application_document(&body).map_err(|problem| unreadable(&problem))
     }
 
+    /// Sends `request` and reads every instance of the registry document it returns, with the
+    /// bytes it took on the wire.
+    pub fn registry(
+        &self,
+        peer: &Peer,
+        request: &RegistryRequest,
+        budget: impl Into<Budget>,
+    ) -> Result<(Vec<Registered>, usize), Answer> {
+        let (body, bytes) = sized_body_of(self.transport.exchange(&request.call(peer), budget))?;
+        let registered = parse_registry_document(&body).map_err(|problem| unreadable(&problem))?;
+        Ok((registered, bytes))
+    }
+
     /// The app's own health check: one GET of `url` (not a registry URL) within `budget`, with no
     /// credentials and no retry. The status it answered, or why it did not answer.
     pub fn health(&self, url: &str, budget: impl Into<Budget>) -> Result<u16, String> {
@@ -242,6 +273,7 @@ impl<'clock> EurekaClient<'clock> {
             verb: Verb::Get,
             url: url.to_string(),
             headers: vec![("Accept", "application/json".to_string())],
+            body_cap: MAX_BODY_BYTES,
         };
         match self.transport.exchange_once(&call, budget) {
             Exchange::Answered { status, .. } => Ok(status),

@@ -1,7 +1,10 @@
-//! Decoding the registry's JSON documents (`{"instance": …}` and `{"application": …}`) into
-//! [`Instance`]s, accepting the shapes Eureka's codecs write.
+//! Decoding the registry's JSON documents (`{"instance": …}`, `{"application": …}` and
+//! `{"applications": …}`) into [`Instance`]s, accepting the shapes Eureka's codecs write.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::status::InstanceStatus;
 
@@ -78,6 +81,65 @@ pub fn parse_application_document(body: &str) -> Result<Vec<Instance>, String> {
             parse_instance(item).ok_or_else(|| "an instance without instanceId or hostName".into())
         })
         .collect()
+}
+
+/// One instance of the whole registry, with the app it is registered under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registered {
+    /// The application's `name` (Eureka upper-cases it).
+    pub app: String,
+    pub instance: Instance,
+}
+
+/// Every instance of a registry document (`GET apps/`, or `apps/delta`, whose cancelled
+/// instances are left out), in order. A 1000-instance registry is about 1.5 MB of JSON; only one
+/// instance at a time is decoded into a tree, so the document's text is most of the memory used.
+pub fn parse_registry_document(body: &str) -> Result<Vec<Registered>, String> {
+    let document: BTreeMap<String, &RawValue> =
+        serde_json::from_str(body).map_err(|err| err.to_string())?;
+    let applications: BTreeMap<String, &RawValue> = document
+        .get("applications")
+        .ok_or_else(|| "no applications object".to_string())
+        .and_then(|raw| serde_json::from_str(raw.get()).map_err(|err| err.to_string()))?;
+    let mut registered = Vec::new();
+    for application in one_or_many(applications.get("application").copied())? {
+        let fields: BTreeMap<String, &RawValue> =
+            serde_json::from_str(application.get()).map_err(|err| err.to_string())?;
+        let name = fields
+            .get("name")
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .ok_or_else(|| "an application without a name".to_string())?;
+        for raw in one_or_many(fields.get("instance").copied())? {
+            let item: Value = serde_json::from_str(raw.get()).map_err(|err| err.to_string())?;
+            if item.get("actionType").and_then(Value::as_str) == Some("DELETED") {
+                continue;
+            }
+            let instance = parse_instance(&item)
+                .ok_or_else(|| "an instance without instanceId or hostName".to_string())?;
+            registered.push(Registered {
+                app: name.clone(),
+                instance,
+            });
+        }
+    }
+    Ok(registered)
+}
+
+/// The items of a JSON array, or the one object Eureka's older codecs write for a single item;
+/// none for `null` or a missing key.
+fn one_or_many(raw: Option<&RawValue>) -> Result<Vec<&RawValue>, String> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    match raw.get().trim_start().as_bytes().first() {
+        Some(b'[') => serde_json::from_str(raw.get()).map_err(|err| err.to_string()),
+        Some(b'{') => Ok(vec![raw]),
+        _ if raw.get().trim() == "null" => Ok(Vec::new()),
+        _ => Err(format!(
+            "an array of objects expected, not {}",
+            raw.get().chars().take(20).collect::<String>()
+        )),
+    }
 }
 
 /// Whether `body` is a registry document (`{"applications": {…}}`), as `apps/` and
@@ -197,6 +259,52 @@ mod tests {
         let single =
             r#"{"application":{"name":"DEMO","instance":{"instanceId":"a","hostName":"h"}}}"#;
         assert_eq!(parse_application_document(single).unwrap()[0].id, "a");
+    }
+
+    #[test]
+    fn registry_documents_list_every_instance_with_its_app() {
+        let body = r#"{"applications":{"versions__delta":"1","apps__hashcode":"UP_3_",
+            "application":[
+              {"name":"ORDERS","instance":[
+                {"instanceId":"pod-0:orders:8080","hostName":"pod-0","ipAddr":"10.0.0.7","app":"ORDERS",
+                 "status":"UP","port":{"$":8080,"@enabled":"true"},"metadata":{"a":"b"}},
+                {"hostName":"pod-1","ipAddr":"10.0.0.8","port":{"$":"8081","@enabled":"true"}}]},
+              {"name":"BILLING","instance":{"instanceId":"b-0","hostName":"b","ipAddr":"10.0.0.9",
+                 "port":9090}},
+              {"name":"GONE","instance":[{"instanceId":"g","hostName":"g","actionType":"DELETED"}]},
+              {"name":"EMPTY","instance":null}]}}"#;
+        let registered = parse_registry_document(body).unwrap();
+        let shown: Vec<(&str, &str, &str, Option<u16>)> = registered
+            .iter()
+            .map(|r| {
+                (
+                    r.app.as_str(),
+                    r.instance.id.as_str(),
+                    r.instance.ip_addr.as_str(),
+                    r.instance.port,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("ORDERS", "pod-0:orders:8080", "10.0.0.7", Some(8080)),
+                ("ORDERS", "pod-1", "10.0.0.8", Some(8081)),
+                ("BILLING", "b-0", "10.0.0.9", Some(9090)),
+            ]
+        );
+        let single_app = r#"{"applications":{"application":{"name":"A","instance":[]}}}"#;
+        assert_eq!(parse_registry_document(single_app).unwrap(), []);
+        for bad in [
+            "",
+            "[]",
+            r#"{"application":{}}"#,
+            r#"{"applications":{"application":"x"}}"#,
+            r#"{"applications":{"application":[{"instance":[]}]}}"#,
+            r#"{"applications":{"application":[{"name":"A","instance":[{"status":"UP"}]}]}}"#,
+        ] {
+            assert!(parse_registry_document(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

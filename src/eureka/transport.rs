@@ -1,8 +1,8 @@
 //! Sending one request to one peer: the attempt, bounded by a time budget, and the retry policy.
 //!
 //! Credentials go only in the `Authorization` header the client builds; no redirect is followed,
-//! proxy variables are ignored (Eureka is in-cluster) and at most [`MAX_BODY_BYTES`] of an answer
-//! is read. Refused or reset connections and 5xx answers are retried after 100 ms, 200 ms, 400 ms…
+//! proxy variables are ignored (Eureka is in-cluster) and at most the call's `body_cap` of an
+//! answer is read. Refused or reset connections and 5xx answers are retried after 100 ms, 200 ms, 400 ms…
 //! (or the server's `Retry-After`, when longer) while the budget lasts, and at most
 //! [`MOST_ATTEMPTS_PER_REQUEST`] times in all. Pauses go through the injected [`Clock`].
 //!
@@ -17,7 +17,7 @@ use ureq::http::{Method, Request, Response};
 use ureq::tls::Certificate;
 use ureq::{Agent, Body, RequestExt};
 
-use super::body::{MAX_BODY_BYTES, decoded, read_body};
+use super::body::{decoded, read_body};
 use super::budget::{Budget, Limit};
 use super::describe::{describe_body_failure, describe_failure};
 use super::lookup::NamingResolver;
@@ -69,6 +69,8 @@ pub struct Call {
     pub verb: Verb,
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
+    /// The most of a 200's body to read, on the wire and once decoded.
+    pub body_cap: u64,
 }
 
 /// The raw outcome of one attempt.
@@ -255,10 +257,10 @@ impl<'clock> Transport<'clock> {
         let mut body_bytes = 0;
         let body = match call.verb {
             Verb::Get if status == 200 => Some(
-                read_body(response.body_mut().as_reader(), MAX_BODY_BYTES)
+                read_body(response.body_mut().as_reader(), call.body_cap)
                     .and_then(|bytes| {
                         body_bytes = bytes.len();
-                        decoded(bytes, gzipped)
+                        decoded(bytes, gzipped, call.body_cap)
                     })
                     .map_err(|err| Failure::Body { status, err })?,
             ),
@@ -444,6 +446,7 @@ mod tests {
             verb: Verb::Get,
             url: format!("{}apps/DEMO", double.base_url()),
             headers: vec![("Accept", "application/json".into())],
+            body_cap: crate::eureka::body::MAX_BODY_BYTES,
         };
         let started = std::time::Instant::now();
         let outcome = transport.exchange(&call, Duration::from_secs(5));

@@ -6,12 +6,56 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::plan::Plan;
+use super::locate::by_address::sought;
+use super::plan::{Plan, PlannedRequest};
+use super::requests::clients_registry;
 use super::{poststart, prestop, status};
-use crate::settings::{Hook, Peer, Settings};
+use crate::settings::{Hook, Peer, Settings, Unnamed};
+use crate::values::{AppName, InstanceId};
 
 /// Prints what the hook would send, sends nothing and sleeps not at all.
 pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
+    print(&format!("{HEADING}{}", planned(settings)), out)
+}
+
+/// --dry-run with no app name: the registry look-up, then the hook's plan for the instance it
+/// would find, its app and id shown as placeholders.
+pub fn dry_run_unnamed(settings: Settings<Unnamed>, out: &mut dyn Write) -> Result<()> {
+    let look_up = Plan {
+        requests: vec![PlannedRequest::always(
+            clients_registry(),
+            "  (one peer after another, until one lists this pod's instance)",
+        )],
+        afterwards: None,
+    };
+    let sought = format!(
+        "no app name: looking in the registry for {}",
+        sought(&settings.identity)
+    );
+    let found = settings.identity.clone().found(
+        AppName::placeholder_for_dry_run(),
+        InstanceId::placeholder_for_dry_run(),
+        "the one the look-up above finds".into(),
+    );
+    let look_up = render(&look_up, &sought, &settings.registry.peers);
+    let named = settings.with(found);
+    let text = format!(
+        "{HEADING}{look_up}then, for the instance found:\n{}",
+        planned(&named)
+    );
+    print(&text, out)
+}
+
+const HEADING: &str = "dry run: nothing is sent\n";
+
+fn print(text: &str, out: &mut dyn Write) -> Result<()> {
+    out.write_all(crate::log::escaped_lines(text).as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the dry-run plan to stdout")
+}
+
+/// The named hook's plan as text, with the identity it acts on.
+fn planned(settings: &Settings) -> String {
     let mut text = render(
         &plan_of(settings),
         &settings.identity.explain(),
@@ -20,11 +64,9 @@ pub fn dry_run(settings: &Settings, out: &mut dyn Write) -> Result<()> {
     if let Hook::Prestop { drain, .. } = settings.hook
         && !drain.is_zero()
     {
-        text += &crate::inbound::planned(settings.identity.port.known(), &settings.inbound);
+        text += &crate::inbound::planned(settings.identity.pod.port.known(), &settings.inbound);
     }
-    out.write_all(crate::log::escaped_lines(&text).as_bytes())
-        .and_then(|()| out.flush())
-        .context("writing the dry-run plan to stdout")
+    text
 }
 
 /// The chosen hook's plan.
@@ -41,7 +83,7 @@ fn plan_of(settings: &Settings) -> Plan<'_> {
 }
 
 fn render(plan: &Plan, identity: &str, peers: &[Peer]) -> String {
-    let mut text = format!("dry run: nothing is sent\n{identity}\n");
+    let mut text = format!("{identity}\n");
     // Writing to a String cannot fail, hence the ignored results.
     for peer in peers {
         let auth = peer
@@ -77,7 +119,6 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::clock::fake::FakeClock;
     use crate::eureka::EurekaClient;
-    use crate::hooks::drain::wait::fake::SignalledSleeper;
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec};
 
@@ -282,8 +323,11 @@ mod tests {
         let client = EurekaClient::new(None, &SystemClock);
         let _ = match &settings.hook {
             Hook::Prestop { drain, watch } => {
-                let sleeper = SignalledSleeper::default();
-                prestop::prestop(settings, &client, &SystemClock, &sleeper, *drain, *watch)
+                let clock: &'static FakeClock = Box::leak(Box::new(
+                    FakeClock::new().signal_at(std::time::Duration::ZERO),
+                ));
+                let client = EurekaClient::new(None, clock);
+                prestop::prestop(settings, &client, clock, *drain, *watch)
             }
             Hook::Poststart {
                 wait,

@@ -17,6 +17,7 @@ mod report;
 mod requests;
 mod stale;
 mod status;
+pub mod unnamed;
 
 pub use dry_run::dry_run;
 pub use fast_return::{Guards, PodStart};
@@ -37,6 +38,9 @@ pub mod test_support {
         let cli = Cli::try_parse_from(["eureka-hook"].iter().chain(args)).unwrap();
         let url = url.to_string();
         let env = move |name: &str| (name == "EUREKA_URL").then(|| url.clone());
-        Settings::resolve(&cli, &env, &FakeMachine::named("pod-0").shared()).unwrap()
+        Settings::resolve(&cli, &env, &FakeMachine::named("pod-0").shared())
+            .unwrap()
+            .split()
+            .named()
     }
 }

@@ -19,7 +19,6 @@ use anyhow::Result;
 use super::drain::end::{Evidence, PeerEvidence, hold_drain};
 use super::drain::evidence::{self, Prime, Source};
 use super::drain::polling::{self, WatchContext, WatchedPeer};
-use super::drain::wait::Sleeper;
 use super::drain::watch::{
     POLL_INTERVAL, PeerWatch, REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING,
 };
@@ -49,7 +48,6 @@ pub fn prestop(
     settings: &Settings,
     client: &EurekaClient<'static>,
     clock: &'static dyn Clock,
-    sleeper: &dyn Sleeper,
     drain: Duration,
     watch: WatchSettings,
 ) -> Result<()> {
@@ -70,7 +68,7 @@ pub fn prestop(
             .map_or_else(|_| settings.identity.instance_id.clone(), Clone::clone),
         request_timeout: settings.registry.request_timeout,
         drain_end: later(clock.now(), drain),
-        nudger: sleeper.nudger(),
+        nudger: clock.nudger(),
     };
     let (mut evidence, watched) = watch_plan(settings, &marks, &polling_context.id, watch);
     let polling = bug::contained("the watch", || polling::start(&polling_context, watched)).ok();
@@ -81,7 +79,7 @@ pub fn prestop(
         let mark = first_accepted(&marks).unwrap_or_else(|| clock.now());
         bug::contained("the inbound watch", || {
             inbound::start(
-                settings.identity.port.known(),
+                settings.identity.pod.port.known(),
                 &settings.inbound,
                 mark,
                 clock,
@@ -91,7 +89,6 @@ pub fn prestop(
         .flatten()
     };
     hold_drain(
-        sleeper,
         clock,
         drain,
         watch.after_propagation,
@@ -441,8 +438,8 @@ fn log_marked(answers: &[Answer], peer_count: usize, id: &InstanceId) -> usize {
 mod tests {
     use super::*;
     use crate::clock::SystemClock;
+    use crate::clock::fake::FakeClock;
     use crate::exit;
-    use crate::hooks::drain::wait::fake::SignalledSleeper;
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply};
 
@@ -451,9 +448,14 @@ mod tests {
         after_propagation: None,
     };
 
-    /// The drain asked for first: the fake sleeper ends it at once with SIGTERM.
-    fn first_window(sleeper: &SignalledSleeper) -> Duration {
-        sleeper.windows.lock().unwrap()[0]
+    /// A fake clock on which SIGTERM has arrived: it ends the drain at once.
+    fn signalled() -> &'static FakeClock {
+        Box::leak(Box::new(FakeClock::new().signal_at(Duration::ZERO)))
+    }
+
+    /// The drain asked for first.
+    fn first_window(clock: &FakeClock) -> Duration {
+        clock.waits()[0]
     }
 
     #[test]
@@ -461,11 +463,11 @@ mod tests {
         let double = EurekaDouble::start();
         double.register(InstanceSpec::new("demo", "pod-0", 8080));
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
-        let sleeper = SignalledSleeper::default();
+        let clock = signalled();
         let drain = Duration::from_secs(95);
-        let client = EurekaClient::new(None, &SystemClock);
-        prestop(&settings, &client, &SystemClock, &sleeper, drain, WATCH).unwrap();
-        let window = first_window(&sleeper);
+        let client = EurekaClient::new(None, clock);
+        prestop(&settings, &client, clock, drain, WATCH).unwrap();
+        let window = first_window(clock);
         assert!(
             window <= drain && window + Duration::from_secs(1) > drain,
             "{window:?}"
@@ -600,17 +602,9 @@ mod tests {
         let double = EurekaDouble::start();
         double.register(InstanceSpec::new("demo", "pod-0", 8080));
         let settings = settings_for(&double.base_url(), &["prestop", "--app", "demo"]);
-        let sleeper = SignalledSleeper::default();
-        let client = EurekaClient::new(None, &SystemClock);
-        prestop(
-            &settings,
-            &client,
-            &SystemClock,
-            &sleeper,
-            Duration::ZERO,
-            WATCH,
-        )
-        .unwrap();
+        let clock = signalled();
+        let client = EurekaClient::new(None, clock);
+        prestop(&settings, &client, clock, Duration::ZERO, WATCH).unwrap();
         let methods: Vec<String> = double
             .requests()
             .iter()
@@ -626,20 +620,21 @@ mod tests {
             &down.base_url(),
             &["prestop", "--app", "demo", "--request-timeout", "300ms"],
         );
-        let sleeper = SignalledSleeper::default();
-        let client = EurekaClient::new(None, &SystemClock);
+        let clock = signalled();
+        let client = EurekaClient::new(None, clock);
         let drain = Duration::from_secs(30);
-        let err = prestop(&settings, &client, &SystemClock, &sleeper, drain, WATCH).unwrap_err();
+        let err = prestop(&settings, &client, clock, drain, WATCH).unwrap_err();
         assert_eq!(exit::from_error(&err), Exit::RegistryFailed);
-        let window = first_window(&sleeper);
+        let window = first_window(clock);
         assert!(
             window <= drain && window + Duration::from_secs(1) > drain,
             "{window:?}"
         );
     }
 
-    /// The machine's clock, except that it panics when a peer's worker thread reads it.
-    struct PanicsInWorkers;
+    /// A fake clock on which SIGTERM has arrived, except that it panics when a peer's worker
+    /// thread reads it.
+    struct PanicsInWorkers(&'static FakeClock);
 
     impl Clock for PanicsInWorkers {
         fn now(&self) -> Instant {
@@ -648,11 +643,23 @@ mod tests {
                 Some("peer"),
                 "a bug in a worker"
             );
-            Instant::now()
+            self.0.now()
         }
 
         fn sleep(&self, pause: Duration) {
-            std::thread::sleep(pause);
+            self.0.sleep(pause);
+        }
+
+        fn wait(&self, window: Duration) -> crate::clock::Wake {
+            self.0.wait(window)
+        }
+
+        fn nudger(&self) -> crate::clock::Nudger {
+            self.0.nudger()
+        }
+
+        fn spawn(&self, name: &str, work: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+            self.0.spawn(name, work)
         }
     }
 
@@ -664,17 +671,17 @@ mod tests {
         // Two peers: each peer's listing and PUTs run in a worker thread of its own.
         let urls = format!("{},{}", double.base_url(), other.base_url());
         let settings = settings_for(&urls, &["prestop", "--app", "demo"]);
-        let sleeper = SignalledSleeper::default();
-        let clock: &'static PanicsInWorkers = &PanicsInWorkers;
+        let fake = signalled();
+        let clock: &'static PanicsInWorkers = Box::leak(Box::new(PanicsInWorkers(fake)));
         let client = EurekaClient::new(None, clock);
         let drain = Duration::from_secs(30);
-        let err = prestop(&settings, &client, clock, &sleeper, drain, WATCH).unwrap_err();
+        let err = prestop(&settings, &client, clock, drain, WATCH).unwrap_err();
         assert_eq!(exit::from_error(&err), Exit::RegistryFailed);
         assert_eq!(
             err.to_string(),
             "a bug stopped the registry step (see the error line above)"
         );
-        let window = first_window(&sleeper);
+        let window = first_window(fake);
         assert!(
             window <= drain && window + Duration::from_secs(1) > drain,
             "the whole drain is still asked for: {window:?}"

@@ -45,3 +45,9 @@ pub fn eureka_check<'a>() -> RegistryRequest<'a> {
 pub fn clients_delta<'a>() -> RegistryRequest<'a> {
     RegistryRequest::ClientsDelta
 }
+
+/// With no app name: the whole registry, asked for exactly as Spring Cloud's clients ask for
+/// their full fetch (so it reads the cache key they keep warm).
+pub fn clients_registry<'a>() -> RegistryRequest<'a> {
+    RegistryRequest::ClientsRegistry
+}

@@ -17,7 +17,7 @@ use crate::eureka::{Answer, EurekaClient, Instance};
 use crate::exit::{Exit, HookFailed};
 use crate::incarnation::epoch_ms;
 use crate::log;
-use crate::settings::Settings;
+use crate::settings::{IdSource, Settings};
 
 /// Writes this instance's status and override on every peer to `out`, for a person.
 pub fn status(
@@ -38,6 +38,15 @@ pub fn status(
     ) {
         Ok(located) => {
             let mut heading = heading_for(located.id.as_str());
+            if let IdSource::Found(how) = &identity.id_source {
+                // Writing to a String cannot fail.
+                let _ = writeln!(
+                    heading,
+                    "(no app name: {how}; --app {} --instance-id {} name it outright)",
+                    identity.app.as_given(),
+                    located.id
+                );
+            }
             if let Some(why) = &located.matched_because {
                 // Writing to a String cannot fail.
                 let _ = writeln!(

@@ -22,7 +22,7 @@ use crate::vars::{self, EnvLookup, set};
 const DEFAULT_PORT: u16 = 8080;
 
 /// Where the instance id came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdSource {
     /// Given outright by the flag or variable named.
     Given(&'static str),
@@ -32,18 +32,15 @@ pub enum IdSource {
     /// Spring Cloud's rule with no index in the environment: `{host}:{app}:{port}` when the
     /// app's config file sets `server.port`, else `{host}:{app}`; both are tried.
     SpringWithOrWithoutPort,
+    /// No app name: the instance the registry lists with this pod's address and port, and how
+    /// it was found.
+    Found(String),
 }
 
+/// Where this pod is and which port it serves, as the registry may have recorded it: the
+/// `hostName`, `ipAddr` and `port` to recognise this pod's instance by.
 #[derive(Clone, Debug)]
-pub struct Identity {
-    /// The app as registered: --app or its variables (`EUREKA_APP`, `EUREKA_INSTANCE_APPNAME`,
-    /// `SPRING_APPLICATION_NAME`); required.
-    pub app: AppName,
-    /// The id to try first: given, or built as Spring Cloud builds it.
-    pub instance_id: InstanceId,
-    /// The id to try as well when the environment does not say which of Spring's two it is.
-    pub other_candidate: Option<InstanceId>,
-    pub id_source: IdSource,
+pub struct ThisPod {
     /// The host the id is built on and the registry may show as `hostName`; `None` only if an id
     /// was given and the machine could not say.
     pub hostname: Option<String>,
@@ -58,84 +55,12 @@ pub struct Identity {
     pub registered_as: Vec<String>,
     /// From --port, `EUREKA_PORT`, `SERVER_PORT`, `PORT`, or 8080, as Spring Cloud registers it.
     pub port: RegisteredPort,
-    /// Things worth a warning that do not stop the hook.
-    pub warnings: Vec<String>,
+    /// The flag or variable `port` came from; `None` when it is Spring's default, which the
+    /// app's own config file may change.
+    pub port_from: Option<&'static str>,
 }
 
-impl Identity {
-    pub fn resolve(
-        common: &CommonArgs,
-        env: EnvLookup,
-        machine: &SharedMachine,
-    ) -> Result<Identity> {
-        let app = registered_app(common, env)?;
-        let port = registered_port(common.port, env);
-        let mut warnings = Vec::new();
-        let (hostname, host_source, interface_address) =
-            id_host(common, env, machine, &mut warnings)?;
-        let given_id = vars::pick_named(
-            common.instance_id.clone(),
-            "--instance-id",
-            vars::INSTANCE_ID,
-            env,
-            InstanceId::parse,
-        )?;
-        // A port the id does not need is no reason to fail: it only narrows the fallback.
-        let port = match (port, &given_id) {
-            (Ok(port), _) => port,
-            (Err(err), Some(_)) if err.is::<BadInput>() => {
-                warnings.push(format!(
-                    "{err:#}; the instance id is given, so the fallback matches any port"
-                ));
-                RegisteredPort::Random
-            }
-            (Err(err), _) => return Err(err),
-        };
-        let (instance_id, other_candidate, id_source) = if let Some((id, from)) = given_id {
-            (id, None, IdSource::Given(from))
-        } else {
-            let host = hostname.as_deref().ok_or_else(|| {
-                BadInput::new(
-                    "cannot build the default instance id: this machine has no \
-                     non-loopback IPv4 address and its hostname cannot be read: pass \
-                     --hostname or --instance-id",
-                )
-            })?;
-            spring_default(host, &app, common, env, port)?
-        };
-        Ok(Identity {
-            app,
-            instance_id,
-            other_candidate,
-            id_source,
-            hostname,
-            host_source,
-            pod_ip: set(env, vars::POD_IP),
-            interface_address,
-            registered_as: vars::REGISTERED_ADDRESSES
-                .iter()
-                .filter_map(|var| set(env, var))
-                .collect(),
-            port,
-            warnings,
-        })
-    }
-
-    /// The ids to look up, in order.
-    pub fn candidates(&self) -> Vec<&InstanceId> {
-        std::iter::once(&self.instance_id)
-            .chain(&self.other_candidate)
-            .collect()
-    }
-
-    /// The candidate ids for a message: `a` or `a (or b)`.
-    pub fn shown_ids(&self) -> String {
-        match &self.other_candidate {
-            Some(other) => format!("{} (or {other})", self.instance_id),
-            None => self.instance_id.to_string(),
-        }
-    }
-
+impl ThisPod {
     /// The host names and IP addresses this instance may have registered with.
     pub fn addresses(&self) -> impl Iterator<Item = &str> {
         let mut seen: Vec<&str> = Vec::new();
@@ -154,9 +79,152 @@ impl Identity {
         seen.into_iter()
     }
 
+    /// The port an instance of this pod must have, when something says: the flag or a variable
+    /// (a random `server.port` says any port; Spring's default of 8080 says nothing, as the
+    /// app's config file may set another).
+    pub fn stated_port(&self) -> Option<u16> {
+        self.port_from.and(self.port.known())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// The app as registered: --app or its variables (`EUREKA_APP`, `EUREKA_INSTANCE_APPNAME`,
+    /// `SPRING_APPLICATION_NAME`), or found in the registry.
+    pub app: AppName,
+    /// The id to try first: given, built as Spring Cloud builds it, or found in the registry.
+    pub instance_id: InstanceId,
+    /// The id to try as well when the environment does not say which of Spring's two it is.
+    pub other_candidate: Option<InstanceId>,
+    pub id_source: IdSource,
+    pub pod: ThisPod,
+}
+
+/// Who this pod is: its app and id(s) when the environment names the app, else only what the
+/// registry can recognise it by (`hooks::locate::by_address` finds the rest).
+#[derive(Clone, Debug)]
+pub enum Whom {
+    Named(Identity),
+    Unnamed(Unnamed),
+}
+
+/// This pod without an app name.
+#[derive(Clone, Debug)]
+pub struct Unnamed {
+    pub pod: ThisPod,
+    /// --instance-id or its variables, with the name that gave it.
+    pub given_id: Option<(InstanceId, &'static str)>,
+}
+
+impl Unnamed {
+    /// The identity of the instance found in the registry as this pod's.
+    pub fn found(self, app: AppName, id: InstanceId, how: String) -> Identity {
+        Identity {
+            app,
+            instance_id: id,
+            other_candidate: None,
+            id_source: IdSource::Found(how),
+            pod: self.pod,
+        }
+    }
+}
+
+impl Whom {
+    pub fn resolve(
+        common: &CommonArgs,
+        env: EnvLookup,
+        machine: &SharedMachine,
+        warnings: &mut Vec<String>,
+    ) -> Result<Whom> {
+        let app = registered_app(common, env)?;
+        let port = registered_port(common.port, env);
+        let (hostname, host_source, interface_address) = id_host(common, env, machine, warnings)?;
+        let given_id = vars::pick_named(
+            common.instance_id.clone(),
+            "--instance-id",
+            vars::INSTANCE_ID,
+            env,
+            InstanceId::parse,
+        )?;
+        // A port the id does not need is no reason to fail: it only narrows the fallback.
+        let (port, port_from) = match (port, &given_id) {
+            (Ok(port), _) => port,
+            (Err(err), Some(_)) if err.is::<BadInput>() => {
+                warnings.push(format!(
+                    "{err:#}; the instance id is given, so the fallback matches any port"
+                ));
+                (RegisteredPort::Random, None)
+            }
+            (Err(err), _) => return Err(err),
+        };
+        let pod = ThisPod {
+            hostname,
+            host_source,
+            pod_ip: set(env, vars::POD_IP),
+            interface_address,
+            registered_as: vars::REGISTERED_ADDRESSES
+                .iter()
+                .filter_map(|var| set(env, var))
+                .collect(),
+            port,
+            port_from,
+        };
+        let Some(app) = app else {
+            if pod.addresses().next().is_none() {
+                return Err(BadInput::new(format!(
+                    "no application name, and no address of this pod to find its instance                      by: pass --app NAME (or set {}), or --hostname",
+                    vars::APP.join(" or ")
+                ))
+                .into());
+            }
+            return Ok(Whom::Unnamed(Unnamed { pod, given_id }));
+        };
+        let (instance_id, other_candidate, id_source) = if let Some((id, from)) = given_id {
+            (id, None, IdSource::Given(from))
+        } else {
+            let host = pod.hostname.as_deref().ok_or_else(|| {
+                BadInput::new(
+                    "cannot build the default instance id: this machine has no \
+                     non-loopback IPv4 address and its hostname cannot be read: pass \
+                     --hostname or --instance-id",
+                )
+            })?;
+            spring_default(host, &app, common, env, port)?
+        };
+        Ok(Whom::Named(Identity {
+            app,
+            instance_id,
+            other_candidate,
+            id_source,
+            pod,
+        }))
+    }
+}
+
+impl Identity {
+    /// The ids to look up, in order.
+    pub fn candidates(&self) -> Vec<&InstanceId> {
+        std::iter::once(&self.instance_id)
+            .chain(&self.other_candidate)
+            .collect()
+    }
+
+    /// The candidate ids for a message: `a` or `a (or b)`.
+    pub fn shown_ids(&self) -> String {
+        match &self.other_candidate {
+            Some(other) => format!("{} (or {other})", self.instance_id),
+            None => self.instance_id.to_string(),
+        }
+    }
+
+    /// The host names and IP addresses this instance may have registered with.
+    pub fn addresses(&self) -> impl Iterator<Item = &str> {
+        self.pod.addresses()
+    }
+
     /// Which id(s) the hook uses and why, for --dry-run and the first log line.
     pub fn explain(&self) -> String {
-        let mut text = match self.id_source {
+        let mut text = match &self.id_source {
             IdSource::Given(from) => format!("instance id {} from {from}", self.instance_id),
             IdSource::Spring {
                 index_from: Some(index_from),
@@ -180,8 +248,13 @@ impl Identity {
                 vars::SPRING_INSTANCE_INDEX,
                 vars::SERVER_PORT,
             ),
+            IdSource::Found(how) => format!(
+                "instance id {} of app {}, found in the registry: {how}",
+                self.instance_id,
+                self.app.registry_name()
+            ),
         };
-        if let (Some(host), Some(source)) = (&self.hostname, &self.host_source) {
+        if let (Some(host), Some(source)) = (&self.pod.hostname, &self.pod.host_source) {
             // Writing to a String cannot fail.
             let _ = write!(text, "; host {host}: {}", source.describe());
         }
@@ -189,20 +262,13 @@ impl Identity {
     }
 }
 
-/// The registered app: --app, else the first of its variables that is set; required.
-fn registered_app(common: &CommonArgs, env: EnvLookup) -> Result<AppName> {
+/// The registered app: --app, else the first of its variables that is set; `None` when none
+/// is (the registry is then asked which instance is this pod's).
+fn registered_app(common: &CommonArgs, env: EnvLookup) -> Result<Option<AppName>> {
     if let Some(app) = &common.app {
-        return Ok(app.clone());
+        return Ok(Some(app.clone()));
     }
-    vars::first_env_named(vars::APP, env, AppName::parse)?
-        .map(|(app, _)| app)
-        .ok_or_else(|| {
-            BadInput::new(format!(
-                "no application name: pass --app NAME or set {}",
-                vars::APP.join(" or ")
-            ))
-            .into()
-        })
+    Ok(vars::first_env_named(vars::APP, env, AppName::parse)?.map(|(app, _)| app))
 }
 
 /// The host the id is built on and where it came from: --hostname or its variables, else what
@@ -360,22 +426,28 @@ fn spring_default(
 
 /// --port or `EUREKA_PORT` (1 to 65535), else Spring's `SERVER_PORT`, then `PORT` (as Spring
 /// parses them; 0 is a random port), else 8080.
-fn registered_port(flag: Option<u16>, env: EnvLookup) -> Result<RegisteredPort> {
-    if let Some(port) = vars::pick(flag, &vars::PORT[..1], env, values::parse_port)? {
-        return Ok(RegisteredPort::Known(port));
+/// With the flag or variable that gave it (`None` for the default).
+fn registered_port(
+    flag: Option<u16>,
+    env: EnvLookup,
+) -> Result<(RegisteredPort, Option<&'static str>)> {
+    if let Some((port, from)) =
+        vars::pick_named(flag, "--port", &vars::PORT[..1], env, values::parse_port)?
+    {
+        return Ok((RegisteredPort::Known(port), Some(from)));
     }
     for var in &vars::PORT[1..] {
         if let Some(text) = set(env, var) {
-            return spring_port(&text).ok_or_else(|| {
+            let port = spring_port(&text).ok_or_else(|| {
                 BadInput::new(format!(
                     "{var}: '{}' is not a port number: give a number from 0 (a random port) to 65535",
                     text.escape_debug()
                 ))
-                .into()
-            });
+            })?;
+            return Ok((port, Some(*var)));
         }
     }
-    Ok(RegisteredPort::Known(DEFAULT_PORT))
+    Ok((RegisteredPort::Known(DEFAULT_PORT), None))
 }
 
 #[cfg(test)]
@@ -389,17 +461,36 @@ mod tests {
     const HOSTS: &str = "127.0.0.1\tlocalhost\n\
         10.244.1.17\tweb-0.web.shop.svc.cluster.local\tweb-0\n";
 
-    fn resolve(args: &[&str], vars: &[(&str, &str)], machine: &FakeMachine) -> Result<Identity> {
+    /// A named identity, with the warnings its resolution gave.
+    #[derive(Debug)]
+    struct Resolved {
+        identity: Identity,
+        warnings: Vec<String>,
+    }
+
+    impl std::ops::Deref for Resolved {
+        type Target = Identity;
+        fn deref(&self) -> &Identity {
+            &self.identity
+        }
+    }
+
+    fn resolve(args: &[&str], vars: &[(&str, &str)], machine: &FakeMachine) -> Result<Resolved> {
         let cli = Cli::try_parse_from(["eureka-hook", "status"].iter().chain(args)).unwrap();
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Identity::resolve(
+        let mut warnings = Vec::new();
+        match Whom::resolve(
             &cli.common,
             &|name| vars.get(name).cloned(),
             &machine.shared(),
-        )
+            &mut warnings,
+        )? {
+            Whom::Named(identity) => Ok(Resolved { identity, warnings }),
+            Whom::Unnamed(_) => panic!("no app name"),
+        }
     }
 
     fn ids(args: &[&str], vars: &[(&str, &str)]) -> Vec<String> {
@@ -464,7 +555,7 @@ mod tests {
             assert_eq!(identity.id_source, IdSource::Given(from));
             assert_eq!(identity.candidates().len(), 1);
             assert_eq!(
-                identity.port,
+                identity.pod.port,
                 RegisteredPort::Random,
                 "SERVER_PORT=0 is no reason to fail"
             );
@@ -580,7 +671,10 @@ mod tests {
             let mut all = vec![app, port];
             all.extend_from_slice(vars);
             let identity = resolve(args, &all, &machine).unwrap();
-            (identity.hostname.unwrap(), identity.host_source.unwrap())
+            (
+                identity.identity.pod.hostname.unwrap(),
+                identity.identity.pod.host_source.unwrap(),
+            )
         };
         assert_eq!(
             host(&["--hostname", "flag"], &[("EUREKA_HOSTNAME", "var")]),
@@ -616,7 +710,7 @@ mod tests {
         let no_address = FakeMachine::named("kernel-name");
         let identity = resolve(&[], &[app, port], &no_address).unwrap();
         assert_eq!(identity.instance_id.as_str(), "kernel-name:demo:8080");
-        assert_eq!(identity.host_source, Some(HostSource::KernelHostname));
+        assert_eq!(identity.pod.host_source, Some(HostSource::KernelHostname));
     }
 
     #[test]
@@ -659,7 +753,7 @@ mod tests {
         let looked_up = FakeMachine::named("k").with_address("10.244.1.17", HOSTS);
         let identity = resolve(&["--app", "demo"], &[], &looked_up).unwrap();
         assert_eq!(
-            identity.hostname.as_deref(),
+            identity.pod.hostname.as_deref(),
             Some("web-0.web.shop.svc.cluster.local")
         );
         assert_eq!(
@@ -701,7 +795,7 @@ mod tests {
             &machine,
         )
         .unwrap();
-        assert_eq!(identity.port, RegisteredPort::Random);
+        assert_eq!(identity.pod.port, RegisteredPort::Random);
         assert!(
             identity.warnings[0].starts_with("SERVER_PORT: '${PORT}' is not a port number")
                 && identity.warnings[0].ends_with("the fallback matches any port"),
@@ -719,7 +813,7 @@ mod tests {
             "{err:#}"
         );
         let identity = resolve(&["--app", "demo", "--instance-id", "x"], &[], &nothing).unwrap();
-        assert_eq!(identity.hostname, None);
+        assert_eq!(identity.pod.hostname, None);
     }
 
     #[test]

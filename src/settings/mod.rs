@@ -19,11 +19,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-#[cfg(test)]
 pub use identity::IdSource;
-pub use identity::Identity;
 #[cfg(test)]
 pub use identity::InterfaceAddressOnDemand;
+pub use identity::{Identity, ThisPod, Unnamed, Whom};
 pub use machine::SharedMachine;
 pub use registry::Registry;
 // The registry settings hand their peers to the client as the client's own type.
@@ -61,6 +60,23 @@ pub enum Hook {
     Status,
 }
 
+/// Settings with an app name, or without one.
+pub enum Resolved {
+    Named(Settings),
+    Unnamed(Settings<Unnamed>),
+}
+
+impl Resolved {
+    /// The named settings; panics when unnamed (tests only).
+    #[cfg(test)]
+    pub fn named(self) -> Settings {
+        match self {
+            Resolved::Named(settings) => settings,
+            Resolved::Unnamed(_) => panic!("no app name"),
+        }
+    }
+}
+
 /// Whether and how poststart may bring a drained instance back UP at once (`hooks::fast_return`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FastReturn {
@@ -80,11 +96,12 @@ pub struct WatchSettings {
     pub after_propagation: Option<Duration>,
 }
 
-/// Everything a hook needs, checked.
+/// Everything a hook needs, checked. `Who` is which instance the hook acts on: resolved as a
+/// [`Whom`], named or not; the hooks take an [`Identity`], found in the registry when unnamed.
 #[derive(Debug)]
-pub struct Settings {
+pub struct Settings<Who = Identity> {
     /// Which instance the hook acts on.
-    pub identity: Identity,
+    pub identity: Who,
     /// How to reach the registry.
     pub registry: Registry,
     /// The subcommand and its own settings.
@@ -97,8 +114,8 @@ pub struct Settings {
     pub warnings: Vec<String>,
 }
 
-impl Settings {
-    pub fn resolve(cli: &Cli, env: EnvLookup, machine: &SharedMachine) -> Result<Settings> {
+impl Settings<Whom> {
+    pub fn resolve(cli: &Cli, env: EnvLookup, machine: &SharedMachine) -> Result<Settings<Whom>> {
         let common = &cli.common;
         let mut warnings = Vec::new();
         let hook = resolve_hook(&cli.command, env)?;
@@ -108,8 +125,7 @@ impl Settings {
         let inbound = resolve_inbound(&cli.command, env)?;
         warnings.extend(until_quiet_warning(&hook, &inbound));
         let urls = Registry::service_urls(common, env, &mut warnings)?;
-        let mut identity = Identity::resolve(common, env, machine)?;
-        warnings.append(&mut identity.warnings);
+        let identity = Whom::resolve(common, env, machine, &mut warnings)?;
         let registry = Registry::resolve(urls, common, env)?;
         let dry_run = flag_or_env_bool(common.dry_run, vars::DRY_RUN, env)?;
         Ok(Settings {
@@ -120,6 +136,37 @@ impl Settings {
             dry_run,
             warnings,
         })
+    }
+
+    /// Named settings, or unnamed ones.
+    pub fn split(self) -> Resolved {
+        // A small clone: the settings cannot be taken apart twice.
+        match self.identity.clone() {
+            Whom::Named(identity) => Resolved::Named(self.with(identity)),
+            Whom::Unnamed(unnamed) => Resolved::Unnamed(self.with(unnamed)),
+        }
+    }
+}
+
+impl<Who> Settings<Who> {
+    /// These settings for another instance.
+    pub fn with<Other>(self, identity: Other) -> Settings<Other> {
+        let Settings {
+            registry,
+            hook,
+            inbound,
+            dry_run,
+            warnings,
+            ..
+        } = self;
+        Settings {
+            identity,
+            registry,
+            hook,
+            inbound,
+            dry_run,
+            warnings,
+        }
     }
 
     /// Every secret these settings hold, for the logger to mask.
@@ -304,6 +351,7 @@ mod tests {
             &|name| vars.get(name).cloned(),
             &FakeMachine::named("pod-0").shared(),
         )
+        .map(|settings| settings.split().named())
     }
 
     fn bad_input_message(args: &[&str], vars: &[(&str, &str)]) -> String {
@@ -323,7 +371,7 @@ mod tests {
             settings.registry.peers[0].to_string(),
             registry::DEFAULT_EUREKA_URL
         );
-        assert_eq!(settings.identity.port, RegisteredPort::Known(8080));
+        assert_eq!(settings.identity.pod.port, RegisteredPort::Known(8080));
         let candidates: Vec<&str> = settings
             .identity
             .candidates()
@@ -364,7 +412,7 @@ mod tests {
         ];
         let settings = resolve_with(&["status"], &vars).unwrap();
         assert_eq!(settings.identity.app.as_given(), "from-eureka-app");
-        assert_eq!(settings.identity.port, RegisteredPort::Known(9001));
+        assert_eq!(settings.identity.pod.port, RegisteredPort::Known(9001));
         assert_eq!(
             settings.registry.peers[0].to_string(),
             "http://first:8761/eureka/"
@@ -372,7 +420,7 @@ mod tests {
 
         let settings = resolve_with(&["status", "--app", "flag", "--port", "7000"], &vars).unwrap();
         assert_eq!(settings.identity.app.as_given(), "flag");
-        assert_eq!(settings.identity.port, RegisteredPort::Known(7000));
+        assert_eq!(settings.identity.pod.port, RegisteredPort::Known(7000));
 
         let settings = resolve_with(
             &["status"],
@@ -587,9 +635,49 @@ mod tests {
     }
 
     #[test]
-    fn missing_app_says_how_to_give_one() {
-        let message = bad_input_message(&["status"], &[]);
-        assert!(message.contains("--app") && message.contains("SPRING_APPLICATION_NAME"));
+    fn without_an_app_name_the_registry_is_left_to_say_which_instance() {
+        let cli = Cli::try_parse_from(["eureka-hook", "prestop", "--port", "9000"]).unwrap();
+        let resolved = Settings::resolve(
+            &cli,
+            &|name| (name == "POD_IP").then(|| "10.1.2.3".to_string()),
+            &FakeMachine::named("pod-0").shared(),
+        )
+        .unwrap();
+        let Resolved::Unnamed(settings) = resolved.split() else {
+            panic!("an app name appeared");
+        };
+        let pod = &settings.identity.pod;
+        assert_eq!(pod.addresses().collect::<Vec<_>>(), ["pod-0", "10.1.2.3"]);
+        assert_eq!(
+            (pod.stated_port(), pod.port_from),
+            (Some(9000), Some("--port"))
+        );
+        assert!(settings.identity.given_id.is_none());
+    }
+
+    #[test]
+    fn without_an_app_name_a_stated_port_comes_only_from_a_flag_or_variable() {
+        let port_of = |vars: &[(&str, &str)]| {
+            let cli = Cli::try_parse_from(["eureka-hook", "status"]).unwrap();
+            let vars: HashMap<String, String> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let resolved = Settings::resolve(
+                &cli,
+                &|name| vars.get(name).cloned(),
+                &FakeMachine::named("pod-0").shared(),
+            )
+            .unwrap();
+            let Resolved::Unnamed(settings) = resolved.split() else {
+                panic!("an app name appeared");
+            };
+            settings.identity.pod.stated_port()
+        };
+        assert_eq!(port_of(&[]), None, "8080 is only Spring's default");
+        assert_eq!(port_of(&[("SERVER_PORT", "8081")]), Some(8081));
+        assert_eq!(port_of(&[("PORT", "7000")]), Some(7000));
+        assert_eq!(port_of(&[("SERVER_PORT", "0")]), None, "a random port");
     }
 
     #[test]

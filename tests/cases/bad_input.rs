@@ -36,7 +36,7 @@ fn bad_input_is_rejected_with_exit_2_naming_the_culprit_before_any_request() {
         case(&["prestop", "--app", APP, "--bogus"], &[], "--bogus"),
         case(&["status", "--app", APP, "--drain", "1s"], &[], "--drain"),
         // app
-        case(&["prestop"], &[], "--app"),
+        // (no app name at all is not bad input: tests/cases/unnamed.rs)
         case(&["prestop", "--app", ""], &[], "--app"),
         case(&["prestop"], &[("EUREKA_APP", "a\tb")], "EUREKA_APP"),
         case(

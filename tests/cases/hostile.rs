@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// Seeds every `cargo test` runs: each one is three hook runs, in parallel.
+/// Seeds every `cargo test` runs: each one is three hook runs, in parallel (odd seeds with no app
+/// name).
 const FIXED_SEEDS: std::ops::Range<u64> = 0..12;
 /// `--request-timeout` of every run.
 const TIMEOUT: Duration = Duration::from_millis(600);
@@ -112,15 +113,21 @@ impl HookKind {
         }
     }
 
-    /// The documented bound: three request timeouts on the registry, then the drain or wait.
-    fn bound(self) -> Duration {
-        3 * TIMEOUT + DRAIN + SLACK
+    /// The documented bound: three request timeouts on the registry, then the drain or wait;
+    /// with no app name, one more for the look-up.
+    fn bound(self, named: bool) -> Duration {
+        let look_up = if named { Duration::ZERO } else { TIMEOUT };
+        3 * TIMEOUT + look_up + DRAIN + SLACK
     }
 
-    fn command(self, url: &str) -> Hook {
+    /// The hook's command line; with no app name when not `named`.
+    fn command(self, url: &str, named: bool) -> Hook {
         let timeout = format!("{}ms", TIMEOUT.as_millis());
         let window = format!("{}ms", DRAIN.as_millis());
-        let mut args = vec![self.name(), "--app", APP, "--request-timeout", &timeout];
+        let mut args = vec![self.name(), "--request-timeout", &timeout];
+        if named {
+            args.extend(["--app", APP]);
+        }
         match self {
             HookKind::Prestop => args.extend(["--drain", &window]),
             HookKind::Poststart => args.extend(["--wait", &window]),
@@ -137,7 +144,9 @@ fn run_case(seed: u64, kind: HookKind) -> Vec<String> {
     let url = server
         .base_url()
         .replace("://", &format!("://eureka:{PASSWORD}@"));
-    let running = kind.command(&url).spawn();
+    // Odd seeds run with no app name: the look-up in the whole registry meets the same server.
+    let named = seed.is_multiple_of(2);
+    let running = kind.command(&url, named).spawn();
     // `wait` checks for the password and a panic itself: its failure is a broken promise too.
     let outcome = match catch_unwind(AssertUnwindSafe(|| running.wait())) {
         Ok(outcome) => outcome,
@@ -164,8 +173,8 @@ fn run_case(seed: u64, kind: HookKind) -> Vec<String> {
     if !matches!(outcome.code, Some(0..=4)) {
         broken("an exit code outside 0-4 (134 or 101 is a panic)");
     }
-    if outcome.elapsed >= kind.bound() {
-        broken(&format!("ran past its bound of {:?}", kind.bound()));
+    if outcome.elapsed >= kind.bound(named) {
+        broken(&format!("ran past its bound of {:?}", kind.bound(named)));
     }
     if matches!(kind, HookKind::Prestop) && outcome.code != Some(2) && outcome.elapsed < DRAIN {
         broken("prestop ended before its drain");
@@ -500,12 +509,23 @@ fn body(rng: &mut fastrand::Rng) -> (&'static str, Vec<u8>) {
                     .into_bytes(),
             )
         }
-        5 => (
-            "applications",
-            json!({"applications": {"versions__delta": "1", "apps__hashcode": "", "application": []}})
+        5 => {
+            let applications: Vec<Value> = (0..rng.usize(0..3))
+                .map(|_| {
+                    let name = ["DEMO-SERVICE", "", "A\u{1b}[31m", "ORDERS"][rng.usize(0..4)];
+                    let instances: Vec<Value> =
+                        (0..rng.usize(0..3)).map(|_| instance(rng)).collect();
+                    json!({"name": name, "instance": instances})
+                })
+                .collect();
+            (
+                "applications",
+                json!({"applications": {"versions__delta": "1", "apps__hashcode": "",
+                    "application": applications}})
                 .to_string()
                 .into_bytes(),
-        ),
+            )
+        }
         6 => (
             "empty",
             Vec::new(),

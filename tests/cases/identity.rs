@@ -404,16 +404,22 @@ fn a_misspelled_variable_gets_a_warning_naming_it() {
         .assert_stderr_contains(
             "warning: EUREKA_CLIENT_SERVICE_URL_DEFAULTZONE is set but eureka-hook does not read it: did you mean EUREKA_CLIENT_SERVICEURL_DEFAULTZONE?",
         );
-    // Without the app name the hook cannot start; the warning comes first and says why.
+    // Without the app name the registry is asked which instance has this pod's host (pod-0),
+    // and the warning still says why the name was missed.
     let outcome = hook(&["prestop", "--drain", "0s"])
         .env("SPRING_APPLICATION_NAM", APP)
         .env("EUREKA_URL", double.base_url())
         .run();
     outcome
-        .assert_code(2)
+        .assert_code(0)
         .assert_stderr_contains("did you mean SPRING_APPLICATION_NAME?")
-        .assert_stderr_contains("no application name");
-    assert!(sent(&double, "PUT").is_empty());
+        .assert_stderr_contains("no app name: looking in the registry");
+    assert_eq!(
+        sent(&double, "PUT"),
+        [format!(
+            "/eureka/apps/DEMO-SERVICE/{DEFAULT_ID}/status?value=OUT_OF_SERVICE"
+        )]
+    );
 }
 
 #[test]

@@ -12,6 +12,9 @@ mod inbound;
 /// The instance id as Spring Cloud builds it, on every hook; the fallbacks and diagnoses around it.
 mod identity;
 
+/// No app name: each hook finds this pod's instance in the whole registry by its address and port.
+mod unnamed;
+
 /// poststart: waiting for registration and clearing stale overrides.
 mod poststart;
 

@@ -227,8 +227,21 @@ fn dry_run(command: &ReadmeCommand) {
                     false => (name.clone(), value.clone()),
                 })
                 .collect();
-            let (app, id, _) = expected_instance_id(&env);
-            (env, app, id)
+            let named = [
+                "SPRING_APPLICATION_NAME",
+                "EUREKA_APP",
+                "EUREKA_INSTANCE_APPNAME",
+            ]
+            .iter()
+            .any(|name| env_value(&env, name).is_some());
+            if named {
+                let (app, id, _) = expected_instance_id(&env);
+                (env, app, id)
+            } else {
+                // No app name: the plan looks this pod's instance up first, and shows what it
+                // finds as placeholders.
+                (env, "(found-app)".to_string(), "(found-id)".to_string())
+            }
         }
         PodEnv::Minimal => {
             let env = [
@@ -264,7 +277,11 @@ fn dry_run(command: &ReadmeCommand) {
     );
     let subcommand = command.subcommand().unwrap();
     for peer in &peers {
-        for request in expected_requests(subcommand, peer, &app, &id) {
+        let look_up = (id == "(found-id)").then(|| format!("GET {peer}apps/"));
+        for request in look_up
+            .into_iter()
+            .chain(expected_requests(subcommand, peer, &app, &id))
+        {
             assert!(
                 names_request(&plan, &request),
                 "{}: the plan does not name {request}:\n{plan}",

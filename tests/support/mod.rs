@@ -89,6 +89,20 @@ pub fn wait_for_answers(double: &EurekaDouble, method: &str, status: u16, count:
     }
 }
 
+/// Waits (polling every 10 ms, at most 10 s) until `double` has instance `id` of `app`, as a
+/// replicated registration reaches it.
+pub fn wait_for_instance(double: &EurekaDouble, app: &str, id: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while double.instance(app, id).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{id} of {app} did not reach {} within 10 s",
+            double.base_url()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 pub fn path_and_query(request: &RecordedRequest) -> String {
     match &request.query {
         Some(query) => format!("{}?{query}", request.path),

@@ -61,14 +61,8 @@ pub fn simulate(flavour: ServerFlavour, hook: &HookBinary) -> Result<Figures> {
             peer.register_many(app, u32::try_from(n)? * count, count);
         }
     }
-    for (index, peer) in peers.iter().enumerate() {
-        let others: Vec<&EurekaDouble> = peers
-            .iter()
-            .enumerate()
-            .filter(|(other, _)| *other != index)
-            .map(|(_, other)| other)
-            .collect();
-        peer.replicate_to(&others);
+    EurekaDouble::replicate_among(&peers.iter().collect::<Vec<_>>());
+    for peer in &peers {
         peer.forget_recent_changes();
     }
     let origin = Instant::now();

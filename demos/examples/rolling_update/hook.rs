@@ -1,6 +1,8 @@
 //! The real `eureka-hook` binary: built in this example's profile (as examples/demo.rs builds it)
 //! and run as kubelet runs a preStop exec hook, with a clean environment and everything on the
-//! command line; kubelet sends SIGTERM only after it returns, whatever its exit code.
+//! command line; kubelet sends SIGTERM only after it returns, whatever its exit code. It gets no
+//! app name, as a generic pod spec gives none: it finds each instance in the registry by host and
+//! port (issue 18).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::children::ChildProcess;
-use crate::cli::{APP, HOST, show};
+use crate::cli::{HOST, show};
 
 /// How long building eureka-hook may take.
 const BUILD_BOUND: Duration = Duration::from_secs(900);
@@ -86,7 +88,6 @@ impl HookBinary {
         }
         command
             .args(["--eureka-url", eureka_url])
-            .args(["--app", APP])
             .args(["--hostname", HOST])
             .args(["--port", &port.to_string()])
             .env_clear()

@@ -178,8 +178,9 @@ fn replace(
             .map(|quiet| format!(" --until-quiet {}", show(quiet)))
             .unwrap_or_default();
         timeline.note(format!(
-            "eureka-hook prestop --drain {}{after}{quiet} for {}",
+            "eureka-hook prestop --drain {}{after}{quiet} --port {} (no app name) for {}",
             show(settings.drain()),
+            old.port,
             old.id
         ));
         let run = hook.prestop(

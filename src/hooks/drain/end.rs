@@ -7,9 +7,8 @@
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use crate::clock::{Clock, later};
+use crate::clock::{Clock, Wake, later};
 use crate::eureka::shown;
-use crate::hooks::drain::wait::{Sleeper, Wake};
 use crate::inbound::InboundWatch;
 use crate::log;
 
@@ -131,7 +130,6 @@ pub enum Ended {
 /// Holds the pod for `drain`, or less as the evidence that `reports` bring allows (but not while
 /// `inbound` traffic keeps --until-quiet from being met), and logs it.
 pub fn hold_drain(
-    sleeper: &dyn Sleeper,
     clock: &dyn Clock,
     drain: Duration,
     after_propagation: Option<Duration>,
@@ -155,7 +153,6 @@ pub fn hold_drain(
     );
     let started = clock.now();
     let ended = hold(
-        sleeper,
         clock,
         later(started, drain),
         after_propagation,
@@ -193,7 +190,6 @@ pub fn hold_drain(
 }
 
 fn hold(
-    sleeper: &dyn Sleeper,
     clock: &dyn Clock,
     drain_end: Instant,
     after_propagation: Option<Duration>,
@@ -221,7 +217,7 @@ fn hold(
                 Ended::Full
             };
         }
-        if let Wake::Signal(signal) = sleeper.wait(end.saturating_duration_since(now)) {
+        if let Wake::Signal(signal) = clock.wait(end.saturating_duration_since(now)) {
             return Ended::CutShort {
                 after: clock.now().duration_since(started),
                 signal,
@@ -234,8 +230,6 @@ fn hold(
 mod tests {
     use super::*;
     use crate::clock::fake::FakeClock;
-    use crate::hooks::drain::wait::fake::{FakeSleeper, SignalledSleeper};
-    use std::sync::Mutex;
     use std::sync::mpsc::channel;
 
     const DRAIN: Duration = Duration::from_secs(100);
@@ -258,24 +252,12 @@ mod tests {
         reports: impl Fn(Instant) -> Vec<Report>,
     ) -> (Ended, Vec<Duration>, Evidence) {
         let clock = FakeClock::new();
-        let sleeper = FakeSleeper {
-            clock: &clock,
-            windows: Mutex::default(),
-        };
         let (sender, receiver) = channel();
         for report in reports(clock.now()) {
             sender.send(report).unwrap();
         }
-        let ended = hold_drain(
-            &sleeper,
-            &clock,
-            DRAIN,
-            after,
-            &mut evidence,
-            &receiver,
-            None,
-        );
-        (ended, sleeper.windows.into_inner().unwrap(), evidence)
+        let ended = hold_drain(&clock, DRAIN, after, &mut evidence, &receiver, None);
+        (ended, clock.waits(), evidence)
     }
 
     fn seen(peer: usize, start: Instant, seconds: u64) -> Report {
@@ -402,25 +384,18 @@ mod tests {
 
     #[test]
     fn a_signal_ends_the_drain_at_once() {
-        let clock = FakeClock::new();
-        let sleeper = SignalledSleeper::default();
+        let signal_after = Duration::from_secs(7);
+        let clock = FakeClock::new().signal_at(signal_after);
         let (_sender, receiver) = channel();
         let mut evidence = evidence(&[PeerEvidence::Watching]);
-        let ended = hold_drain(
-            &sleeper,
-            &clock,
-            DRAIN,
-            Some(AFTER),
-            &mut evidence,
-            &receiver,
-            None,
-        );
+        let ended = hold_drain(&clock, DRAIN, Some(AFTER), &mut evidence, &receiver, None);
         assert_eq!(
             ended,
             Ended::CutShort {
-                after: Duration::ZERO,
+                after: signal_after,
                 signal: "SIGTERM"
             }
         );
+        assert_eq!(clock.waits(), [DRAIN]);
     }
 }

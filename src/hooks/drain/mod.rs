@@ -17,3 +17,6 @@ pub mod polling;
 pub mod wait;
 #[allow(clippy::arithmetic_side_effects)]
 pub mod watch;
+
+#[cfg(test)]
+mod tests;

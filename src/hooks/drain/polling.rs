@@ -11,15 +11,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use super::end::Report;
 use super::evidence::{self, Source};
 use super::watch::{LiveRecord, PeerWatch, PollNews, Step};
-use crate::clock::Clock;
+use crate::clock::{Clock, Nudger};
 use crate::eureka::{Answer, EurekaClient, InstanceStatus, shown};
-use crate::hooks::drain::wait::Nudger;
 use crate::hooks::report::log_peer;
 use crate::hooks::requests::{lookup, mark};
 use crate::log::{self, Level};
@@ -91,9 +89,9 @@ pub fn start(context: &WatchContext, peers: Vec<WatchedPeer>) -> Polling {
                 ("source", watched.source.shown().into()),
             ],
         );
-        if let Err(err) = thread::Builder::new()
-            .name("watch".into())
-            .spawn(move || thread.run(watched))
+        if let Err(err) = context
+            .clock
+            .spawn("watch", Box::new(move || thread.run(watched)))
         {
             // The peer then never shows the change, so the drain is held in full.
             log::warn(
@@ -407,12 +405,9 @@ fn seconds_value(tenths: u32) -> serde_json::Value {
 mod tests {
     use super::*;
     use crate::clock::fake::FakeClock;
-    use crate::hooks::drain::wait::fake::signalled_nudger;
     use crate::hooks::drain::watch::{REMARK_MARGIN, Sighting, WATCH_AFTER_SIGHTING};
     use crate::hooks::test_support::settings_for;
     use eureka_double::{EurekaDouble, InstanceSpec, RecordedRequest};
-    use std::sync::Mutex;
-    use std::sync::atomic::AtomicBool;
     use std::sync::mpsc::RecvTimeoutError;
 
     const ID: &str = "pod-0:demo:8080";
@@ -422,11 +417,6 @@ mod tests {
     /// The server cache the watch is told of; the double's own read-only cache keeps its 30 s.
     const SERVER_CACHE: Duration = Duration::from_secs(10);
     const SECOND: Duration = Duration::from_secs(1);
-
-    /// A fake clock that lives as long as the threads that may still read it.
-    fn fake_clock() -> &'static FakeClock {
-        Box::leak(Box::new(FakeClock::new()))
-    }
 
     /// Instance `ID` registered UP on a fresh double, and its app listing read once (the prime),
     /// so a double with a read-only cache keeps serving that listing.
@@ -445,7 +435,7 @@ mod tests {
     }
 
     /// What the watch threads share, on `clock`, with the drain ending `drain` from now.
-    fn context(clock: &'static dyn Clock, drain: Duration, nudger: Nudger) -> WatchContext {
+    fn context(clock: &'static dyn Clock, drain: Duration) -> WatchContext {
         WatchContext {
             client: EurekaClient::new(None, clock),
             clock,
@@ -453,7 +443,7 @@ mod tests {
             id: InstanceId::parse(ID).unwrap(),
             request_timeout: Duration::from_secs(5),
             drain_end: clock.now() + drain,
-            nudger,
+            nudger: clock.nudger(),
         }
     }
 
@@ -494,16 +484,18 @@ mod tests {
     #[test]
     fn a_peer_that_lists_the_instance_out_of_service_is_seen_after_the_first_poll_then_polled_gently()
      {
-        let clock = fake_clock();
+        let clock = FakeClock::leaked();
         let double = EurekaDouble::builder()
             .response_cache_interval(Duration::ZERO)
             .start();
-        let context = context(clock, Duration::from_secs(60), Nudger::default());
+        let context = context(clock, Duration::from_secs(60));
         let peer = registered(&double, &context);
         assert_eq!(double.set_override("demo", ID, "OUT_OF_SERVICE"), 200);
         let marked_at = clock.now();
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(
@@ -528,26 +520,21 @@ mod tests {
     #[test]
     fn a_peer_that_loses_the_mark_after_the_sighting_is_marked_again_and_seen_again() {
         // Held just before the first gentle poll (6 s), while the test drops the override.
-        let gate = SECOND + WATCH_AFTER_SIGHTING;
-        let (arrived, at_gate) = channel();
-        let (release, released) = channel();
-        let clock: &'static GatedClock = Box::leak(Box::new(GatedClock {
-            fake: FakeClock::new(),
-            gate,
-            held: AtomicBool::new(false),
-            arrived: Mutex::new(arrived),
-            release: Mutex::new(released),
-        }));
+        let clock = FakeClock::leaked();
+        let at_gate = gate(clock, SECOND / 2 + WATCH_AFTER_SIGHTING);
         let double = EurekaDouble::builder()
             .response_cache_interval(Duration::ZERO)
             .start();
-        let context = context(clock, Duration::from_secs(20), Nudger::default());
+        let context = context(clock, Duration::from_secs(20));
         let peer = registered(&double, &context);
         assert_eq!(double.set_override("demo", ID, "OUT_OF_SERVICE"), 200);
         let marked_at = clock.now();
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         at_gate
+            .arrived
             .recv_timeout(Duration::from_secs(10))
             .expect("the watch never reached its first gentle poll");
         // The override removed, and the instance's next heartbeat registers it UP again.
@@ -555,7 +542,7 @@ mod tests {
             double.lose_override(&InstanceSpec::new("demo", "pod-0", 8080)),
             404
         );
-        release.send(()).unwrap();
+        at_gate.release.send(()).unwrap();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(
@@ -584,15 +571,17 @@ mod tests {
 
     #[test]
     fn a_peer_that_lost_the_mark_is_marked_again_once_and_nothing_is_sent_past_the_drain() {
-        let clock = fake_clock();
+        let clock = FakeClock::leaked();
         // The double's read-only cache refreshes every 30 real seconds: the listing stays UP.
         let double = EurekaDouble::start();
         let drain = Duration::from_secs(25);
-        let context = context(clock, drain, Nudger::default());
+        let context = context(clock, drain);
         let peer = registered(&double, &context);
         let marked_at = clock.now();
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(reports, [Report::Remarked { peer: 0 }]);
@@ -625,60 +614,45 @@ mod tests {
         );
     }
 
-    /// A fake clock that holds the first sleep reaching `gate` (after the mark): it says so on
-    /// `arrived` and goes on once the test sends on (or drops) the other end of `release`.
-    struct GatedClock {
-        fake: FakeClock,
-        gate: Duration,
-        held: AtomicBool,
-        arrived: Mutex<Sender<()>>,
-        release: Mutex<Receiver<()>>,
+    /// Time held at a virtual instant: `arrived` says it got there, and it goes on once the test
+    /// sends on (or drops) `release`.
+    struct Gate {
+        arrived: Receiver<()>,
+        release: Sender<()>,
     }
 
-    impl Clock for GatedClock {
-        fn now(&self) -> Instant {
-            self.fake.now()
-        }
-
-        fn sleep(&self, pause: Duration) {
-            if self.elapsed() + pause >= self.gate && !self.held.swap(true, Ordering::SeqCst) {
-                let _ = self.arrived.lock().unwrap().send(());
-                let _ = self.release.lock().unwrap().recv();
-            }
-            self.fake.sleep(pause);
-        }
-    }
-
-    impl GatedClock {
-        /// Fake time since the mark: the clock moves only when slept on.
-        fn elapsed(&self) -> Duration {
-            self.fake.pauses().iter().sum()
+    fn gate(clock: &'static FakeClock, at: Duration) -> Gate {
+        let (arrived, at_gate) = channel();
+        let (release, released) = channel::<()>();
+        clock.at(at, move || {
+            let _ = arrived.send(());
+            let _ = released.recv();
+        });
+        Gate {
+            arrived: at_gate,
+            release,
         }
     }
 
     #[test]
     fn after_stop_the_live_record_is_not_read_and_the_peer_not_marked_again() {
         // Held on the way to the live record's slot, 16 s after the mark.
-        let gate = SERVER_CACHE + REMARK_MARGIN + SECOND;
-        let (arrived, at_gate) = channel();
-        let (release, released) = channel();
-        let clock: &'static GatedClock = Box::leak(Box::new(GatedClock {
-            fake: FakeClock::new(),
-            gate,
-            held: AtomicBool::new(false),
-            arrived: Mutex::new(arrived),
-            release: Mutex::new(released),
-        }));
+        let slot = SERVER_CACHE + REMARK_MARGIN + SECOND;
+        let clock = FakeClock::leaked();
+        let at_gate = gate(clock, SERVER_CACHE + REMARK_MARGIN + SECOND / 2);
         let double = EurekaDouble::start();
-        let context = context(clock, Duration::from_secs(60), Nudger::default());
+        let context = context(clock, Duration::from_secs(60));
         let peer = registered(&double, &context);
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         at_gate
+            .arrived
             .recv_timeout(Duration::from_secs(10))
             .expect("the watch never reached the live record's slot");
         polling.stop();
-        release.send(()).unwrap();
+        at_gate.release.send(()).unwrap();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(reports, []);
@@ -691,20 +665,23 @@ mod tests {
         );
         assert_eq!(
             clock.elapsed(),
-            gate,
+            slot,
             "the watch ended where it was stopped"
         );
     }
 
     #[test]
     fn after_a_signal_a_lost_mark_is_read_but_the_peer_not_marked_again() {
-        let clock = fake_clock();
+        let clock: &'static FakeClock =
+            Box::leak(Box::new(FakeClock::new().signal_at(Duration::ZERO)));
         let double = EurekaDouble::start();
         let drain = Duration::from_secs(25);
-        let context = context(clock, drain, signalled_nudger());
+        let context = context(clock, drain);
         let peer = registered(&double, &context);
 
         let polling = start(&context, watched(peer, clock));
+        // This thread only reads the reports from now on.
+        clock.leave();
         let reports = reports_until_ended(&polling);
 
         assert_eq!(reports, []);

@@ -1,11 +1,12 @@
-//! Which registered instance is this pod's, when its instance id is unknown to the registry: the
-//! one with this pod's port and one of its addresses (host, `$POD_IP` or the interface address)
-//! as host name (in any case, as DNS compares them) or IP. Pure: the listing is fetched elsewhere.
+//! Which registered instance is this pod's, when its instance id is unknown to the registry (in
+//! the app's listing), or when no app name is known (in the whole registry): the one with this
+//! pod's port and one of its addresses (host, `$POD_IP` or the interface address) as host name
+//! (in any case, as DNS compares them) or IP. Pure: the listings are fetched elsewhere.
 
 use super::find::{FindResult, Found, NotFound};
-use crate::eureka::Instance;
+use crate::eureka::{Instance, Registered};
 use crate::log;
-use crate::settings::{Identity, RegisteredPort};
+use crate::settings::{Identity, RegisteredPort, ThisPod, Unnamed};
 use crate::values::InstanceId;
 
 /// About how much of a list of ids a message shows, after its advice.
@@ -24,19 +25,29 @@ pub enum Match {
     Unusable(String),
 }
 
+/// The address of `pod`'s that `instance` was registered with, as `hostName …` or `ipAddr …`,
+/// when its port is `port` (any port for `None`).
+fn this_pods_address(instance: &Instance, pod: &ThisPod, port: Option<u16>) -> Option<String> {
+    if port.is_some_and(|port| instance.port != Some(port)) {
+        return None;
+    }
+    pod.addresses().find_map(|address| {
+        if instance.ip_addr == address {
+            Some(format!("ipAddr {address}"))
+        } else if instance.host_name.eq_ignore_ascii_case(address) {
+            Some(format!("hostName {}", instance.host_name))
+        } else {
+            None
+        }
+    })
+}
+
 /// This pod's instance among `registered`.
 pub fn match_instance(registered: &[Instance], identity: &Identity) -> Match {
+    let pod = &identity.pod;
     let matches: Vec<&Instance> = registered
         .iter()
-        .filter(|instance| match identity.port {
-            RegisteredPort::Known(port) => instance.port == Some(port),
-            RegisteredPort::Random => true,
-        })
-        .filter(|instance| {
-            identity.addresses().any(|address| {
-                instance.host_name.eq_ignore_ascii_case(address) || instance.ip_addr == address
-            })
-        })
+        .filter(|instance| this_pods_address(instance, pod, pod.port.known()).is_some())
         .collect();
     match matches.as_slice() {
         [only] => match InstanceId::parse(&only.id) {
@@ -51,7 +62,7 @@ pub fn match_instance(registered: &[Instance], identity: &Identity) -> Match {
 /// The id to use and why, or why there is none, in a sentence for a person.
 pub fn explain(found: Match, registered: &[Instance], identity: &Identity) -> FindResult {
     let app = identity.app.registry_name();
-    let port = match identity.port {
+    let port = match identity.pod.port {
         RegisteredPort::Known(port) => format!("port {port}"),
         RegisteredPort::Random => "any port (server.port is 0)".into(),
     };
@@ -92,6 +103,62 @@ pub fn explain(found: Match, registered: &[Instance], identity: &Identity) -> Fi
     }
 }
 
+/// What the whole registry says about an unnamed pod.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RegistryMatch<'a> {
+    /// Exactly one instance is this pod's, with why, for the log.
+    One(&'a Registered, String),
+    /// None is: what was looked for.
+    None(String),
+    /// These several could be, and nothing here decides between them.
+    Several(Vec<&'a Registered>),
+}
+
+/// This pod's instance in the whole `registry`: the one with the given id, else the one with
+/// one of this pod's addresses and the stated port (any port when none is stated). The same
+/// instance listed twice counts once.
+pub fn match_registered<'a>(registry: &'a [Registered], unnamed: &Unnamed) -> RegistryMatch<'a> {
+    let pod = &unnamed.pod;
+    let port = pod.stated_port();
+    let mut matches: Vec<(&Registered, String)> = Vec::new();
+    for entry in registry {
+        let why = match &unnamed.given_id {
+            Some((id, from)) => {
+                (entry.instance.id == id.as_str()).then(|| format!("its id is {from}'s"))
+            }
+            None => this_pods_address(&entry.instance, pod, port),
+        };
+        let known = |(seen, _): &(&Registered, String)| {
+            seen.app == entry.app && seen.instance.id == entry.instance.id
+        };
+        if let Some(why) = why
+            && !matches.iter().any(known)
+        {
+            matches.push((entry, why));
+        }
+    }
+    match matches.as_slice() {
+        [(only, why)] => RegistryMatch::One(only, why.clone()),
+        [] => RegistryMatch::None(sought(unnamed)),
+        several => RegistryMatch::Several(several.iter().map(|(entry, _)| *entry).collect()),
+    }
+}
+
+/// What [`match_registered`] looks for, in words.
+pub fn sought(unnamed: &Unnamed) -> String {
+    if let Some((id, from)) = &unnamed.given_id {
+        return format!("instance id {id} (from {from})");
+    }
+    let pod = &unnamed.pod;
+    let addresses = pod.addresses().collect::<Vec<_>>().join(" or ");
+    let port = match (pod.stated_port(), pod.port_from) {
+        (Some(port), Some(from)) => format!("port {port} (from {from})"),
+        (None, Some(from)) => format!("any port ({from} is 0, a random port)"),
+        _ => "any port (no --port or SERVER_PORT given)".to_string(),
+    };
+    format!("an instance with hostName or ipAddr {addresses} and {port}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,13 +174,19 @@ mod tests {
             id_source: IdSource::Spring {
                 index_from: Some("SERVER_PORT"),
             },
+            pod: pod(hostname, pod_ip, port),
+        }
+    }
+
+    fn pod(hostname: &str, pod_ip: Option<&str>, port: u16) -> ThisPod {
+        ThisPod {
             hostname: Some(hostname.into()),
             host_source: None,
             pod_ip: pod_ip.map(str::to_string),
             interface_address: InterfaceAddressOnDemand::known(None),
             registered_as: Vec::new(),
             port: RegisteredPort::Known(port),
-            warnings: Vec::new(),
+            port_from: Some("SERVER_PORT"),
         }
     }
 
@@ -201,7 +274,7 @@ mod tests {
             Match::One(InstanceId::parse("fqdn").unwrap())
         );
         let mut by_interface = identity("other-name", None, 8080);
-        by_interface.interface_address =
+        by_interface.pod.interface_address =
             InterfaceAddressOnDemand::known(Some("10.0.0.8".parse().unwrap()));
         assert_eq!(
             match_instance(&instances, &by_interface),
@@ -214,7 +287,7 @@ mod tests {
         let instances = [registered("r", "pod-0", "10.0.0.1", 41234)];
         let mut me = identity("pod-0", None, 8080);
         assert_eq!(match_instance(&instances, &me), Match::None);
-        me.port = RegisteredPort::Random;
+        me.pod.port = RegisteredPort::Random;
         let found = match_instance(&instances, &me);
         assert_eq!(found, Match::One(InstanceId::parse("r").unwrap()));
         let Found { why, .. } = explain(found, &instances, &me).unwrap();
@@ -222,6 +295,89 @@ mod tests {
             why.ends_with("host pod-0 and any port (server.port is 0)"),
             "{why}"
         );
+    }
+
+    fn in_registry(app: &str, instance: Instance) -> Registered {
+        Registered {
+            app: app.into(),
+            instance,
+        }
+    }
+
+    fn unnamed(pod: ThisPod) -> Unnamed {
+        Unnamed {
+            pod,
+            given_id: None,
+        }
+    }
+
+    #[test]
+    fn the_whole_registry_is_searched_by_address_and_the_stated_port() {
+        let registry = [
+            in_registry("ORDERS", registered("o-1", "pod-9", "10.0.0.9", 8080)),
+            in_registry("ORDERS", registered("o-0", "pod-0", "10.0.0.1", 8080)),
+            in_registry("ADMIN", registered("a-0", "other", "10.0.0.1", 9090)),
+            in_registry("ORDERS", registered("o-0", "pod-0", "10.0.0.1", 8080)),
+        ];
+        let mut me = pod("pod-0", Some("10.0.0.1"), 8080);
+        let RegistryMatch::One(found, why) = match_registered(&registry, &unnamed(me.clone()))
+        else {
+            panic!("the stated port decides");
+        };
+        assert_eq!(
+            (found.app.as_str(), found.instance.id.as_str()),
+            ("ORDERS", "o-0")
+        );
+        assert_eq!(why, "hostName pod-0");
+        me.port_from = None;
+        let RegistryMatch::Several(several) = match_registered(&registry, &unnamed(me.clone()))
+        else {
+            panic!("no port stated: two ports on this address are two candidates");
+        };
+        let ids: Vec<&str> = several.iter().map(|r| r.instance.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["o-0", "a-0"],
+            "the same instance listed twice counts once"
+        );
+        me.pod_ip = Some("10.0.0.2".into());
+        me.hostname = Some("nobody".into());
+        let RegistryMatch::None(sought) = match_registered(&registry, &unnamed(me)) else {
+            panic!("nothing has this address");
+        };
+        assert_eq!(
+            sought,
+            "an instance with hostName or ipAddr nobody or 10.0.0.2 and any port (no --port or \
+             SERVER_PORT given)"
+        );
+    }
+
+    #[test]
+    fn a_host_name_matches_whatever_the_registered_address() {
+        let registry = [in_registry(
+            "ORDERS",
+            registered("o-0", "pod-0.orders.shop.svc", "192.168.9.9", 8080),
+        )];
+        let me = unnamed(pod("pod-0.orders.shop.svc", Some("10.0.0.1"), 8080));
+        assert!(matches!(
+            match_registered(&registry, &me),
+            RegistryMatch::One(_, why) if why == "hostName pod-0.orders.shop.svc"
+        ));
+    }
+
+    #[test]
+    fn a_given_id_decides_in_the_whole_registry() {
+        let registry = [
+            in_registry("ORDERS", registered("o-0", "pod-0", "10.0.0.1", 8080)),
+            in_registry("ADMIN", registered("a-0", "pod-0", "10.0.0.1", 9090)),
+        ];
+        let mut me = unnamed(pod("pod-0", None, 8080));
+        me.pod.port_from = None;
+        me.given_id = Some((InstanceId::parse("a-0").unwrap(), "--instance-id"));
+        assert!(matches!(
+            match_registered(&registry, &me),
+            RegistryMatch::One(found, _) if found.app == "ADMIN"
+        ));
     }
 
     #[test]

@@ -9,9 +9,13 @@
 //!   listing; prestop marks first and calls [`find`] itself after a 404, on the listings it read
 //!   before the mark.
 //!
+//! - [`by_address`]: with no app name, the whole registry (`GET apps/`) and the one instance in
+//!   it with this pod's address and port, which gives the app and id the hooks then act on.
+//!
 //! Results are typed ([`Located`], [`NotLocated`], [`find::Found`], [`find::NotFound`]); the
 //! searches log what they found, the matching never does.
 
+pub mod by_address;
 pub mod candidates;
 pub mod eureka_check;
 pub mod find;

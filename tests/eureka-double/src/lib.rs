@@ -48,6 +48,7 @@ mod sync;
 mod tls;
 mod uri;
 
+pub use clock::ManualClock;
 pub use faults::FaultPeer;
 pub use flavour::ServerFlavour;
 pub use recording::RecordedRequest;

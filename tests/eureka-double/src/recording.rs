@@ -20,6 +20,9 @@ pub struct RecordedRequest {
     /// unanswered. Status line and headers are not counted.
     pub response_body_bytes: usize,
     pub at: Instant,
+    /// When it arrived by the double's clock (its own, if the test gave it one), in epoch
+    /// milliseconds.
+    pub epoch_ms: i64,
     /// The client's address and port: requests with the same one came over the same connection.
     pub client: Option<SocketAddr>,
 }

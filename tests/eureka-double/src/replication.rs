@@ -47,6 +47,11 @@ impl Replicator {
         (replicator, receiver)
     }
 
+    /// Ends [`send_all`] at once, its queue closed (a write queued later goes nowhere).
+    pub(crate) fn stop(&self) {
+        *lock(&self.queue) = channel().0;
+    }
+
     pub(crate) fn set_peers(&self, peers: Vec<SocketAddr>) {
         *lock(&self.peers) = peers;
     }

@@ -5,16 +5,16 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use tiny_http::{Header, Response, Server};
 
 use crate::api::{self, ApiRequest, Call};
-use crate::clock::now_ms;
+use crate::clock::{EpochMillis, Time};
 use crate::flavour::ServerFlavour;
-use crate::housekeeping::{self, Timers};
+use crate::housekeeping::{self, Schedule, Timers};
 use crate::recording::{RecordedRequest, RequestLog};
 use crate::registry::{Registry, RegistryConfig};
 use crate::render::{Detail, Format};
@@ -31,7 +31,7 @@ use crate::uri;
 const HANDLER_GRACE: Duration = Duration::from_secs(2);
 
 /// Settings of a double; see [`EurekaDouble::builder`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DoubleBuilder {
     port: u16,
     credentials: Option<(String, String)>,
@@ -41,6 +41,19 @@ pub struct DoubleBuilder {
     eviction_interval: Duration,
     delta_retention: Duration,
     flavour: ServerFlavour,
+    clock: Option<EpochMillis>,
+}
+
+impl std::fmt::Debug for DoubleBuilder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("DoubleBuilder")
+            .field("port", &self.port)
+            .field("response_cache_interval", &self.response_cache_interval)
+            .field("flavour", &self.flavour)
+            .field("test_clock", &self.clock.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for DoubleBuilder {
@@ -55,6 +68,7 @@ impl Default for DoubleBuilder {
             eviction_interval: Duration::from_secs(60),
             delta_retention: Duration::from_secs(180),
             flavour: ServerFlavour::SpringCloud,
+            clock: None,
         }
     }
 }
@@ -104,6 +118,17 @@ impl DoubleBuilder {
         self
     }
 
+    /// The double's time in epoch milliseconds (the wall clock by default): its timestamps, and
+    /// when its timers run. With a test's clock (a hook's fake clock, or a [`ManualClock`]) the
+    /// read-only cache refreshes, leases expire and the delta forgets as that clock says, each
+    /// due timer running just before the next request or direct call.
+    ///
+    /// [`ManualClock`]: crate::ManualClock
+    pub fn clock(mut self, now_ms: impl Fn() -> i64 + Send + Sync + 'static) -> DoubleBuilder {
+        self.clock = Some(Arc::new(now_ms));
+        self
+    }
+
     /// The port on 127.0.0.1; 0 (the default) picks a free one.
     pub fn port(mut self, port: u16) -> DoubleBuilder {
         self.port = port;
@@ -119,7 +144,7 @@ impl DoubleBuilder {
     }
 
     pub fn try_start(self) -> io::Result<EurekaDouble> {
-        let server = Server::http((Ipv4Addr::LOCALHOST, self.port)).map_err(io::Error::other)?;
+        let server = Server::from_listener(listener(self.port)?, None).map_err(io::Error::other)?;
         let addr = server
             .server_addr()
             .to_ip()
@@ -133,8 +158,20 @@ impl DoubleBuilder {
             delta_retention_ms: housekeeping::millis(self.delta_retention),
         });
         let (replicator, writes) = Replicator::new();
+        let timers = Timers {
+            cache_refresh,
+            eviction: self.lease_expiry.then_some(self.eviction_interval),
+            delta_cleanup: self.delta_retention.min(Duration::from_secs(30)),
+        };
+        let time = self.clock.map_or(Time::Wall, Time::Test);
+        let timers_on_calls = match time {
+            Time::Wall => None,
+            Time::Test(_) => Some(Mutex::new(Schedule::new(timers, time.now_ms()))),
+        };
         let shared = Arc::new(Shared {
             registry: Mutex::new(registry),
+            time,
+            timers_on_calls,
             log: Mutex::default(),
             scripts: Mutex::default(),
             security: Security {
@@ -146,26 +183,23 @@ impl DoubleBuilder {
             flavour: self.flavour,
             replicator,
         });
-        let timers = Timers {
-            cache_refresh,
-            eviction: self.lease_expiry.then_some(self.eviction_interval),
-            delta_cleanup: self.delta_retention.min(Duration::from_secs(30)),
-        };
         let server = Arc::new(server);
-        let threads = vec![
+        let mut threads = vec![
             spawn("eureka-double-accept", {
                 let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
                 move || accept_requests(&server, &shared)
-            })?,
-            spawn("eureka-double-timers", {
-                let shared = Arc::clone(&shared);
-                move || housekeeping::run(&shared.registry, &shared.shutdown, &timers)
             })?,
             spawn("eureka-double-replication", {
                 let shared = Arc::clone(&shared);
                 move || replication::send_all(&shared.replicator, &writes, &shared.shutdown)
             })?,
         ];
+        if shared.timers_on_calls.is_none() {
+            threads.push(spawn("eureka-double-timers", {
+                let shared = Arc::clone(&shared);
+                move || housekeeping::run(&shared.registry, &shared.shutdown, timers)
+            })?);
+        }
         Ok(EurekaDouble {
             addr,
             shared,
@@ -186,6 +220,9 @@ pub struct EurekaDouble {
 
 struct Shared {
     registry: Mutex<Registry>,
+    time: Time,
+    /// On a test's clock, the timers, run when a call comes.
+    timers_on_calls: Option<Mutex<Schedule>>,
     log: Mutex<RequestLog>,
     scripts: Mutex<Scripts>,
     security: Security,
@@ -193,6 +230,18 @@ struct Shared {
     handlers: Mutex<Vec<JoinHandle<()>>>,
     flavour: ServerFlavour,
     replicator: Replicator,
+}
+
+impl Shared {
+    /// The registry, its due timers run, and the time now.
+    fn registry(&self) -> (MutexGuard<'_, Registry>, i64) {
+        let mut registry = lock(&self.registry);
+        let now = self.time.now_ms();
+        if let Some(schedule) = &self.timers_on_calls {
+            lock(schedule).run_due(&mut registry, now);
+        }
+        (registry, now)
+    }
 }
 
 impl EurekaDouble {
@@ -236,6 +285,19 @@ impl EurekaDouble {
             .set_peers(peers.iter().map(|peer| peer.addr()).collect());
     }
 
+    /// Makes `peers` replicated peers of each other: every one replicates to all the others.
+    pub fn replicate_among(peers: &[&EurekaDouble]) {
+        for (index, peer) in peers.iter().enumerate() {
+            let others: Vec<&EurekaDouble> = peers
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != index)
+                .map(|(_, other)| *other)
+                .collect();
+            peer.replicate_to(&others);
+        }
+    }
+
     /// Sends a direct write on to the peers, as if it had come over HTTP.
     fn send_on(&self, method: &str, target: String, body: String, status: u16) {
         if Write::replicable(method, status, false) {
@@ -251,15 +313,17 @@ impl EurekaDouble {
     /// Registers as the client's `POST apps/{APP}` would, without going over HTTP or being
     /// recorded; returns the instance id. Panics if the server would reject the body.
     pub fn register(&self, instance: InstanceSpec) -> String {
-        let body = instance.to_json().to_string();
+        let (mut registry, now) = self.shared.registry();
+        let body = instance.to_json_at(now).to_string();
         let app = instance.app.to_uppercase();
         let reply = api::register(
-            &mut lock(&self.shared.registry),
+            &mut registry,
             &app,
             Some("application/json"),
             &body,
-            &direct_call(Vec::new()),
+            &direct_call(Vec::new(), now),
         );
+        drop(registry);
         assert_eq!(
             reply.status,
             204,
@@ -272,7 +336,9 @@ impl EurekaDouble {
 
     /// The instance as the registry holds it (expired or not, until evicted); `app` in any case.
     pub fn instance(&self, app: &str, id: &str) -> Option<InstanceState> {
-        lock(&self.shared.registry)
+        self.shared
+            .registry()
+            .0
             .lease(&app.to_uppercase(), id)
             .map(InstanceState::from)
     }
@@ -281,7 +347,7 @@ impl EurekaDouble {
     /// and renewed ever since: a lease older than the process asking about it. Returns whether the
     /// lease exists.
     pub fn set_registration_timestamp(&self, app: &str, id: &str, epoch_ms: i64) -> bool {
-        let mut registry = lock(&self.shared.registry);
+        let (mut registry, _) = self.shared.registry();
         match registry.lease_mut(&app.to_uppercase(), id) {
             Some(lease) => {
                 lease.registration_timestamp = epoch_ms;
@@ -294,13 +360,9 @@ impl EurekaDouble {
     /// A heartbeat as `PUT apps/{APP}/{ID}` without parameters; returns the status it would get.
     pub fn heartbeat(&self, app: &str, id: &str) -> u16 {
         let app = app.to_uppercase();
-        let status = api::renew(
-            &mut lock(&self.shared.registry),
-            &app,
-            id,
-            &direct_call(Vec::new()),
-        )
-        .status;
+        let (mut registry, now) = self.shared.registry();
+        let status = api::renew(&mut registry, &app, id, &direct_call(Vec::new(), now)).status;
+        drop(registry);
         self.send_on(
             "PUT",
             format!("/eureka/apps/{app}/{id}"),
@@ -313,8 +375,10 @@ impl EurekaDouble {
     /// An override as `PUT apps/{APP}/{ID}/status?value=S`; returns the status it would get.
     pub fn set_override(&self, app: &str, id: &str, status: &str) -> u16 {
         let app = app.to_uppercase();
-        let call = direct_call(vec![("value".to_owned(), status.to_owned())]);
-        let answer = api::update_status(&mut lock(&self.shared.registry), &app, id, &call).status;
+        let (mut registry, now) = self.shared.registry();
+        let call = direct_call(vec![("value".to_owned(), status.to_owned())], now);
+        let answer = api::update_status(&mut registry, &app, id, &call).status;
+        drop(registry);
         let target = format!("/eureka/apps/{app}/{id}/status?value={status}");
         self.send_on("PUT", target, String::new(), answer);
         answer
@@ -335,20 +399,18 @@ impl EurekaDouble {
     /// are older than the retention: `apps/delta` then lists only what changes next (a registry
     /// whose instances registered long ago, without the wait).
     pub fn forget_recent_changes(&self) {
-        lock(&self.shared.registry).prune_recent_changes(i64::MAX);
+        self.shared.registry().0.prune_recent_changes(i64::MAX);
     }
 
     /// The override removal `DELETE apps/{APP}/{ID}/status` (without a value: the status becomes
     /// UNKNOWN); returns the status it would get.
     pub fn remove_override(&self, app: &str, id: &str) -> u16 {
         let app = app.to_uppercase();
-        let status = api::delete_status_override(
-            &mut lock(&self.shared.registry),
-            &app,
-            id,
-            &direct_call(Vec::new()),
-        )
-        .status;
+        let (mut registry, now) = self.shared.registry();
+        let status =
+            api::delete_status_override(&mut registry, &app, id, &direct_call(Vec::new(), now))
+                .status;
+        drop(registry);
         self.send_on(
             "DELETE",
             format!("/eureka/apps/{app}/{id}/status"),
@@ -380,6 +442,7 @@ impl EurekaDouble {
 impl Drop for EurekaDouble {
     fn drop(&mut self) {
         self.shared.shutdown.trigger();
+        self.shared.replicator.stop();
         self.server.unblock();
         for thread in self.threads.drain(..) {
             let _ = thread.join();
@@ -403,15 +466,29 @@ impl Drop for EurekaDouble {
     }
 }
 
-fn direct_call(params: Vec<(String, String)>) -> Call {
+fn direct_call(params: Vec<(String, String)>, now: i64) -> Call {
     Call {
         params,
         replication: false,
         format: Format::Json,
         detail: Detail::Full,
         gzip: false,
-        now: now_ms(),
+        now,
     }
+}
+
+/// A listener on 127.0.0.1:`port` whose connections send each write at once (`TCP_NODELAY`, which
+/// accepted sockets inherit on Linux): tiny_http writes an answer's head and body apart, and a
+/// small body would otherwise wait for the client's delayed ACK of the head, 40 ms on a
+/// kept-alive connection (a poll a second of a hook on virtual time would spend its real time
+/// there).
+fn listener(port: u16) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)).into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
@@ -465,6 +542,7 @@ fn answer(shared: &Shared, mut request: tiny_http::Request) {
         status: 0,
         response_body_bytes: 0,
         at,
+        epoch_ms: shared.time.now_ms(),
         client: request.remote_addr().copied(),
     });
     let api_request = ApiRequest {
@@ -505,7 +583,7 @@ fn decide(shared: &Shared, request: &ApiRequest) -> Option<Reply> {
             }
         }
     }
-    let now = now_ms();
+    let now = shared.time.now_ms();
     let (path, _) = uri::split(request.target);
     if uri::has_encoded_slash(path) {
         return Some(Reply::empty(400));
@@ -517,12 +595,8 @@ fn decide(shared: &Shared, request: &ApiRequest) -> Option<Reply> {
     {
         return Some(rejection);
     }
-    Some(api::handle(
-        &mut lock(&shared.registry),
-        shared.flavour,
-        request,
-        now,
-    ))
+    let (mut registry, now) = shared.registry();
+    Some(api::handle(&mut registry, shared.flavour, request, now))
 }
 
 fn into_response(reply: Reply) -> Response<io::Cursor<Vec<u8>>> {

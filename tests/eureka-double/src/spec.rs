@@ -92,6 +92,11 @@ impl InstanceSpec {
 
     /// The `POST apps/{APP}` body a Spring Cloud client sends for this instance.
     pub fn to_json(&self) -> Value {
+        self.to_json_at(now_ms())
+    }
+
+    /// As [`to_json`](Self::to_json), dirty at `dirty_ms` (epoch milliseconds).
+    pub(crate) fn to_json_at(&self, dirty_ms: i64) -> Value {
         let base_url = format!("http://{}:{}", self.host_name, self.port);
         let metadata: serde_json::Map<String, Value> = if self.metadata.is_empty() {
             [(
@@ -106,7 +111,7 @@ impl InstanceSpec {
                 .map(|(key, value)| (key.clone(), Value::from(value.as_str())))
                 .collect()
         };
-        let dirty = now_ms().to_string();
+        let dirty = dirty_ms.to_string();
         json!({"instance": {
             "instanceId": self.id(),
             "hostName": self.host_name,

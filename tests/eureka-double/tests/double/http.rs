@@ -7,8 +7,8 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{eventually, get_json, just_after_cache_refresh, send, try_send};
-use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ScriptedReply, TlsFront};
+use crate::support::{eventually, get_json, send, try_send};
+use eureka_double::{EurekaDouble, FaultPeer, InstanceSpec, ManualClock, ScriptedReply, TlsFront};
 
 const JSON: (&str, &str) = ("Accept", "application/json");
 
@@ -163,20 +163,21 @@ fn without_accept_json_the_documents_are_xstream_xml() {
 #[test]
 fn read_only_cache_freezes_application_reads_including_404_until_its_timer() {
     let interval = Duration::from_millis(500);
+    // On a test's clock, just after a refresh (the timer is aligned to multiples of the interval).
+    let clock = ManualClock::at(1_700_000_000_010);
     let eureka = EurekaDouble::builder()
         .response_cache_interval(interval)
+        .clock(clock.source())
         .start();
     let app_url = format!("{}apps/DEMO-SERVICE", eureka.base_url());
-    just_after_cache_refresh(interval);
     assert_eq!(get_json(&app_url).status, 404);
     let id = eureka.register(demo("pod-0"));
+    clock.advance(Duration::from_millis(480));
     let frozen = get_json(&app_url).status;
     assert_eq!(frozen, 404, "a cached 404 stays until the timer runs");
-    assert!(eventually(Duration::from_secs(2), || get_json(&app_url)
-        .status
-        == 200));
+    clock.advance(Duration::from_millis(20));
+    assert_eq!(get_json(&app_url).status, 200, "the refresh came");
 
-    just_after_cache_refresh(interval);
     assert_eq!(
         eureka.set_override("demo-service", &id, "OUT_OF_SERVICE"),
         200
@@ -188,9 +189,18 @@ fn read_only_cache_freezes_application_reads_including_404_until_its_timer() {
     );
     let status_in_app =
         || get_json(&app_url).json()["application"]["instance"][0]["status"].clone();
+    // The refresh came at …510; the next is at …1000.
+    clock.advance(Duration::from_millis(489));
     assert_eq!(status_in_app(), "UP");
-    assert!(eventually(Duration::from_secs(2), || status_in_app()
-        == "OUT_OF_SERVICE"));
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(status_in_app(), "OUT_OF_SERVICE");
+    let arrivals: Vec<i64> = eureka
+        .requests()
+        .iter()
+        .map(|request| request.epoch_ms)
+        .collect();
+    assert_eq!(arrivals.first(), Some(&1_700_000_000_010));
+    assert_eq!(arrivals.last(), Some(&clock.now_ms()));
 }
 
 #[test]

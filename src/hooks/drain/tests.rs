@@ -1,0 +1,571 @@
+//! The drain follows the registry, in-process: prestop runs against doubles whose read-only
+//! response cache refreshes on the hook's own fake clock (every second, a real server's 30 s
+//! scaled), so virtual time jumps whenever every thread of the hook waits and each case takes
+//! milliseconds. It learns when consumers can see `OUT_OF_SERVICE`, marks again a peer that lost the
+//! mark (before or after consumers saw it), watches the cheaper key (the delta or the app listing)
+//! and ends the drain on that evidence when asked to. Each case runs on both server flavours
+//! (Spring Cloud's server, which sends `apps/{APP}` uncompressed, and Netflix's war, which gzips
+//! it). The binary's own runs, on real time, are in `tests/cases/drain_watch.rs`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eureka_double::{
+    EurekaDouble, FaultPeer, InstanceSpec, RecordedRequest, ScriptedReply, ServerFlavour,
+};
+use serde_json::Value;
+
+use crate::clock::fake::FakeClock;
+use crate::eureka::EurekaClient;
+use crate::hooks::prestop;
+use crate::hooks::test_support::settings_for;
+use crate::log::captured;
+use crate::settings::Hook;
+
+const APP: &str = "demo-service";
+const HOST: &str = "pod-0";
+const ID: &str = "pod-0:demo-service:8080";
+/// The doubles' response cache refresh interval, and the hook's `--server-cache`.
+const CACHE: Duration = Duration::from_secs(1);
+const SECOND: Duration = Duration::from_secs(1);
+/// The path every listing GET (the prime and the polls) asks for.
+const LISTING: &str = "/eureka/apps/DEMO-SERVICE";
+
+/// Runs `case` on every flavour at once, each on a thread named after the test and its flavour
+/// (so a failure says which one failed, and each reads its own log lines).
+fn on_both_flavours(case: fn(ServerFlavour)) {
+    let test = std::thread::current().name().unwrap_or_default().to_owned();
+    let real = Instant::now();
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = ServerFlavour::ALL
+            .into_iter()
+            .map(|flavour| {
+                let run = std::thread::Builder::new()
+                    .name(format!("{test}::{flavour}"))
+                    .spawn_scoped(scope, move || case(flavour))
+                    .unwrap();
+                (flavour, run)
+            })
+            .collect();
+        let failed: Vec<String> = runs
+            .into_iter()
+            .filter_map(|(flavour, run)| run.join().is_err().then(|| flavour.to_string()))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "failed on {failed:?} (the panics above name the flavour's thread)"
+        );
+    });
+    // The figure docs/development.md gives (`-- --nocapture --test-threads 1`).
+    println!("real time: {} ms", real.elapsed().as_millis());
+}
+
+/// A double of `flavour` on `clock` with 20 UP instances of [`APP`] (this pod's among them) and a
+/// read-only cache refreshed every `interval` (`Duration::ZERO`: no read-only cache). At 20
+/// instances the hook polls the delta on Spring Cloud's server (its listing goes out
+/// uncompressed) and the listing on the war (compressed, and smaller than the delta's full
+/// form): see [`polled`].
+fn cached_registry(
+    clock: &'static FakeClock,
+    flavour: ServerFlavour,
+    interval: Duration,
+) -> EurekaDouble {
+    let double = EurekaDouble::builder()
+        .flavour(flavour)
+        .response_cache_interval(interval)
+        .clock(|| clock.epoch_ms())
+        .start();
+    double.register(InstanceSpec::new(APP, HOST, 8080));
+    double.register_many(APP, 1, 19);
+    double
+}
+
+/// The path the hook polls on a [`cached_registry`] of `flavour`.
+fn polled(flavour: ServerFlavour) -> &'static str {
+    match flavour {
+        ServerFlavour::SpringCloud => "/eureka/apps/delta",
+        ServerFlavour::NetflixWar => LISTING,
+    }
+}
+
+/// What one prestop did.
+struct Drained {
+    result: anyhow::Result<()>,
+    /// Virtual time from the start of prestop to its end.
+    took: Duration,
+    /// When it started, in the doubles' epoch milliseconds.
+    started_ms: i64,
+    /// The windows the drain waited for (the first is the whole drain).
+    waits: Vec<Duration>,
+}
+
+impl Drained {
+    /// Virtual time from prestop's start to `request`'s arrival.
+    fn offset(&self, request: &RecordedRequest) -> Duration {
+        Duration::from_millis(u64::try_from(request.epoch_ms - self.started_ms).unwrap())
+    }
+}
+
+/// prestop in-process against `urls` on `clock`, with `extra` arguments.
+fn prestop_on(clock: &'static FakeClock, urls: &str, extra: &[&str]) -> Drained {
+    let args = [&["prestop", "--app", APP][..], extra].concat();
+    let settings = settings_for(urls, &args);
+    let Hook::Prestop { drain, watch } = settings.hook else {
+        unreachable!("{args:?} is prestop")
+    };
+    let client = EurekaClient::new(None, clock);
+    let (started, started_ms) = (clock.elapsed(), clock.epoch_ms());
+    let result = prestop::prestop(&settings, &client, clock, drain, watch);
+    Drained {
+        result,
+        took: clock.elapsed().checked_sub(started).unwrap(),
+        started_ms,
+        waits: clock.waits(),
+    }
+}
+
+/// The GETs of the key the hook polls on `double`: its prime, then the polls.
+fn polls(double: &EurekaDouble) -> Vec<RecordedRequest> {
+    let path = polled(double.flavour());
+    double
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "GET" && request.path == path)
+        .collect()
+}
+
+/// The hook's PUTs the registry accepted (the other of Spring's two ids is a 404; a peer's
+/// replication of its own PUT is not the hook's).
+fn accepted_puts(double: &EurekaDouble) -> Vec<RecordedRequest> {
+    double
+        .requests()
+        .into_iter()
+        .filter(|request| {
+            request.method == "PUT"
+                && request.status == 200
+                && request.header("x-netflix-discovery-replication").is_none()
+        })
+        .collect()
+}
+
+/// The lines of `event` about `double`.
+fn events(event: &str, double: &EurekaDouble) -> Vec<Value> {
+    captured::mentioning(event, &double.base_url())
+        .into_iter()
+        .filter(|line| line["peer"] == double.base_url().as_str())
+        .collect()
+}
+
+/// The `seconds` of the one propagation line for `double`.
+fn seconds_for(double: &EurekaDouble) -> f64 {
+    let lines = events("propagated", double);
+    assert_eq!(lines.len(), 1, "propagation lines: {lines:?}");
+    assert_eq!(lines[0]["instance"], ID);
+    lines[0]["seconds"].as_f64().unwrap()
+}
+
+/// The message of the one `drain_finished` line this thread logged.
+fn drain_finished() -> String {
+    let lines = captured::of_this_thread("drain_finished");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines[0]["message"].as_str().unwrap().to_owned()
+}
+
+fn assert_instance(double: &EurekaDouble, status: &str, overridden: &str) {
+    let state = double.instance(APP, ID).unwrap();
+    assert_eq!(
+        (state.status.as_str(), state.overridden_status.as_str()),
+        (status, overridden)
+    );
+}
+
+#[test]
+fn a_peer_is_seen_on_the_first_poll_after_the_refresh_that_follows_the_put() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = cached_registry(clock, flavour, CACHE);
+        let drained = prestop_on(
+            clock,
+            &double.base_url(),
+            &["--server-cache", "1s", "--drain", "3s"],
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.took, 3 * SECOND);
+        assert_eq!(drained.waits[0], 3 * SECOND);
+        assert_eq!(drain_finished(), "drain of 3s held");
+        // The PUT at once, the refresh on the 1 s grid a second later, and the poll then.
+        let puts = accepted_puts(&double);
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        assert_eq!(drained.offset(&puts[0]), Duration::ZERO);
+        assert!((seconds_for(&double) - 1.0).abs() < 1e-9);
+        // The prime, then a poll a second until the drain's end.
+        let gets = polls(&double);
+        let at: Vec<Duration> = gets.iter().map(|get| drained.offset(get)).collect();
+        assert_eq!(at, [Duration::ZERO, SECOND, 2 * SECOND], "{gets:?}");
+        // Every GET asks for the same cache key: the compact listing's, or the delta's that Spring
+        // clients read (full form); the log names the key.
+        let (form, source) = match flavour {
+            ServerFlavour::SpringCloud => (None, "apps/delta"),
+            ServerFlavour::NetflixWar => (Some("compact"), "apps/{APP}"),
+        };
+        for get in &gets {
+            for (name, value) in [
+                ("Accept", Some("application/json")),
+                ("X-Eureka-Accept", form),
+                ("Accept-Encoding", Some("gzip")),
+            ] {
+                assert_eq!(get.header(name), value, "{get:?}");
+            }
+        }
+        let sources = events("watch_source", &double);
+        assert_eq!(sources.len(), 1, "{sources:?}");
+        assert_eq!(sources[0]["source"], source);
+    });
+}
+
+#[test]
+fn after_propagation_ends_the_drain_that_long_after_the_last_peer_showed_the_change() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let fast = cached_registry(clock, flavour, CACHE);
+        let slow = cached_registry(clock, flavour, 2 * CACHE);
+        let urls = format!("{},{}", fast.base_url(), slow.base_url());
+        let drained = prestop_on(
+            clock,
+            &urls,
+            &[
+                "--server-cache",
+                "2s",
+                "--drain",
+                "8s",
+                "--after-propagation",
+                "1s",
+            ],
+        );
+        drained.result.as_ref().unwrap();
+        assert!((seconds_for(&fast) - 1.0).abs() < 1e-9);
+        assert!((seconds_for(&slow) - 2.0).abs() < 1e-9);
+        assert_eq!(
+            drained.took,
+            3 * SECOND,
+            "1 s after the slow peer's sighting"
+        );
+        assert!(
+            drain_finished().starts_with("drain ended after 3s of 8s"),
+            "{}",
+            drain_finished()
+        );
+    });
+}
+
+#[test]
+fn a_peer_that_accepts_the_put_but_drops_the_mark_is_marked_again_once_and_the_drain_held_in_full()
+{
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = cached_registry(clock, flavour, CACHE);
+        // A lost write: the peer answers 200 and changes nothing.
+        double.script(
+            ScriptedReply::on("PUT", &format!("/{ID}/status?value=OUT_OF_SERVICE"))
+                .times(1)
+                .status(200),
+        );
+        let drained = prestop_on(
+            clock,
+            &double.base_url(),
+            &[
+                "--server-cache",
+                "1s",
+                "--drain",
+                "12s",
+                "--after-propagation",
+                "0s",
+            ],
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.took, 12 * SECOND);
+        let finished = drain_finished();
+        assert!(
+            finished.starts_with("drain of 12s held in full")
+                && finished.contains("had lost the mark"),
+            "{finished}"
+        );
+        assert_eq!(events("mark_lost", &double).len(), 1);
+        let puts = accepted_puts(&double);
+        assert_eq!(puts.len(), 2, "the mark and one re-mark: {puts:?}");
+        let live_reads: Vec<String> = double
+            .requests()
+            .into_iter()
+            .filter(|request| request.method == "GET" && request.path.starts_with(LISTING))
+            .map(|request| request.path)
+            .filter(|path| path.starts_with(&format!("{LISTING}/")))
+            .collect();
+        assert_eq!(
+            live_reads,
+            [format!("{LISTING}/{ID}")],
+            "the live record, read once"
+        );
+        // The check after the server cache and its margin (6 s), the re-mark, then a refresh.
+        let logged = seconds_for(&double);
+        let remarked = drained.offset(&puts[1]).as_secs_f64();
+        assert!(
+            (6.0..8.0).contains(&remarked) && logged > remarked && logged <= remarked + 1.0,
+            "re-marked at {remarked} s, seen at {logged} s"
+        );
+        assert_instance(&double, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+    });
+}
+
+/// A watch long enough for a mark to be lost and got back: a 15 s drain that ends 2 s after the
+/// last sighting, on 1 s server caches.
+const LONG_WATCH: &[&str] = &[
+    "--server-cache",
+    "1s",
+    "--drain",
+    "15s",
+    "--after-propagation",
+    "2s",
+];
+
+#[test]
+fn a_peer_that_loses_the_mark_after_consumers_saw_it_is_marked_again_and_the_drain_counts_from_the_new_sighting()
+ {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = Arc::new(cached_registry(clock, flavour, CACHE));
+        // Seen at 1 s; then the override is removed, and the app's next heartbeat registers it
+        // UP again.
+        let losing = Arc::clone(&double);
+        clock.at(SECOND + SECOND / 2, move || {
+            assert_eq!(
+                losing.lose_override(&InstanceSpec::new(APP, HOST, 8080)),
+                404
+            );
+        });
+        let drained = prestop_on(clock, &double.base_url(), LONG_WATCH);
+        drained.result.as_ref().unwrap();
+
+        assert!((seconds_for(&double) - 1.0).abs() < 1e-9);
+        assert_eq!(events("mark_lost_after_sighting", &double).len(), 1);
+        assert_eq!(events("mark_lost", &double).len(), 1);
+        let again = events("propagated_again", &double);
+        assert_eq!(again.len(), 1, "{again:?}");
+        // The drain ended --after-propagation after the new sighting, not after the first one.
+        let seen_again = Duration::from_secs_f64(again[0]["seconds"].as_f64().unwrap());
+        assert!(seen_again > 2 * SECOND, "{seen_again:?}");
+        assert_eq!(drained.took, seen_again + 2 * SECOND);
+        assert!(drain_finished().starts_with("drain ended after"));
+        assert_eq!(accepted_puts(&double).len(), 2, "the mark and one re-mark");
+        assert_instance(&double, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+    });
+}
+
+#[test]
+fn replicated_peers_that_lose_the_mark_after_the_sighting_are_each_logged_remarked_or_given_it_back()
+ {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let (a, b) = (
+            Arc::new(cached_registry(clock, flavour, CACHE)),
+            Arc::new(cached_registry(clock, flavour, CACHE)),
+        );
+        a.replicate_to(&[&b]);
+        b.replicate_to(&[&a]);
+        // The override is removed on one peer; the removal and the app's re-registration UP that
+        // follows it replicate to the other (time stands still until they have), so both lose
+        // the mark.
+        let (on_a, on_b) = (Arc::clone(&a), Arc::clone(&b));
+        clock.at(SECOND + SECOND / 2, move || {
+            assert_eq!(on_a.lose_override(&InstanceSpec::new(APP, HOST, 8080)), 404);
+            let replicated = Instant::now();
+            while on_b.instance(APP, ID).unwrap().status != "UP" {
+                assert!(
+                    replicated.elapsed() < Duration::from_secs(5),
+                    "no replication"
+                );
+                std::thread::yield_now();
+            }
+        });
+        let urls = format!("{},{}", a.base_url(), b.base_url());
+        let drained = prestop_on(clock, &urls, LONG_WATCH);
+        drained.result.as_ref().unwrap();
+        assert!(drain_finished().starts_with("drain ended after"));
+        for peer in [&a, &b] {
+            assert_eq!(events("mark_lost_after_sighting", peer).len(), 1);
+            // Its live record showed the mark lost (it was marked again) or back by replication.
+            assert_eq!(
+                events("mark_lost", peer).len() + events("mark_back", peer).len(),
+                1
+            );
+            assert_eq!(events("propagated_again", peer).len(), 1);
+            assert_instance(peer, "OUT_OF_SERVICE", "OUT_OF_SERVICE");
+        }
+        assert!(
+            !events("mark_lost", &a).is_empty() || !events("mark_lost", &b).is_empty(),
+            "somebody marked it again"
+        );
+    });
+}
+
+#[test]
+fn an_unreachable_second_peer_forces_the_full_drain() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = cached_registry(clock, flavour, CACHE);
+        let down = FaultPeer::refused();
+        let urls = format!("{},{}", double.base_url(), down.base_url());
+        let drained = prestop_on(
+            clock,
+            &urls,
+            &[
+                "--server-cache",
+                "1s",
+                "--request-timeout",
+                "1s",
+                "--drain",
+                "4s",
+                "--after-propagation",
+                "0s",
+            ],
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.waits[0], 4 * SECOND);
+        let finished = drain_finished();
+        assert!(
+            finished.starts_with("drain of 4s held in full")
+                && finished.contains(&format!(
+                    "{} was not watched (it did not accept the mark)",
+                    down.base_url()
+                )),
+            "{finished}"
+        );
+        assert!(seconds_for(&double) <= 1.0);
+    });
+}
+
+#[test]
+fn a_server_without_a_response_cache_counts_as_seen_on_the_first_poll() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = cached_registry(clock, flavour, Duration::ZERO);
+        let drained = prestop_on(
+            clock,
+            &double.base_url(),
+            &[
+                "--server-cache",
+                "0s",
+                "--drain",
+                "5s",
+                "--after-propagation",
+                "500ms",
+            ],
+        );
+        drained.result.as_ref().unwrap();
+        assert!((seconds_for(&double) - 1.0).abs() < 1e-9);
+        assert_eq!(drained.took, SECOND + SECOND / 2);
+        assert_eq!(polls(&double).len(), 2, "the prime and one poll");
+    });
+}
+
+/// Every peer showed the change (on the first poll, a second in), but a second plus
+/// `--after-propagation` is past `--drain`: the drain is held in full, and the log says why (it
+/// once said "held in full: " and nothing more).
+#[test]
+fn a_change_seen_too_late_for_after_propagation_holds_the_full_drain_and_says_why() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = cached_registry(clock, flavour, Duration::ZERO);
+        let drained = prestop_on(
+            clock,
+            &double.base_url(),
+            &[
+                "--server-cache",
+                "0s",
+                "--drain",
+                "2500ms",
+                "--after-propagation",
+                "10s",
+            ],
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.took, 2 * SECOND + SECOND / 2);
+        let finished = drain_finished();
+        assert!(
+            finished.contains(
+                "held in full: every peer showed the change, but too late for --after-propagation"
+            ),
+            "{finished}"
+        );
+        seconds_for(&double);
+    });
+}
+
+#[test]
+fn a_spring_cloud_server_with_the_delta_disabled_is_watched_on_the_app_listing() {
+    let real = Instant::now();
+    let clock = FakeClock::leaked();
+    let double = cached_registry(clock, ServerFlavour::SpringCloud, CACHE);
+    // `eureka.server.disable-delta=true`: ApplicationsResource answers the delta 403.
+    double.script(ScriptedReply::on("GET", "/eureka/apps/delta").status(403));
+    let drained = prestop_on(
+        clock,
+        &double.base_url(),
+        &[
+            "--server-cache",
+            "1s",
+            "--drain",
+            "6s",
+            "--after-propagation",
+            "500ms",
+        ],
+    );
+    drained.result.as_ref().unwrap();
+    assert_eq!(drained.took, SECOND + SECOND / 2);
+    let sources = events("watch_source", &double);
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["source"], "apps/{APP}");
+    assert!((seconds_for(&double) - 1.0).abs() < 1e-9);
+    let gets: Vec<RecordedRequest> = double
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "GET")
+        .collect();
+    let deltas = gets
+        .iter()
+        .filter(|get| get.path.ends_with("/delta"))
+        .count();
+    assert_eq!(deltas, 1, "{gets:?}");
+    let listings = gets.iter().filter(|get| get.path == LISTING).count();
+    assert!(listings >= 2, "the prime and a poll: {gets:?}");
+    drop(double);
+    println!("real time: {} ms", real.elapsed().as_millis());
+}
+
+#[test]
+fn sigterm_ends_the_drain_at_its_instant_and_no_peer_is_marked_again_after_it() {
+    on_both_flavours(|flavour| {
+        let clock: &'static FakeClock = Box::leak(Box::new(FakeClock::new().signal_at(4 * SECOND)));
+        let double = cached_registry(clock, flavour, CACHE);
+        // A lost write: without the signal the peer would be marked again at 6 s.
+        double.script(
+            ScriptedReply::on("PUT", &format!("/{ID}/status?value=OUT_OF_SERVICE"))
+                .times(1)
+                .status(200),
+        );
+        let drained = prestop_on(
+            clock,
+            &double.base_url(),
+            &["--server-cache", "1s", "--drain", "30s"],
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.took, 4 * SECOND);
+        let cut_short = captured::of_this_thread("drain_cut_short");
+        assert_eq!(cut_short.len(), 1, "{cut_short:?}");
+        assert_eq!(
+            cut_short[0]["message"],
+            "drain cut short by SIGTERM after 4s of 30s"
+        );
+        // The watch threads stop with the drain; none marks the peer again.
+        assert_eq!(accepted_puts(&double).len(), 1);
+    });
+}
