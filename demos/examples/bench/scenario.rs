@@ -641,6 +641,7 @@ mod tests {
             status,
             response_body_bytes: 0,
             at: Instant::now(),
+            epoch_ms: 0,
             client: None,
         }
     }
