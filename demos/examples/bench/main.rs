@@ -3,8 +3,9 @@
 //! one run on loopback against the in-process Eureka double; the size of the release file of each
 //! target (x86_64 and aarch64) against the size budget, the hook's peak RSS against the memory
 //! budget; the same hook zero-config (no `SERVER_PORT`, no host given: it finds the host itself and
-//! PUTs both of Spring's candidate ids), with its CPU time against the recipe's; and 500 hooks
-//! started at once. Prints a table and writes the same to
+//! PUTs both of Spring's candidate ids), with its CPU time against the recipe's; 500 hooks
+//! started at once; and, with no app name, the cost of finding the pod's instance in a
+//! 1000-instance registry (`lookup`). Prints a table and writes the same to
 //! `target/demos/benchmark.json` (to the tracked `docs/benchmark.json` with `--update-docs`).
 //!
 //! Run: `cargo run --release --example bench` (from the repository; `-- --help` for options).
@@ -22,6 +23,7 @@
 //! This is a measurement, not a test: it exits 0 when targets are missed, and 1 when it could
 //! not measure, including when any measured run of either subject failed.
 
+mod lookup;
 mod machine;
 mod report;
 mod scenario;
@@ -227,6 +229,12 @@ fn benchmark(options: &Options) -> Result<()> {
     );
     let stampede = scenario.stampede(options.concurrent, STAMPEDE_REQUEST_TIMEOUT)?;
 
+    eprintln!(
+        "bench: no app name: the look-up in a {}-instance registry",
+        lookup::INSTANCES
+    );
+    let lookup = lookup::measure(&binary.path, options.iterations, options.rss_runs)?;
+
     let [hook, zero_config, recipe] = &samples;
     let results = Results {
         options,
@@ -249,6 +257,8 @@ fn benchmark(options: &Options) -> Result<()> {
     for note in &notes {
         println!("- {note}");
     }
+    println!();
+    lookup.print();
     let named = [
         ("eureka-hook", hook),
         ("eureka-hook zero-config", zero_config),
@@ -292,6 +302,7 @@ fn benchmark(options: &Options) -> Result<()> {
     );
     let failed_runs = warmup_failures.len()
         + stampede.failures.len()
+        + lookup.failures.len()
         + [hook, zero_config, recipe]
             .into_iter()
             .chain(parts.iter().map(|part| &part.sample))
@@ -299,6 +310,7 @@ fn benchmark(options: &Options) -> Result<()> {
             .sum::<usize>();
     let mut document = results.to_json(&scenario, &rows, &notes, warmup_failures, machine)?;
     document["source"] = source;
+    document["no_app_name_lookup"] = lookup.to_json();
     let path = report::update_json(options.update_docs, |map| {
         let size_lab = map.remove("size_lab");
         map.clear();

@@ -568,7 +568,7 @@ fn judge_puts(
 
 /// User plus system CPU time of this process' waited-for children so far (`RUSAGE_CHILDREN`);
 /// `None` if the kernel does not say.
-fn children_cpu() -> Option<Duration> {
+pub fn children_cpu() -> Option<Duration> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a whole rusage into the pointer it is given, which points to one.
     let usage = unsafe {

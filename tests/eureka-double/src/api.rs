@@ -156,9 +156,10 @@ fn cached(registry: &mut Registry, entity: Entity, call: &Call) -> Reply {
         format: call.format,
         detail: call.detail,
     };
-    match registry.cached_payload(key, call.now) {
+    match registry.cached_payload(key.clone(), call.now) {
         Some(payload) if call.gzip => {
-            Reply::with_body(200, call.format.content_type(), gzip(payload.as_bytes()))
+            let body = registry.gzipped_payload(&key, &payload, gzip);
+            Reply::with_body(200, call.format.content_type(), body)
                 .header("Content-Encoding", "gzip")
         }
         Some(payload) => Reply::with_body(200, call.format.content_type(), payload),

@@ -306,6 +306,16 @@ impl Registry {
         payload
     }
 
+    /// `payload`, cached under `key`, gzip-compressed by `compress` (once per payload).
+    pub(crate) fn gzipped_payload(
+        &mut self,
+        key: &CacheKey,
+        payload: &str,
+        compress: impl FnOnce(&[u8]) -> Vec<u8>,
+    ) -> Vec<u8> {
+        self.cache.gzipped(key, payload, compress)
+    }
+
     /// The cache timer's work: copy the read-write payload of every read-only key.
     pub(crate) fn refresh_read_only_cache(&mut self, now: i64) {
         for key in self.cache.read_only_keys() {
