@@ -17,7 +17,7 @@ use super::answer::{Answer, answer_of, body_of, sized_body_of, unreadable};
 use super::body::{MAX_BODY_BYTES, MAX_REGISTRY_BYTES};
 use super::budget::Budget;
 use super::document::{
-    Instance, Registered, StatusChange, is_applications_document, parse_application_document,
+    Instance, Listed, StatusChange, is_applications_document, parse_application_document,
     parse_instance_document, parse_registry_document, parse_status_change,
 };
 use super::status::InstanceStatus;
@@ -253,17 +253,19 @@ impl<'clock> EurekaClient<'clock> {
         parse_application_document(&body).map_err(|problem| unreadable(&problem))
     }
 
-    /// Sends `request` and reads every instance of the registry document it returns, with the
-    /// bytes it took on the wire.
+    /// Sends `request` and reads the instances of the registry document it returns that
+    /// `wanted` accepts (by their JSON text), with the bytes it took on the wire.
     pub fn registry(
         &self,
         peer: &Peer,
         request: &RegistryRequest,
         budget: impl Into<Budget>,
-    ) -> Result<(Vec<Registered>, usize), Answer> {
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Result<(Listed, usize), Answer> {
         let (body, bytes) = sized_body_of(self.transport.exchange(&request.call(peer), budget))?;
-        let registered = parse_registry_document(&body).map_err(|problem| unreadable(&problem))?;
-        Ok((registered, bytes))
+        let listed =
+            parse_registry_document(&body, wanted).map_err(|problem| unreadable(&problem))?;
+        Ok((listed, bytes))
     }
 
     /// The app's own health check: one GET of `url` (not a registry URL) within `budget`, with no

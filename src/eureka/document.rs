@@ -91,10 +91,15 @@ pub struct Registered {
     pub instance: Instance,
 }
 
-/// Every instance of a registry document (`GET apps/`, or `apps/delta`, whose cancelled
-/// instances are left out), in order. A 1000-instance registry is about 1.5 MB of JSON; only one
-/// instance at a time is decoded into a tree, so the document's text is most of the memory used.
-pub fn parse_registry_document(body: &str) -> Result<Vec<Registered>, String> {
+/// The instances of a registry document (`GET apps/`, or `apps/delta`, whose cancelled instances
+/// are left out) whose JSON text `wanted` accepts, in order, and how many instances it lists in
+/// all. A 1000-instance registry is about 1 MB of JSON; only the instances `wanted` accepts are
+/// decoded into a tree, one at a time, so the document's text is most of the memory used and
+/// the text's scan most of the time.
+pub fn parse_registry_document(
+    body: &str,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Listed, String> {
     let document: BTreeMap<String, &RawValue> =
         serde_json::from_str(body).map_err(|err| err.to_string())?;
     let applications: BTreeMap<String, &RawValue> = document
@@ -102,6 +107,7 @@ pub fn parse_registry_document(body: &str) -> Result<Vec<Registered>, String> {
         .ok_or_else(|| "no applications object".to_string())
         .and_then(|raw| serde_json::from_str(raw.get()).map_err(|err| err.to_string()))?;
     let mut registered = Vec::new();
+    let mut listed: usize = 0;
     for application in one_or_many(applications.get("application").copied())? {
         let fields: BTreeMap<String, &RawValue> =
             serde_json::from_str(application.get()).map_err(|err| err.to_string())?;
@@ -110,6 +116,10 @@ pub fn parse_registry_document(body: &str) -> Result<Vec<Registered>, String> {
             .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
             .ok_or_else(|| "an application without a name".to_string())?;
         for raw in one_or_many(fields.get("instance").copied())? {
+            listed = listed.saturating_add(1);
+            if !wanted(raw.get()) {
+                continue;
+            }
             let item: Value = serde_json::from_str(raw.get()).map_err(|err| err.to_string())?;
             if item.get("actionType").and_then(Value::as_str) == Some("DELETED") {
                 continue;
@@ -122,7 +132,15 @@ pub fn parse_registry_document(body: &str) -> Result<Vec<Registered>, String> {
             });
         }
     }
-    Ok(registered)
+    Ok(Listed { registered, listed })
+}
+
+/// What [`parse_registry_document`] kept of a registry document.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub registered: Vec<Registered>,
+    /// Every instance it listed, kept or not, cancelled ones included.
+    pub listed: usize,
 }
 
 /// The items of a JSON array, or the one object Eureka's older codecs write for a single item;
@@ -273,7 +291,9 @@ mod tests {
                  "port":9090}},
               {"name":"GONE","instance":[{"instanceId":"g","hostName":"g","actionType":"DELETED"}]},
               {"name":"EMPTY","instance":null}]}}"#;
-        let registered = parse_registry_document(body).unwrap();
+        let every = |_: &str| true;
+        let Listed { registered, listed } = parse_registry_document(body, &every).unwrap();
+        assert_eq!(listed, 4, "the cancelled one is counted too");
         let shown: Vec<(&str, &str, &str, Option<u16>)> = registered
             .iter()
             .map(|r| {
@@ -293,8 +313,17 @@ mod tests {
                 ("BILLING", "b-0", "10.0.0.9", Some(9090)),
             ]
         );
+        let billing = |raw: &str| raw.contains("10.0.0.9");
+        let only = parse_registry_document(body, &billing).unwrap();
+        assert_eq!((only.registered.len(), only.listed), (1, 4));
+        assert_eq!(only.registered[0].instance.id, "b-0");
         let single_app = r#"{"applications":{"application":{"name":"A","instance":[]}}}"#;
-        assert_eq!(parse_registry_document(single_app).unwrap(), []);
+        assert_eq!(
+            parse_registry_document(single_app, &every)
+                .unwrap()
+                .registered,
+            []
+        );
         for bad in [
             "",
             "[]",
@@ -303,7 +332,7 @@ mod tests {
             r#"{"applications":{"application":[{"instance":[]}]}}"#,
             r#"{"applications":{"application":[{"name":"A","instance":[{"status":"UP"}]}]}}"#,
         ] {
-            assert!(parse_registry_document(bad).is_err(), "{bad}");
+            assert!(parse_registry_document(bad, &every).is_err(), "{bad}");
         }
     }
 

@@ -17,6 +17,6 @@ pub use answer::{Answer, unreadable};
 pub use budget::{Budget, Limit};
 pub use client::{EurekaClient, RegistryRequest};
 pub use describe::shown;
-pub use document::{Instance, Registered, StatusChange, parse_application_document};
+pub use document::{Instance, Listed, Registered, StatusChange, parse_application_document};
 pub use peer::Peer;
 pub use status::InstanceStatus;

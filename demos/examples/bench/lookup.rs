@@ -82,9 +82,11 @@ pub fn measure(hook: &Path, runs: usize, rss_runs: usize) -> Result<LookupCost> 
                 (false, false) => {
                     unnamed.push(wall);
                     cpu_unnamed.extend(cpu);
-                    reads.push(logged_read_time(&stderr).with_context(|| {
-                        format!("the hook logged no registry read:\n{stderr}")
-                    })?);
+                    reads.push(
+                        logged_read_time(&stderr).with_context(|| {
+                            format!("the hook logged no registry read:\n{stderr}")
+                        })?,
+                    );
                 }
                 (true, false) => {
                     named.push(wall);
@@ -112,8 +114,8 @@ pub fn measure(hook: &Path, runs: usize, rss_runs: usize) -> Result<LookupCost> 
 
 /// The size of `GET apps/`'s body as the double sends it, gzipped or not.
 fn read_size(registry: &EurekaDouble, gzip: bool) -> Result<usize> {
-    let mut request = ureq::get(format!("{}apps/", registry.base_url()))
-        .header("Accept", "application/json");
+    let mut request =
+        ureq::get(format!("{}apps/", registry.base_url())).header("Accept", "application/json");
     if gzip {
         request = request.header("Accept-Encoding", "gzip");
     }
@@ -144,9 +146,7 @@ fn run(
         argv.push(rss_file.clone().into());
         argv.push(hook.into());
     }
-    argv.extend(
-        ["status", "--hostname", HOST, "--eureka-url"].map(OsString::from),
-    );
+    argv.extend(["status", "--hostname", HOST, "--eureka-url"].map(OsString::from));
     argv.push(registry.base_url().into());
     if with_app {
         argv.extend(["--app", APP].map(OsString::from));
@@ -179,7 +179,9 @@ fn run(
 
 /// The `N ms` of the hook's `… instances listed (B bytes on the wire, N ms)` line.
 fn logged_read_time(stderr: &str) -> Option<Duration> {
-    let line = stderr.lines().find(|line| line.contains("instances listed"))?;
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("instances listed"))?;
     let millis = line.rsplit(", ").next()?.strip_suffix(" ms)")?;
     millis.trim().parse().ok().map(Duration::from_millis)
 }

@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
-use super::matching::{RegistryMatch, match_registered};
+use super::matching::{RegistryMatch, match_registered, may_be_this_pods};
 use crate::clock::Clock;
-use crate::eureka::{Answer, Budget, EurekaClient, Limit, Registered, RegistryRequest};
+use crate::eureka::{Answer, Budget, EurekaClient, Limit, Listed, Registered, RegistryRequest};
 use crate::exit::{Exit, HookFailed};
 use crate::hooks::requests::{clients_delta, clients_registry};
 use crate::log;
@@ -125,10 +125,11 @@ pub fn identify(
             .max(1);
         let share = left.checked_div(peers_left).unwrap_or(left);
         let read_started = clock.now();
-        let (registry, bytes) = match client.registry(
+        let (Listed { registered, listed }, bytes) = match client.registry(
             peer,
             &read.request(),
             Budget::of(share, Limit::RequestTimeout),
+            &|raw| may_be_this_pods(raw, unnamed),
         ) {
             Ok(read) => read,
             Err(answer) => {
@@ -144,23 +145,18 @@ pub fn identify(
         log::info(
             "registry_read",
             &format!(
-                "peer {peer}: {} {} ({bytes} bytes on the wire, {} ms)",
-                registry.len(),
+                "peer {peer}: {listed} {} ({bytes} bytes on the wire, {} ms)",
                 read.counted(),
                 took.as_millis()
             ),
         );
-        match match_registered(&registry, unnamed) {
+        match match_registered(&registered, unnamed) {
             RegistryMatch::One(found, why) => {
                 return found_identity(unnamed, found, &why, &peer.to_string());
             }
             RegistryMatch::Several(several) => return Err(ambiguous(unnamed, &several)),
             RegistryMatch::None(_) => {
-                listed_without_match.push(format!(
-                    "{peer} ({} {})",
-                    registry.len(),
-                    read.counted()
-                ));
+                listed_without_match.push(format!("{peer} ({listed} {})", read.counted()));
             }
         }
     }
