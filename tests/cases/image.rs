@@ -185,12 +185,14 @@ fn the_scratch_image_watches_inbound_traffic_as_its_non_root_user() {
     let app = App::ipv4();
     let double = EurekaDouble::start();
     double.register(InstanceSpec::new(APP, HOST, app.port()));
+    // The consumer sends until the hook has exited (`finish`), however long the container takes
+    // to start: with a fixed 1.2 s it had once stopped before a slow start's mark.
     let consumer = Consumer::start(
         &app,
         "127.0.0.2",
         Connections::KeepAlive,
         std::time::Duration::from_millis(100),
-        std::time::Duration::from_millis(1200),
+        std::time::Duration::from_secs(60),
     );
     let url = double.base_url();
     let port = app.port().to_string();
