@@ -51,7 +51,8 @@ pub fn prestop(
     match found {
         Ok(identity) => super::prestop(&settings.with(identity), client, clock, drain, watch),
         Err(failure) => {
-            log::error(
+            // A warning now, for whoever watches the drain; the error line comes at its end.
+            log::warn(
                 "not_identified",
                 &format!("{failure}; nothing was marked, the drain is held all the same"),
             );
