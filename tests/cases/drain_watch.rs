@@ -19,35 +19,10 @@ macro_rules! on_both_flavours {
         mod $case {
             #[test]
             fn on_both_flavours() {
-                super::on_each_flavour(super::$case);
+                eureka_double::ServerFlavour::each(super::$case);
             }
         }
     )*};
-}
-
-/// Runs `case` on every flavour at once, each on a thread named after its flavour (so a failure
-/// says which one failed), so that the pair takes the wall time of one run.
-fn on_each_flavour(case: fn(ServerFlavour)) {
-    std::thread::scope(|scope| {
-        let runs: Vec<_> = ServerFlavour::ALL
-            .into_iter()
-            .map(|flavour| {
-                let run = std::thread::Builder::new()
-                    .name(flavour.to_string())
-                    .spawn_scoped(scope, move || case(flavour))
-                    .unwrap();
-                (flavour, run)
-            })
-            .collect();
-        let failed: Vec<String> = runs
-            .into_iter()
-            .filter_map(|(flavour, run)| run.join().is_err().then(|| flavour.to_string()))
-            .collect();
-        assert!(
-            failed.is_empty(),
-            "failed on {failed:?} (the panics above name the flavour's thread)"
-        );
-    });
 }
 
 on_both_flavours!(
@@ -444,7 +419,7 @@ fn body_bytes(double: &EurekaDouble, path: &str, headers: &[(&str, &str)]) -> (u
 /// gives (`cargo test --test e2e bytes_per_poll -- --nocapture`).
 #[test]
 fn bytes_per_poll_of_the_app_listing_and_of_the_delta_on_each_flavour() {
-    on_each_flavour(bytes_per_poll_on);
+    ServerFlavour::each(bytes_per_poll_on);
 }
 
 fn bytes_per_poll_on(flavour: ServerFlavour) {

@@ -31,31 +31,10 @@ const SECOND: Duration = Duration::from_secs(1);
 /// The path every listing GET (the prime and the polls) asks for.
 const LISTING: &str = "/eureka/apps/DEMO-SERVICE";
 
-/// Runs `case` on every flavour at once, each on a thread named after the test and its flavour
-/// (so a failure says which one failed, and each reads its own log lines).
+/// Runs `case` on every flavour at once (`ServerFlavour::each`), and prints the real time taken.
 fn on_both_flavours(case: fn(ServerFlavour)) {
-    let test = std::thread::current().name().unwrap_or_default().to_owned();
     let real = Instant::now();
-    std::thread::scope(|scope| {
-        let runs: Vec<_> = ServerFlavour::ALL
-            .into_iter()
-            .map(|flavour| {
-                let run = std::thread::Builder::new()
-                    .name(format!("{test}::{flavour}"))
-                    .spawn_scoped(scope, move || case(flavour))
-                    .unwrap();
-                (flavour, run)
-            })
-            .collect();
-        let failed: Vec<String> = runs
-            .into_iter()
-            .filter_map(|(flavour, run)| run.join().is_err().then(|| flavour.to_string()))
-            .collect();
-        assert!(
-            failed.is_empty(),
-            "failed on {failed:?} (the panics above name the flavour's thread)"
-        );
-    });
+    ServerFlavour::each(case);
     // The figure docs/development.md gives (`-- --nocapture --test-threads 1`).
     println!("real time: {} ms", real.elapsed().as_millis());
 }
