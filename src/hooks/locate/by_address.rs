@@ -116,6 +116,7 @@ pub fn identify(
         );
     }
     let started = clock.now();
+    let wanted = may_be_this_pods(unnamed);
     let mut failures: Vec<(String, Answer)> = Vec::new();
     let mut listed_without_match: Vec<String> = Vec::new();
     for (index, peer) in peers.iter().enumerate() {
@@ -129,7 +130,7 @@ pub fn identify(
             peer,
             &read.request(),
             Budget::of(share, Limit::RequestTimeout),
-            &|raw| may_be_this_pods(raw, unnamed),
+            &wanted,
         ) {
             Ok(read) => read,
             Err(answer) => {

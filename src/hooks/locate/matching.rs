@@ -147,15 +147,22 @@ pub fn match_registered<'a>(registry: &'a [Registered], unnamed: &Unnamed) -> Re
 /// Whether an instance's JSON text may be this pod's: it names one of this pod's addresses (in
 /// any case, as host names compare), or, with an id given, anything (ids may be escaped). Only
 /// these are decoded, a few of a registry's thousand.
-pub fn may_be_this_pods(raw: &str, unnamed: &Unnamed) -> bool {
-    unnamed.given_id.is_some()
-        || unnamed.pod.addresses().any(|address| {
-            !address.is_empty()
-                && raw
-                    .as_bytes()
+/// The test is built once (this pod's addresses gathered once) and applied to every instance.
+pub fn may_be_this_pods(unnamed: &Unnamed) -> impl Fn(&str) -> bool + '_ {
+    let any_instance = unnamed.given_id.is_some();
+    let addresses: Vec<&str> = unnamed
+        .pod
+        .addresses()
+        .filter(|address| !address.is_empty())
+        .collect();
+    move |raw| {
+        any_instance
+            || addresses.iter().any(|address| {
+                raw.as_bytes()
                     .windows(address.len())
                     .any(|window| window.eq_ignore_ascii_case(address.as_bytes()))
-        })
+            })
+    }
 }
 
 /// What [`match_registered`] looks for, in words.
@@ -369,15 +376,14 @@ mod tests {
     #[test]
     fn only_instances_naming_an_address_of_this_pod_are_worth_decoding() {
         let me = unnamed(pod("pod-0.orders.svc", Some("10.0.0.1"), 8080));
-        assert!(may_be_this_pods(r#"{"hostName":"POD-0.orders.svc"}"#, &me));
-        assert!(may_be_this_pods(r#"{"ipAddr":"10.0.0.1"}"#, &me));
-        assert!(!may_be_this_pods(
-            r#"{"hostName":"pod-1","ipAddr":"10.0.0.2"}"#,
-            &me
+        assert!(may_be_this_pods(&me)(r#"{"hostName":"POD-0.orders.svc"}"#));
+        assert!(may_be_this_pods(&me)(r#"{"ipAddr":"10.0.0.1"}"#));
+        assert!(!may_be_this_pods(&me)(
+            r#"{"hostName":"pod-1","ipAddr":"10.0.0.2"}"#
         ));
         let mut by_id = me;
         by_id.given_id = Some((InstanceId::parse("x").unwrap(), "--instance-id"));
-        assert!(may_be_this_pods("{}", &by_id));
+        assert!(may_be_this_pods(&by_id)("{}"));
     }
 
     #[test]
