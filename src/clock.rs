@@ -257,6 +257,15 @@ pub mod fake {
             self
         }
 
+        /// SIGTERM arrives now: sent by a thread outside virtual time once it has seen, in real
+        /// time, what it waited for (a request that hangs, which virtual time stands still for).
+        pub fn signal_now(&self) {
+            let mut state = lock(&self.shared);
+            state.signal_at = Some(state.elapsed);
+            drop(state);
+            self.shared.changed.notify_all();
+        }
+
         /// Runs `action` on a thread of its own `after` the start; time stands still until it
         /// returns, so what it does happens at that instant.
         pub fn at(&'static self, after: Duration, action: impl FnOnce() + Send + 'static) {

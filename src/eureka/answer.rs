@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::budget::Limit;
 use super::transport::{Exchange, MOST_ATTEMPTS_PER_REQUEST};
 use crate::vars;
 
@@ -16,7 +17,12 @@ pub enum Answer {
     /// 401 or 403.
     CredentialsRefused { status: u16 },
     /// No usable answer: refused, reset, timed out, DNS, TLS, 5xx, a redirect, an unreadable body.
-    Unavailable { reason: String, status: Option<u16> },
+    Unavailable {
+        reason: String,
+        status: Option<u16>,
+        /// The limit that ended the request, when it ran out of time.
+        ran_out: Option<Limit>,
+    },
 }
 
 impl Answer {
@@ -37,6 +43,14 @@ impl Answer {
 
     pub fn is_accepted(&self) -> bool {
         matches!(self, Answer::Accepted { .. })
+    }
+
+    /// The limit that ended the request, when it ran out of time.
+    pub fn ran_out(&self) -> Option<Limit> {
+        match self {
+            Answer::Unavailable { ran_out, .. } => *ran_out,
+            _ => None,
+        }
     }
 }
 
@@ -77,6 +91,7 @@ pub fn answer_of(exchange: Exchange) -> Answer {
             200..=299 => Answer::Unavailable {
                 reason: not_eureka(status, body.as_deref().unwrap_or_default()),
                 status: Some(status),
+                ran_out: None,
             },
             404 => Answer::NotFound,
             401 | 403 => Answer::CredentialsRefused { status },
@@ -89,6 +104,7 @@ pub fn answer_of(exchange: Exchange) -> Answer {
                         .map_or_else(|| "an unnamed location".into(), redirect_target)
                 ),
                 status: Some(status),
+                ran_out: None,
             },
             500..=599 => Answer::Unavailable {
                 reason: match retry_after {
@@ -100,15 +116,20 @@ pub fn answer_of(exchange: Exchange) -> Answer {
                     None => format!("{status} server error"),
                 },
                 status: Some(status),
+                ran_out: None,
             },
             _ => Answer::Unavailable {
                 reason: format!("unexpected HTTP status {status}"),
                 status: Some(status),
+                ran_out: None,
             },
         },
-        Exchange::Failed { reason, .. } => Answer::Unavailable {
+        Exchange::Failed {
+            reason, ran_out, ..
+        } => Answer::Unavailable {
             reason,
             status: None,
+            ran_out,
         },
     }
 }
@@ -149,6 +170,7 @@ pub fn sized_body_of(exchange: Exchange) -> Result<(String, usize), Answer> {
             Answer::Accepted { status } => Answer::Unavailable {
                 reason: format!("answered {status} without an instance document"),
                 status: Some(status),
+                ran_out: None,
             },
             answer => answer,
         }),
@@ -160,6 +182,7 @@ pub fn unreadable(problem: &str) -> Answer {
     Answer::Unavailable {
         reason: format!("answered 200 with a body that is not Eureka JSON ({problem})"),
         status: Some(200),
+        ran_out: None,
     }
 }
 

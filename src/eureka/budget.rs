@@ -13,6 +13,9 @@ pub enum Limit {
     Wait,
     /// prestop's listing before the mark: at most 1 s, or half the request timeout.
     ListingBeforeMark,
+    /// What was left of prestop's drain, when less than a request timeout: the watch's last
+    /// request, which the drain's end cuts short.
+    Drain,
 }
 
 impl Limit {
@@ -24,6 +27,7 @@ impl Limit {
             Limit::ListingBeforeMark => {
                 "the listing before the mark gets at most 1s, or half of --request-timeout"
             }
+            Limit::Drain => "what was left of the drain",
         }
     }
 }

@@ -33,6 +33,15 @@ pub fn describe_failure(err: &ureq::Error, budget: impl Into<Budget>) -> String 
     }
 }
 
+/// Whether the request failed because its time ran out (so the budget's limit is what ended it).
+pub fn ran_out_of_time(err: &ureq::Error) -> bool {
+    match err {
+        ureq::Error::Timeout(_) => true,
+        ureq::Error::Io(io) => matches!(io.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock),
+        _ => false,
+    }
+}
+
 fn describe_io_failure(io: &io::Error, budget: Budget) -> String {
     if let Some(lookup) = name_lookup_failure(io) {
         return format!("the host name does not resolve ({lookup}): check the Eureka URL");

@@ -19,7 +19,7 @@ use ureq::{Agent, Body, RequestExt};
 
 use super::body::{decoded, read_body};
 use super::budget::{Budget, Limit};
-use super::describe::{describe_body_failure, describe_failure};
+use super::describe::{describe_body_failure, describe_failure, ran_out_of_time};
 use super::lookup::NamingResolver;
 use super::tls;
 use crate::clock::Clock;
@@ -89,6 +89,8 @@ pub enum Exchange {
     Failed {
         reason: String,
         transient: bool,
+        /// The limit of the budget, when the attempt ran out of time.
+        ran_out: Option<Limit>,
     },
 }
 
@@ -220,6 +222,7 @@ impl<'clock> Transport<'clock> {
             Err(Failure::Request(err)) => Exchange::Failed {
                 reason: describe_failure(&err, budget),
                 transient: is_transient(&err),
+                ran_out: ran_out_of_time(&err).then_some(budget.limit),
             },
             Err(Failure::Body { status, err }) => Exchange::Failed {
                 reason: format!(
@@ -227,6 +230,7 @@ impl<'clock> Transport<'clock> {
                     describe_body_failure(&err, budget)
                 ),
                 transient: false,
+                ran_out: ran_out_of_time(&err).then_some(budget.limit),
             },
         }
     }
@@ -409,6 +413,7 @@ mod tests {
         let failed = |transient| Exchange::Failed {
             reason: String::new(),
             transient,
+            ran_out: None,
         };
         assert_eq!(failed(true).retry_pause(backoff), Some(backoff));
         assert_eq!(failed(false).retry_pause(backoff), None);
@@ -461,6 +466,35 @@ mod tests {
         assert!(
             started.elapsed() < Duration::from_millis(300),
             "it slept for real"
+        );
+    }
+
+    /// The drain's watch tells a request its end cut short from a peer's failure by this, not by
+    /// the time on a clock.
+    #[test]
+    fn a_failure_says_which_limit_ran_out_only_when_time_ran_out() {
+        let hanging = eureka_double::FaultPeer::hang();
+        let refused = eureka_double::FaultPeer::refused();
+        let clock = FakeClock::new();
+        let transport = Transport::new(None, &clock);
+        let get = |base: String| Call {
+            verb: Verb::Get,
+            url: format!("{base}apps/DEMO"),
+            headers: vec![("Accept", "application/json".into())],
+            body_cap: crate::eureka::body::MAX_BODY_BYTES,
+        };
+        let budget = Budget::of(Duration::from_millis(50), Limit::Drain);
+        let ran_out = |exchange| match exchange {
+            Exchange::Failed { ran_out, .. } => ran_out,
+            Exchange::Answered { status, .. } => panic!("answered {status}"),
+        };
+        assert_eq!(
+            ran_out(transport.exchange(&get(hanging.base_url()), budget)),
+            Some(Limit::Drain)
+        );
+        assert_eq!(
+            ran_out(transport.exchange(&get(refused.base_url()), budget)),
+            None
         );
     }
 

@@ -112,6 +112,7 @@ mod tests {
         let unavailable = Answer::Unavailable {
             reason: "x".into(),
             status: None,
+            ran_out: None,
         };
         let refused = Answer::CredentialsRefused { status: 401 };
         assert_eq!(

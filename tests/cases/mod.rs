@@ -3,9 +3,6 @@
 /// prestop: marking OUT_OF_SERVICE, peers, the instanceId fallback, the drain, signals.
 mod prestop;
 
-/// prestop's drain follows the registry: propagation logged, lost marks re-sent, --after-propagation.
-mod drain_watch;
-
 /// The pod's own inbound traffic during the drain: the report, --ignore-source, --until-quiet.
 mod inbound;
 

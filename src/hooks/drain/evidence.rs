@@ -100,7 +100,7 @@ pub fn read(
     source: Source,
     app: &AppName,
     id: &InstanceId,
-    budget: Duration,
+    budget: Budget,
 ) -> Result<Sighting, Answer> {
     match source {
         Source::Listing => match client.instances(peer, &listing(app), budget) {

@@ -8,6 +8,7 @@
 //! drain is over (or a signal ended it) and never hold the process: a poll that hangs is left
 //! behind when prestop exits.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -17,7 +18,7 @@ use super::end::Report;
 use super::evidence::{self, Source};
 use super::watch::{LiveRecord, PeerWatch, PollNews, Step};
 use crate::clock::{Clock, Nudger};
-use crate::eureka::{Answer, EurekaClient, InstanceStatus, shown};
+use crate::eureka::{Answer, Budget, EurekaClient, InstanceStatus, Limit, shown};
 use crate::hooks::report::log_peer;
 use crate::hooks::requests::{lookup, mark};
 use crate::log::{self, Level};
@@ -118,21 +119,39 @@ impl Watcher {
             let clock = self.context.clock;
             clock.sleep(at.saturating_duration_since(clock.now()));
             let started = clock.now();
-            let budget = self
-                .context
-                .request_timeout
-                .min(self.context.drain_end.saturating_duration_since(started));
-            if self.stop.load(Ordering::SeqCst) || budget.is_zero() {
+            let budget = Budget::within(
+                self.context.request_timeout,
+                self.context.drain_end.saturating_duration_since(started),
+                Limit::Drain,
+            );
+            if self.stop.load(Ordering::SeqCst) || budget.left.is_zero() {
                 return;
             }
-            match step {
+            let next = match step {
                 Step::Poll { .. } => self.poll(&mut watched, started, budget),
                 Step::CheckLive { .. } => self.check_live(&mut watched, started, budget),
+            };
+            if next.is_break() {
+                return;
             }
         }
     }
 
-    fn poll(&mut self, watched: &mut WatchedPeer, started: Instant, budget: Duration) {
+    /// Whether a request that failed at `answered` failed because the drain was over: it ran
+    /// out of what was left of the drain, came back after the drain's end, or the drain was
+    /// stopped meanwhile. No failure of the peer's, and nothing the drain can use any more.
+    fn drain_over(&self, answer: &Answer, answered: Instant) -> bool {
+        answer.ran_out() == Some(Limit::Drain)
+            || answered >= self.context.drain_end
+            || self.stop.load(Ordering::SeqCst)
+    }
+
+    fn poll(
+        &mut self,
+        watched: &mut WatchedPeer,
+        started: Instant,
+        budget: Budget,
+    ) -> ControlFlow<()> {
         let context = &self.context;
         let read = evidence::read(
             &context.client,
@@ -145,9 +164,7 @@ impl Watcher {
         let answered = context.clock.now();
         let sighting = match read {
             Ok(sighting) => Some(sighting),
-            // Cut short by the drain's end (its budget was what was left of the drain): no failure
-            // of the peer's, and nothing the drain can use any more.
-            Err(_) if answered >= context.drain_end || self.stop.load(Ordering::SeqCst) => return,
+            Err(answer) if self.drain_over(&answer, answered) => return ControlFlow::Break(()),
             Err(answer) => {
                 self.failed_polls += 1;
                 let level = if self.failed_polls == 1 {
@@ -176,6 +193,7 @@ impl Watcher {
             PollNews::Seen { after, again } => self.seen(watched, answered, after, again),
             PollNews::Lost => self.lost(watched, started),
         }
+        ControlFlow::Continue(())
     }
 
     /// Consumers of the peer can see the mark (`again`: after they had lost it).
@@ -238,7 +256,12 @@ impl Watcher {
         });
     }
 
-    fn check_live(&mut self, watched: &mut WatchedPeer, started: Instant, budget: Duration) {
+    fn check_live(
+        &mut self,
+        watched: &mut WatchedPeer,
+        started: Instant,
+        budget: Budget,
+    ) -> ControlFlow<()> {
         let context = &self.context;
         let since_mark = shown(started.saturating_duration_since(watched.watch.marked_at()));
         let request = lookup(&context.app, &context.id);
@@ -248,13 +271,16 @@ impl Watcher {
             }
             Ok(_) => LiveRecord::MarkLost,
             Err(Answer::NotFound) => LiveRecord::Gone,
+            Err(answer) if self.drain_over(&answer, context.clock.now()) => {
+                return ControlFlow::Break(());
+            }
             Err(_) => LiveRecord::Unreadable,
         };
         let after_sighting = watched.watch.lost_after_sighting();
         if !watched.watch.live_record(started, record) {
             if after_sighting {
                 self.log_loss_record(watched, record);
-                return;
+                return ControlFlow::Continue(());
             }
             log::info(
                 "watch_waiting",
@@ -271,13 +297,14 @@ impl Watcher {
                     }
                 ),
             );
-            return;
+            return ControlFlow::Continue(());
         }
         // After a signal the drain is over: no request may change the registry any more.
         if self.stop.load(Ordering::SeqCst) || context.nudger.signal_arrived() {
-            return;
+            return ControlFlow::Break(());
         }
         self.mark_again(watched, &since_mark.to_string(), after_sighting);
+        ControlFlow::Continue(())
     }
 
     /// What the live record of a peer that lost the sighting says, when it is not marked again.

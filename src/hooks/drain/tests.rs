@@ -5,13 +5,17 @@
 //! mark (before or after consumers saw it), watches the cheaper key (the delta or the app listing)
 //! and ends the drain on that evidence when asked to. Each case runs on both server flavours
 //! (Spring Cloud's server, which sends `apps/{APP}` uncompressed, and Netflix's war, which gzips
-//! it). The binary's own runs, on real time, are in `tests/cases/drain_watch.rs`.
+//! it). A case whose request hangs takes that request's real time (at most 100 ms), since
+//! virtual time stands still while a thread is in a request. The binary's own drain, on real time,
+//! runs in `tests/cases/` (held, cut short by a signal, in the kubelet's order) and in the
+//! rolling-update demo, whose drains follow a double's real response cache.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eureka_double::{
-    EurekaDouble, FaultPeer, InstanceSpec, RecordedRequest, ScriptedReply, ServerFlavour,
+    CountingProxy, EurekaDouble, FaultPeer, InstanceSpec, RecordedRequest, ScriptedReply,
+    ServerFlavour,
 };
 use serde_json::Value;
 
@@ -546,5 +550,243 @@ fn sigterm_ends_the_drain_at_its_instant_and_no_peer_is_marked_again_after_it() 
         );
         // The watch threads stop with the drain; none marks the peer again.
         assert_eq!(accepted_puts(&double).len(), 1);
+    });
+}
+
+/// A peer that never answers does not accept the mark and is not watched; the healthy peer is
+/// watched as if it were alone, its propagation time counted from its own PUT. (What the silent
+/// peer costs the marks in real time, one request timeout, is `prestop`'s own test.)
+#[test]
+fn a_hanging_peer_delays_neither_the_healthy_peers_mark_nor_its_propagation_time() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let silent = FaultPeer::hang();
+        let double = cached_registry(clock, flavour, CACHE);
+        let urls = format!("{},{}", silent.base_url(), double.base_url());
+        let drained = prestop_on(
+            clock,
+            &urls,
+            &[
+                "--server-cache",
+                "1s",
+                "--request-timeout",
+                "50ms",
+                "--drain",
+                "2500ms",
+            ],
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.took, 2 * SECOND + SECOND / 2);
+        assert_eq!(drain_finished(), "drain of 2s 500ms held");
+        let not_watched = captured::mentioning("not_watched", &silent.base_url());
+        assert_eq!(not_watched.len(), 1, "{not_watched:?}");
+        assert_eq!(
+            not_watched[0]["message"],
+            format!(
+                "peer {} is not watched during the drain: it did not accept the mark",
+                silent.base_url()
+            )
+        );
+        let puts = accepted_puts(&double);
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        assert_eq!(drained.offset(&puts[0]), Duration::ZERO);
+        assert!((seconds_for(&double) - 1.0).abs() < 1e-9);
+    });
+}
+
+/// The first poll, a second in, gets what is left of a 1.1 s drain, and the peer is slower than
+/// that: the drain's end cuts the poll short, which is no failure of the peer's (it once warned
+/// "could not read … no answer within 0s" as the drain ended).
+#[test]
+fn a_poll_cut_short_by_the_drains_end_is_no_failure_to_warn_of() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = cached_registry(clock, flavour, CACHE);
+        let path = polled(flavour);
+        // The prime's read of the watched key is answered at once, every poll after a second.
+        double.script(ScriptedReply::on("GET", path).times(1));
+        double.script(ScriptedReply::on("GET", path).delay(SECOND));
+        let drained = prestop_on(
+            clock,
+            &double.base_url(),
+            &["--server-cache", "1s", "--drain", "1100ms"],
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.took, SECOND + SECOND / 10);
+        assert!(
+            drain_finished().starts_with("drain of 1s 100ms held"),
+            "{}",
+            drain_finished()
+        );
+        let failed = events("watch_failed", &double);
+        assert!(
+            failed.is_empty(),
+            "a poll the drain's end cut short was warned of: {failed:?}"
+        );
+        assert_eq!(polls(&double).len(), 2, "the prime and the poll cut short");
+    });
+}
+
+/// SIGTERM arrives (in real time) while the first poll hangs: the drain ends at once, without
+/// waiting for the poll, whose request timeout is 10 s.
+#[test]
+fn sigterm_ends_the_drain_at_once_while_a_poll_hangs() {
+    on_both_flavours(|flavour| {
+        let clock = FakeClock::leaked();
+        let double = cached_registry(clock, flavour, CACHE);
+        let path = polled(flavour);
+        // The prime is answered; every poll after it hangs.
+        double.script(ScriptedReply::on("GET", path).times(1));
+        double.script(ScriptedReply::on("GET", path).hang());
+        let a_poll_hangs = || {
+            let gets = polls(&double);
+            gets.len() >= 2 && gets.iter().skip(1).any(|get| get.status == 0)
+        };
+        let (drained, signalled) = std::thread::scope(|scope| {
+            let signaller = scope.spawn(|| {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !a_poll_hangs() {
+                    assert!(
+                        Instant::now() < deadline,
+                        "no poll came: {:?}",
+                        double.requests()
+                    );
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                clock.signal_now();
+                Instant::now()
+            });
+            let drained = prestop_on(
+                clock,
+                &double.base_url(),
+                &[
+                    "--server-cache",
+                    "1s",
+                    "--drain",
+                    "30s",
+                    "--request-timeout",
+                    "10s",
+                ],
+            );
+            (drained, signaller.join().unwrap())
+        });
+        let outlived = signalled.elapsed();
+        assert!(
+            outlived < Duration::from_secs(1),
+            "the drain outlived the signal by {outlived:?}"
+        );
+        drained.result.as_ref().unwrap();
+        assert_eq!(drained.took, SECOND, "the signal came with the first poll");
+        let cut_short = captured::of_this_thread("drain_cut_short");
+        assert_eq!(cut_short.len(), 1, "{cut_short:?}");
+        assert_eq!(
+            cut_short[0]["message"],
+            "drain cut short by SIGTERM after 1s of 30s"
+        );
+    });
+}
+
+/// A registry of 1000 instances of `flavour`: [`APP`] with 200 (one of them this pod's, UP), and
+/// 800 of four other apps; only the last 100 registered (all of other apps) are in the delta, as
+/// if the others had changed more than three minutes ago. It runs on real time: instances that
+/// all registered at one virtual instant would share their timestamps and compress better than
+/// a real registry's.
+fn fleet_registry(flavour: ServerFlavour) -> EurekaDouble {
+    let double = EurekaDouble::builder()
+        .flavour(flavour)
+        .response_cache_interval(CACHE)
+        .start();
+    double.register(InstanceSpec::new(APP, HOST, 8080));
+    double.register_many(APP, 1, 199);
+    for (app, first) in [("orders", 200), ("billing", 400), ("search", 600)] {
+        double.register_many(app, first, 200);
+    }
+    double.register_many("gateway", 800, 100);
+    double.forget_recent_changes();
+    double.register_many("gateway", 900, 100);
+    double
+}
+
+/// The body bytes one GET of `path` with `headers` costs on `double`, and its encoding.
+fn body_bytes(double: &EurekaDouble, path: &str, headers: &[(&str, &str)]) -> (usize, String) {
+    double.clear_requests();
+    let mut request = ureq::get(format!("{}{path}", double.base_url()));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.call().unwrap();
+    let encoding = response
+        .headers()
+        .get("Content-Encoding")
+        .map_or("identity", |value| value.to_str().unwrap())
+        .to_owned();
+    let recorded = double.requests();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    (recorded[0].response_body_bytes, encoding)
+}
+
+/// What one poll costs a peer of a 200-instance app in a 1000-instance registry with 100 recent
+/// changes, on each flavour: the compact app listing and the delta as Spring clients fetch it
+/// (body bytes), then what the drain moves on the wire (both ways, headers included) when it
+/// polls the key it chose, once a second (the most it polls). Prints the figures docs/fleet.md
+/// gives (`cargo test bytes_per_poll -- --nocapture`).
+#[test]
+fn bytes_per_poll_of_the_app_listing_and_of_the_delta_on_each_flavour() {
+    on_both_flavours(|flavour| {
+        const LISTING_HEADERS: &[(&str, &str)] = &[
+            ("Accept", "application/json"),
+            ("X-Eureka-Accept", "compact"),
+            ("Accept-Encoding", "gzip"),
+        ];
+        const DELTA_HEADERS: &[(&str, &str)] =
+            &[("Accept", "application/json"), ("Accept-Encoding", "gzip")];
+        let clock = FakeClock::leaked();
+        let double = fleet_registry(flavour);
+        let listing = body_bytes(&double, "apps/DEMO-SERVICE", LISTING_HEADERS);
+        let delta = body_bytes(&double, "apps/delta", DELTA_HEADERS);
+        let (expected_listing, plain_listing_at_least) = match flavour {
+            ServerFlavour::SpringCloud => ("identity", 64 * 1024),
+            ServerFlavour::NetflixWar => ("gzip", 0),
+        };
+        assert_eq!(listing.1, expected_listing, "{flavour}");
+        assert!(
+            listing.0 >= plain_listing_at_least,
+            "{flavour}: {listing:?}"
+        );
+        assert_eq!(delta.1, "gzip", "{flavour}");
+        // The drain through a counting proxy: the prime (both keys), the PUTs, one poll.
+        double.clear_requests();
+        let proxy = CountingProxy::start(double.addr()).unwrap();
+        let drained = prestop_on(
+            clock,
+            &proxy.base_url(),
+            &["--server-cache", "1s", "--drain", "1500ms"],
+        );
+        drained.result.as_ref().unwrap();
+        let requests = double.requests();
+        let puts = accepted_puts(&double);
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        let body_total: usize = requests.iter().map(|r| r.response_body_bytes).sum();
+        // What each exchange costs besides the answer's body: request line, headers, status line.
+        let wire = usize::try_from(proxy.bytes()).unwrap();
+        let overhead = (wire - body_total) / requests.len();
+        let polled = polls(&double);
+        assert_eq!(polled.len(), 2, "the prime and one poll: {polled:?}");
+        let poll_wire = polled[1].response_body_bytes + overhead;
+        let prime_wire: usize = requests
+            .iter()
+            .filter(|request| request.at < puts[0].at)
+            .map(|request| request.response_body_bytes + overhead)
+            .sum();
+        println!(
+            "poll-bytes | {flavour} | apps/{{APP}} compact, 200 instances: {} B {} | apps/delta, \
+             100 changes in 1000: {} B {} | the hook polls {} at {poll_wire} B a poll on the \
+             wire, so at most {poll_wire} B/s; its prime (both keys) took {prime_wire} B",
+            listing.0, listing.1, delta.0, delta.1, polled[1].path,
+        );
+        assert!(
+            poll_wire <= 20 * 1024,
+            "{flavour}: a poll moved {poll_wire} B, over the 20 KB/s a poll a second may cost"
+        );
     });
 }

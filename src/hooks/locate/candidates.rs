@@ -205,6 +205,7 @@ mod tests {
         let failed = Answer::Unavailable {
             reason: "refused".into(),
             status: None,
+            ran_out: None,
         };
         let id = |text| InstanceId::parse(text).unwrap();
         let rows = [

@@ -10,8 +10,9 @@
 //! response cache, lease expiry and eviction, HTTP Basic authentication, CSRF rejection and
 //! replication of client writes to peer doubles. It
 //! records every request with the size of the body it answered and can script faults
-//! ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, and a [`TlsFront`]
-//! serves a double over HTTPS with a self-signed certificate.
+//! ([`ScriptedReply`]). [`FaultPeer`]s misbehave below HTTP, a [`TlsFront`]
+//! serves a double over HTTPS with a self-signed certificate, and a [`CountingProxy`] counts
+//! what a client's requests cost on the wire.
 //!
 //! ```no_run
 //! use eureka_double::{EurekaDouble, InstanceSpec};
@@ -31,6 +32,7 @@ mod housekeeping;
 mod instance;
 mod lease;
 mod pairs;
+mod proxy;
 mod recording;
 mod registration;
 mod registry;
@@ -51,6 +53,7 @@ mod uri;
 pub use clock::ManualClock;
 pub use faults::FaultPeer;
 pub use flavour::ServerFlavour;
+pub use proxy::CountingProxy;
 pub use recording::RecordedRequest;
 pub use script::ScriptedReply;
 pub use server::{DoubleBuilder, EurekaDouble};
