@@ -718,7 +718,10 @@ fn assert_carries_the_built_in_roots(path: &std::path::Path) {
 
 // Row 13 -----------------------------------------------------------------------------------------
 
-/// Sends `signal` to the hook once the double has seen its PUT, and returns what the hook did.
+/// Sends `signal` to the hook once the double has answered its PUT, and returns what the hook did.
+/// The hook may still be starting its drain or already waiting in it: a signal that came first is
+/// kept (prestop installs its handlers before it sends anything), so either way the drain ends at
+/// once, and the test needs no pause to order the two.
 fn interrupt_the_drain(signal: &str) -> (Outcome, EurekaDouble) {
     let double = secured_registry();
     let running = hook(&["prestop", "--app", APP, "--drain", "30s"])
@@ -726,14 +729,7 @@ fn interrupt_the_drain(signal: &str) -> (Outcome, EurekaDouble) {
         .env("EUREKA_USERNAME", USER)
         .env("EUREKA_PASSWORD", PASSWORD)
         .spawn();
-    let started = Instant::now();
-    while double.requests().iter().all(|request| request.status == 0)
-        && started.elapsed() < Duration::from_secs(10)
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    // The PUT was answered; give the hook a moment to enter the drain.
-    std::thread::sleep(Duration::from_millis(100));
+    wait_for_answers(&double, "PUT", 200, 1);
     let killed = std::process::Command::new("kill")
         .args([&format!("-{signal}"), &running.pid().to_string()])
         .status()
