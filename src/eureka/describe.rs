@@ -80,10 +80,7 @@ pub fn describe_body_failure(err: &ureq::Error, budget: impl Into<Budget>) -> St
         ureq::Error::BodyExceedsLimit(limit) => {
             format!("the answer is larger than {limit} bytes; not read")
         }
-        ureq::Error::Timeout(_) => body_timed_out(budget),
-        ureq::Error::Io(io) if matches!(io.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
-            body_timed_out(budget)
-        }
+        timed_out if ran_out_of_time(timed_out) => body_timed_out(budget),
         other => format!(
             "its body could not be read ({})",
             describe_failure(other, budget)
